@@ -1,0 +1,27 @@
+//! Lapak's engine, shared by the desktop POS app, the phone bindings and the sync server.
+//!
+//! - [`schema`]: collections declared once in Rust (documents, ledgers, reference data).
+//! - [`store`]: the device's SQLite store: plain tables, Automerge bytes, pending queue, cursors.
+//! - [`document`]: Automerge documents: local edits and their projection to plain rows.
+//! - [`sync`]: the sync model without I/O: next push, apply push answer, apply pull.
+//! - [`protocol`]: the messages, with a compact binary encoding and a JSON form.
+//! - [`value`]: field values and records.
+//!
+//! The engine does no network I/O and needs no async runtime; the client SDK carries its
+//! messages. See `ARCHITECTURE.md` for how the pieces fit.
+
+pub mod document;
+pub mod error;
+pub mod protocol;
+pub mod schema;
+pub mod store;
+pub mod sync;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod value;
+
+pub use document::Edit;
+pub use error::{Error, Result};
+pub use schema::{Collection, Kind, ScalarType, Schema};
+pub use store::{ChangeSet, Durability, Op, Origin, Query, Rejection, Row, Store, Verdict};
+pub use value::{Item, Record, Scalar, Value};

@@ -1,0 +1,134 @@
+//! Opening a device database: the engine's storage format (migrations under
+//! `migrations/device/`, tracked by `PRAGMA user_version`) and the app's collection schema
+//! (stored as JSON in `lapak_meta`, upgraded in place by additions).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::tables;
+use crate::error::{Error, Result};
+use crate::schema::Schema;
+
+/// Storage-format migrations, in order. The index + 1 is the format version it brings.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/device/0001_initial.sql")];
+
+/// The newest storage format this build writes.
+pub const FORMAT_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the engine's own tables to [`FORMAT_VERSION`], in one transaction.
+pub(crate) fn migrate_format(conn: &mut Connection) -> Result<()> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > FORMAT_VERSION {
+        return Err(Error::DatabaseTooNew {
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if found == FORMAT_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Creates or upgrades the collection tables for `schema`, in one transaction.
+pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT value FROM lapak_meta WHERE key = 'schema'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let stored: Option<Schema> = match stored {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+            Error::InvalidSchema(format!(
+                "the schema stored in this database cannot be read: {e}"
+            ))
+        })?),
+        None => None,
+    };
+    match &stored {
+        Some(old) if old.version() > schema.version() => {
+            return Err(Error::SchemaTooNew {
+                found: old.version(),
+                supported: schema.version(),
+            });
+        }
+        Some(old) if old.version() == schema.version() => {
+            if old != schema {
+                return Err(Error::SchemaChangedWithoutVersion {
+                    version: schema.version(),
+                    detail: describe_difference(old, schema),
+                });
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    for c in schema.collections() {
+        let old = stored.as_ref().and_then(|s| s.collection(c.name()).ok());
+        match old {
+            None => {
+                tx.execute_batch(&tables::create_table_sql(c))?;
+            }
+            Some(old) => {
+                if old.kind() != c.kind() {
+                    return Err(Error::IncompatibleSchemaChange {
+                        collection: c.name().to_owned(),
+                        detail: format!("its kind changed from {} to {}", old.kind(), c.kind()),
+                    });
+                }
+                for f in c.fields() {
+                    match old.fields().iter().find(|o| o.name == f.name) {
+                        Some(o) if o.ty != f.ty => {
+                            return Err(Error::IncompatibleSchemaChange {
+                                collection: c.name().to_owned(),
+                                detail: format!("field `{}` changed type", f.name),
+                            });
+                        }
+                        Some(_) => {}
+                        None => {
+                            tx.execute_batch(&format!(
+                                "ALTER TABLE {} ADD COLUMN {}",
+                                tables::quote(c.name()),
+                                tables::column_sql(f)
+                            ))?;
+                        }
+                    }
+                }
+            }
+        }
+        for idx in c.indexes() {
+            tx.execute_batch(&tables::index_sql(c, &idx.fields))?;
+        }
+    }
+    let json = serde_json::to_string(schema).map_err(|e| Error::InvalidSchema(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO lapak_meta (key, value) VALUES ('schema', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![json],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn describe_difference(old: &Schema, new: &Schema) -> String {
+    for c in new.collections() {
+        match old.collection(c.name()) {
+            Err(_) => return format!("collection `{}` is new", c.name()),
+            Ok(o) if o != c => return format!("collection `{}` differs", c.name()),
+            Ok(_) => {}
+        }
+    }
+    "a collection was removed".to_owned()
+}

@@ -1,0 +1,955 @@
+//! The device's local store: one SQLite file (WAL) holding the plain collection tables, the
+//! Automerge bytes of documents, the pending-change queue, per-scope cursors and the server's
+//! verdicts.
+//!
+//! Every local write is one SQLite transaction that writes the plain row, the document bytes and
+//! the queue entry together: a crash leaves all of it or none of it. Documents are loaded from
+//! SQLite for the write that needs them and dropped afterwards; the store never holds every
+//! document in memory. Listeners registered with [`Store::subscribe`] learn which records changed
+//! after each commit.
+
+pub(crate) mod migrate;
+pub(crate) mod tables;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use automerge::{ActorId, AutoCommit};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+pub use migrate::FORMAT_VERSION;
+
+use crate::document::{self, DocOp, Edit, Mode};
+use crate::error::{Error, Result};
+use crate::schema::{Collection, FieldType, Kind, Schema};
+use crate::value::{Record, Value};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=NORMAL` in WAL mode: a commit survives the app being killed; a power cut may
+    /// lose the last commits but never corrupts the file. The default.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is on disk before the write returns, at the cost of an
+    /// fsync per write.
+    Full,
+}
+
+/// The server's verdict on a ledger entry, as the device knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not yet judged.
+    Pending,
+    /// Accepted at this server log position.
+    Accepted {
+        /// Server log position.
+        position: u64,
+    },
+    /// Refused, with the server's reason.
+    Rejected {
+        /// Machine-readable code.
+        code: String,
+        /// Message for the user.
+        message: String,
+    },
+}
+
+/// One record as read from a plain table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The record id.
+    pub id: String,
+    /// Every declared field (null when unset).
+    pub fields: Record,
+    /// For ledger entries, the server's verdict.
+    pub verdict: Option<Verdict>,
+}
+
+/// A change the server refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The refused change.
+    pub change_id: Uuid,
+    /// Its collection.
+    pub collection: String,
+    /// Its record.
+    pub record_id: String,
+    /// Machine-readable code.
+    pub code: String,
+    /// Message for the user.
+    pub message: String,
+    /// When the verdict arrived (ms since the epoch).
+    pub rejected_at: i64,
+}
+
+/// Where a change came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A write on this device.
+    Local,
+    /// Data pulled from the server.
+    Remote,
+    /// A server verdict on this device's own changes.
+    Verdict,
+}
+
+/// Records of one collection that changed in one commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// The collection.
+    pub collection: String,
+    /// The changed records' ids.
+    pub ids: Vec<String>,
+    /// Where the change came from.
+    pub origin: Origin,
+}
+
+/// Comparison operators of a [`Query`] filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `=` (with null: `IS NULL`).
+    Eq,
+    /// `<>` (with null: `IS NOT NULL`).
+    Ne,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// SQL `LIKE` (`%` and `_` wildcards).
+    Like,
+}
+
+/// A query on a collection's plain table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Query {
+    filters: Vec<(String, Op, Value)>,
+    order: Vec<(String, bool)>,
+    limit: Option<u64>,
+    offset: u64,
+}
+
+impl Query {
+    /// All records.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps records whose `field` compares to `value` by `op` (`field` may be `id`).
+    #[must_use]
+    pub fn filter(mut self, field: &str, op: Op, value: impl Into<Value>) -> Self {
+        self.filters.push((field.to_owned(), op, value.into()));
+        self
+    }
+
+    /// Shorthand for `filter(field, Op::Eq, value)`.
+    #[must_use]
+    pub fn eq(self, field: &str, value: impl Into<Value>) -> Self {
+        self.filter(field, Op::Eq, value)
+    }
+
+    /// Orders by `field`, ascending or descending; later calls break ties.
+    #[must_use]
+    pub fn order_by(mut self, field: &str, descending: bool) -> Self {
+        self.order.push((field.to_owned(), descending));
+        self
+    }
+
+    /// At most `n` records.
+    #[must_use]
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` records.
+    #[must_use]
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = n;
+        self
+    }
+}
+
+/// The local store of one device.
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) schema: Schema,
+    pub(crate) device_id: Uuid,
+    pub(crate) actor: ActorId,
+    listeners: Vec<Sender<ChangeSet>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("device_id", &self.device_id)
+            .field("schema_version", &self.schema.version())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Collects which records changed in a transaction, for the listeners.
+pub(crate) struct Changed {
+    enabled: bool,
+    map: BTreeMap<String, Vec<String>>,
+}
+
+impl Changed {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Changed {
+            enabled,
+            map: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, collection: &str, id: &str) {
+        if self.enabled {
+            self.map
+                .entry(collection.to_owned())
+                .or_default()
+                .push(id.to_owned());
+        }
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`, upgrading an older database in place.
+    ///
+    /// # Errors
+    /// [`Error::DatabaseTooNew`] or [`Error::SchemaTooNew`] for a file written by a newer app,
+    /// [`Error::IncompatibleSchemaChange`] for a declaration that cannot upgrade in place, or
+    /// [`Error::Sqlite`] when the file cannot be opened.
+    pub fn open(path: impl AsRef<Path>, schema: Schema) -> Result<Store> {
+        Self::open_with(path, schema, Durability::default())
+    }
+
+    /// [`Store::open`] with a chosen [`Durability`].
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        schema: Schema,
+        durability: Durability,
+    ) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, schema, durability)
+    }
+
+    /// A store in memory, for tests.
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_in_memory(schema: Schema) -> Result<Store> {
+        Self::init(Connection::open_in_memory()?, schema, Durability::Normal)
+    }
+
+    fn init(mut conn: Connection, schema: Schema, durability: Durability) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            match durability {
+                Durability::Normal => "NORMAL",
+                Durability::Full => "FULL",
+            },
+        )?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate::migrate_format(&mut conn)?;
+        migrate::sync_schema(&mut conn, &schema)?;
+        let device_id = match conn
+            .query_row(
+                "SELECT value FROM lapak_meta WHERE key = 'device_id'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            Some(s) => Uuid::parse_str(&s)
+                .map_err(|e| Error::InvalidSchema(format!("stored device id is invalid: {e}")))?,
+            None => {
+                let id = Uuid::now_v7();
+                conn.execute(
+                    "INSERT INTO lapak_meta (key, value) VALUES ('device_id', ?1)",
+                    params![id.to_string()],
+                )?;
+                id
+            }
+        };
+        Ok(Store {
+            conn,
+            schema,
+            device_id,
+            actor: ActorId::from(device_id.as_bytes().as_slice()),
+            listeners: Vec::new(),
+        })
+    }
+
+    /// This device's id (made when the store was created).
+    #[must_use]
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    /// The schema the store was opened with.
+    #[must_use]
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Receives a [`ChangeSet`] per collection after every commit that changed records.
+    /// Dropping the receiver unsubscribes.
+    pub fn subscribe(&mut self) -> Receiver<ChangeSet> {
+        let (tx, rx) = channel();
+        self.listeners.push(tx);
+        rx
+    }
+
+    pub(crate) fn listening(&self) -> bool {
+        !self.listeners.is_empty()
+    }
+
+    pub(crate) fn notify(&mut self, changed: Changed, origin: Origin) {
+        for (collection, ids) in changed.map {
+            let set = ChangeSet {
+                collection,
+                ids,
+                origin,
+            };
+            self.listeners.retain(|l| l.send(set.clone()).is_ok());
+        }
+    }
+
+    fn collection_of(&self, name: &str, kind: Kind, operation: &'static str) -> Result<Collection> {
+        let c = self.schema.collection(name)?;
+        if c.kind() != kind {
+            return Err(Error::WrongKind {
+                collection: name.to_owned(),
+                kind: c.kind(),
+                operation,
+            });
+        }
+        Ok(c.clone())
+    }
+
+    // ----- local writes -------------------------------------------------------------------
+
+    /// Creates a document record with a new id, returned.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] or [`Error::UnknownField`] for fields that do not fit the schema;
+    /// [`Error::WrongKind`] when the collection is not a document collection.
+    pub fn create(&mut self, collection: &str, fields: Record) -> Result<String> {
+        let id = Uuid::now_v7().to_string();
+        self.create_with_id(collection, &id, fields)?;
+        Ok(id)
+    }
+
+    /// Creates a document record with the given id.
+    ///
+    /// # Errors
+    /// As [`Store::create`], and [`Error::AlreadyExists`].
+    pub fn create_with_id(&mut self, collection: &str, id: &str, fields: Record) -> Result<()> {
+        let c = self.collection_of(collection, Kind::Document, "create")?;
+        check_id(&c, id)?;
+        c.check_record(&fields)?;
+        check_scopes(&c, &fields)?;
+        self.write_document(&c, id, &DocOp::Create(fields))
+    }
+
+    /// Applies edits to a document record, as one change.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a missing or deleted record, [`Error::InvalidValue`] for values or
+    /// positions that do not fit.
+    pub fn edit(&mut self, collection: &str, id: &str, edits: Vec<Edit>) -> Result<()> {
+        let c = self.collection_of(collection, Kind::Document, "edit")?;
+        for e in &edits {
+            check_edit(&c, e)?;
+        }
+        self.write_document(&c, id, &DocOp::Edit(edits))
+    }
+
+    /// Sets one field of a document record.
+    ///
+    /// # Errors
+    /// As [`Store::edit`].
+    pub fn set(
+        &mut self,
+        collection: &str,
+        id: &str,
+        field: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        self.edit(
+            collection,
+            id,
+            vec![Edit::Set {
+                field: field.to_owned(),
+                value: value.into(),
+            }],
+        )
+    }
+
+    /// Deletes a document record (concurrent edits elsewhere do not bring it back).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a missing or already deleted record.
+    pub fn delete(&mut self, collection: &str, id: &str) -> Result<()> {
+        let c = self.collection_of(collection, Kind::Document, "delete")?;
+        self.write_document(&c, id, &DocOp::Delete)
+    }
+
+    fn write_document(&mut self, c: &Collection, id: &str, op: &DocOp) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored = load_document(&tx, c, id, &self.actor)?;
+        let (mut doc, scopes) = match (stored, op) {
+            (Some(_), DocOp::Create(_)) => {
+                return Err(Error::AlreadyExists {
+                    collection: c.name().to_owned(),
+                    id: id.to_owned(),
+                });
+            }
+            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Vec::new()),
+            (Some(s), _) if !s.deleted => (s.doc, s.scopes),
+            _ => {
+                return Err(Error::NotFound {
+                    collection: c.name().to_owned(),
+                    id: id.to_owned(),
+                });
+            }
+        };
+        document::apply(&mut doc, c, id, op, Mode::Strict)?;
+        let Some(hash) = doc.commit() else {
+            return Ok(()); // nothing changed
+        };
+        let change = doc
+            .get_change_by_hash(&hash)
+            .ok_or_else(|| document::doc_error(c.name(), id, &"the new change vanished"))?;
+        let (record, deleted) = document::project(&doc, c, id)?;
+        let mut scopes = scopes;
+        for s in c.scopes_of(&record) {
+            if !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
+        save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
+        write_document_row(&tx, c, id, &record, deleted, &scopes)?;
+        let op_json =
+            serde_json::to_string(op).map_err(|e| document::doc_error(c.name(), id, &e))?;
+        tx.execute(
+            "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, change_hash, op, created_at)
+             VALUES (?1, ?2, ?3, 'document', ?4, ?5, ?6, ?7)",
+            params![
+                Uuid::now_v7().as_bytes().as_slice(),
+                c.name(),
+                id,
+                change.raw_bytes(),
+                hash.0.as_slice(),
+                op_json,
+                now_ms()
+            ],
+        )?;
+        tx.commit()?;
+        let mut changed = Changed::new(self.listening());
+        changed.add(c.name(), id);
+        self.notify(changed, Origin::Local);
+        Ok(())
+    }
+
+    /// Appends a ledger entry with a new id (a UUIDv7, also its change id), returned.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] or [`Error::UnknownField`] for fields that do not fit;
+    /// [`Error::WrongKind`] when the collection is not a ledger.
+    pub fn append(&mut self, collection: &str, entry: Record) -> Result<String> {
+        let c = self.collection_of(collection, Kind::Ledger, "append")?;
+        c.check_record(&entry)?;
+        check_scopes(&c, &entry)?;
+        let id = Uuid::now_v7();
+        let id_text = id.to_string();
+        let payload = postcard::to_allocvec(&entry).map_err(|e| Error::InvalidValue {
+            collection: c.name().to_owned(),
+            field: String::new(),
+            detail: e.to_string(),
+        })?;
+        let scopes = tables::join_scopes(&c.scopes_of(&entry));
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_ledger_row(&tx, &c, &id_text, &entry, &scopes, None)?;
+        tx.execute(
+            "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, created_at)
+             VALUES (?1, ?2, ?3, 'ledger', ?4, ?5)",
+            params![
+                id.as_bytes().as_slice(),
+                c.name(),
+                id_text,
+                payload,
+                now_ms()
+            ],
+        )?;
+        tx.commit()?;
+        let mut changed = Changed::new(self.listening());
+        changed.add(c.name(), &id_text);
+        self.notify(changed, Origin::Local);
+        Ok(id_text)
+    }
+
+    // ----- reads --------------------------------------------------------------------------
+
+    /// One record, or `None`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCollection`], or [`Error::Sqlite`].
+    pub fn get(&self, collection: &str, id: &str) -> Result<Option<Row>> {
+        Ok(self
+            .query(collection, &Query::new().eq("id", id).limit(1))?
+            .pop())
+    }
+
+    /// Records matching `query`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownField`] for a field the collection does not declare, or
+    /// [`Error::InvalidValue`] for a filter value of the wrong type.
+    pub fn query(&self, collection: &str, query: &Query) -> Result<Vec<Row>> {
+        let c = self.schema.collection(collection)?;
+        let ledger = c.kind() == Kind::Ledger;
+        let mut sql = format!("SELECT id, {}", tables::field_list(c));
+        if c.fields().is_empty() {
+            sql = "SELECT id".to_owned();
+        }
+        if ledger {
+            sql.push_str(", _status, _code, _message, _position");
+        }
+        sql.push_str(&format!(" FROM {}", tables::quote(c.name())));
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        for (i, (field, op, value)) in query.filters.iter().enumerate() {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            let column = if field == "id" {
+                "id".to_owned()
+            } else {
+                let f = c.field_named(field)?;
+                if *value != Value::Null && !matches!(op, Op::Like) {
+                    c.check_value(field, value)?;
+                }
+                if matches!(f.ty, FieldType::List(_)) {
+                    return Err(Error::InvalidValue {
+                        collection: c.name().to_owned(),
+                        field: field.clone(),
+                        detail: "list fields cannot be filtered".into(),
+                    });
+                }
+                tables::quote(field)
+            };
+            if *value == Value::Null {
+                match op {
+                    Op::Eq => sql.push_str(&format!("{column} IS NULL")),
+                    Op::Ne => sql.push_str(&format!("{column} IS NOT NULL")),
+                    _ => sql.push('0'),
+                }
+                continue;
+            }
+            let sym = match op {
+                Op::Eq => "=",
+                Op::Ne => "<>",
+                Op::Lt => "<",
+                Op::Le => "<=",
+                Op::Gt => ">",
+                Op::Ge => ">=",
+                Op::Like => "LIKE",
+            };
+            sql.push_str(&format!("{column} {sym} ?"));
+            args.push(match value {
+                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+                Value::Int(n) => rusqlite::types::Value::Integer(*n),
+                Value::Real(r) => rusqlite::types::Value::Real(*r),
+                Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                Value::Null | Value::List(_) => rusqlite::types::Value::Null,
+            });
+        }
+        for (i, (field, desc)) in query.order.iter().enumerate() {
+            if field != "id" {
+                c.field_named(field)?;
+            }
+            sql.push_str(if i == 0 { " ORDER BY " } else { ", " });
+            sql.push_str(&tables::quote(field));
+            if *desc {
+                sql.push_str(" DESC");
+            }
+        }
+        if query.order.is_empty() {
+            sql.push_str(" ORDER BY id");
+        }
+        sql.push_str(&format!(
+            " LIMIT {} OFFSET {}",
+            query
+                .limit
+                .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)),
+            query.offset
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        let n = c.fields().len();
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let fields = tables::read_fields(c, row, 1)?;
+            let verdict = if ledger {
+                let status: String = row.get(n + 1)?;
+                Some(match status.as_str() {
+                    "accepted" => Verdict::Accepted {
+                        position: row
+                            .get::<_, Option<i64>>(n + 4)?
+                            .unwrap_or(0)
+                            .try_into()
+                            .unwrap_or(0),
+                    },
+                    "rejected" => Verdict::Rejected {
+                        code: row.get::<_, Option<String>>(n + 2)?.unwrap_or_default(),
+                        message: row.get::<_, Option<String>>(n + 3)?.unwrap_or_default(),
+                    },
+                    _ => Verdict::Pending,
+                })
+            } else {
+                None
+            };
+            out.push(Row {
+                id,
+                fields,
+                verdict,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many records a collection's table holds.
+    ///
+    /// # Errors
+    /// [`Error::UnknownCollection`], or [`Error::Sqlite`].
+    pub fn count(&self, collection: &str) -> Result<u64> {
+        let c = self.schema.collection(collection)?;
+        let n: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM {}", tables::quote(c.name())),
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The saved Automerge bytes of a document record (also of a deleted one), or `None`.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn document_bytes(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT doc FROM lapak_documents WHERE collection = ?1 AND id = ?2",
+                params![collection, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The fields an Automerge document holds, read from the document itself (not the plain
+    /// table), and whether it is deleted. `None` when the store has no such document.
+    ///
+    /// # Errors
+    /// [`Error::Document`] when the stored bytes cannot be loaded.
+    pub fn document_fields(&self, collection: &str, id: &str) -> Result<Option<(Record, bool)>> {
+        let c = self.schema.collection(collection)?;
+        match load_document(&self.conn, c, id, &self.actor)? {
+            Some(s) => Ok(Some(document::project(&s.doc, c, id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Ids of every document of a collection that the store holds, deleted ones included.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn document_ids(&self, collection: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM lapak_documents WHERE collection = ?1 ORDER BY id")?;
+        let ids = stmt
+            .query_map(params![collection], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    }
+
+    /// How many local changes wait for the server.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn pending_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM lapak_queue", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Changes the server refused, newest first.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn rejections(&self) -> Result<Vec<Rejection>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT change_id, collection, record_id, code, message, rejected_at
+             FROM lapak_rejections ORDER BY rejected_at DESC, change_id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let id: Vec<u8> = r.get(0)?;
+            Ok(Rejection {
+                change_id: Uuid::from_slice(&id).unwrap_or_default(),
+                collection: r.get(1)?,
+                record_id: r.get(2)?,
+                code: r.get(3)?,
+                message: r.get(4)?,
+                rejected_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The scopes this device follows, with their cursors.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn cursors(&self) -> Result<Vec<crate::protocol::Cursor>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT scope, position FROM lapak_cursors ORDER BY scope")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::protocol::Cursor {
+                scope: r.get(0)?,
+                position: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+fn check_id(c: &Collection, id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(Error::InvalidValue {
+            collection: c.name().to_owned(),
+            field: "id".into(),
+            detail: "an id must be 1 to 128 characters without control characters".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_scopes(c: &Collection, record: &Record) -> Result<()> {
+    for s in c.scopes_of(record) {
+        if s.contains(tables::SCOPE_SEP) || s.len() > 200 {
+            return Err(Error::InvalidValue {
+                collection: c.name().to_owned(),
+                field: "scope".into(),
+                detail: format!("scope `{s}` must be at most 200 characters without line breaks"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_edit(c: &Collection, e: &Edit) -> Result<()> {
+    let (field, want) = match e {
+        Edit::Set { field, value } => {
+            c.check_value(field, value)?;
+            return Ok(());
+        }
+        Edit::SpliceText { field, .. } => (field, "merge_text"),
+        Edit::InsertItem { field, .. }
+        | Edit::RemoveItem { field, .. }
+        | Edit::UpdateItem { field, .. } => (field, "list"),
+    };
+    let f = c.field_named(field)?;
+    let bad = |detail: String| Error::InvalidValue {
+        collection: c.name().to_owned(),
+        field: field.clone(),
+        detail,
+    };
+    match (&f.ty, e) {
+        (FieldType::MergeText, Edit::SpliceText { .. }) => Ok(()),
+        (
+            FieldType::List(keys),
+            Edit::InsertItem { item, .. } | Edit::UpdateItem { values: item, .. },
+        ) => c.check_item(field, keys, item).map_err(bad),
+        (FieldType::List(_), Edit::RemoveItem { .. }) => Ok(()),
+        _ => Err(bad(format!("this edit needs a {want} field"))),
+    }
+}
+
+/// A document as stored.
+pub(crate) struct StoredDocument {
+    pub(crate) doc: AutoCommit,
+    pub(crate) deleted: bool,
+    pub(crate) scopes: Vec<String>,
+}
+
+pub(crate) fn load_document(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    actor: &ActorId,
+) -> Result<Option<StoredDocument>> {
+    let row: Option<(Vec<u8>, bool, String)> = conn
+        .prepare_cached(
+            "SELECT doc, deleted, scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2",
+        )?
+        .query_row(params![c.name(), id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((bytes, deleted, scopes)) => Ok(Some(StoredDocument {
+            doc: document::load(&bytes, actor, c.name(), id)?,
+            deleted,
+            scopes: tables::split_scopes(&scopes),
+        })),
+    }
+}
+
+pub(crate) fn save_document(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    doc: &mut AutoCommit,
+    deleted: bool,
+    scopes: &[String],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO lapak_documents (collection, id, doc, deleted, scopes) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, deleted = excluded.deleted, scopes = excluded.scopes",
+    )?
+    .execute(params![c.name(), id, doc.save(), deleted, tables::join_scopes(scopes)])?;
+    Ok(())
+}
+
+/// Writes a document's projection to its plain row (or removes the row of a deleted document).
+pub(crate) fn write_document_row(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    record: &Record,
+    deleted: bool,
+    scopes: &[String],
+) -> Result<()> {
+    if deleted {
+        conn.prepare_cached(&format!(
+            "DELETE FROM {} WHERE id = ?1",
+            tables::quote(c.name())
+        ))?
+        .execute(params![id])?;
+        return Ok(());
+    }
+    let cols = tables::field_list(c);
+    let sql = if c.fields().is_empty() {
+        format!(
+            "INSERT INTO {t} (id, _scopes) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET _scopes = excluded._scopes",
+            t = tables::quote(c.name())
+        )
+    } else {
+        let placeholders: Vec<String> = (0..c.fields().len())
+            .map(|i| format!("?{}", i + 3))
+            .collect();
+        let updates: Vec<String> = c
+            .fields()
+            .iter()
+            .map(|f| format!("{q} = excluded.{q}", q = tables::quote(&f.name)))
+            .collect();
+        format!(
+            "INSERT INTO {t} (id, _scopes, {cols}) VALUES (?1, ?2, {p})
+             ON CONFLICT (id) DO UPDATE SET _scopes = excluded._scopes, {u}",
+            t = tables::quote(c.name()),
+            p = placeholders.join(", "),
+            u = updates.join(", ")
+        )
+    };
+    let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(c.fields().len() + 2);
+    args.push(rusqlite::types::Value::Text(id.to_owned()));
+    args.push(rusqlite::types::Value::Text(tables::join_scopes(scopes)));
+    for f in c.fields() {
+        args.push(tables::to_sql(
+            f,
+            record.get(&f.name).unwrap_or(&Value::Null),
+        ));
+    }
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(args))?;
+    Ok(())
+}
+
+/// Inserts a ledger row; `accepted_at` marks it accepted at a server position (pulled entries).
+/// An entry already present keeps its fields; a pulled one marks it accepted and adds the scope.
+pub(crate) fn insert_ledger_row(
+    conn: &Connection,
+    c: &Collection,
+    id: &str,
+    entry: &Record,
+    scopes: &str,
+    accepted_at: Option<u64>,
+) -> Result<()> {
+    let cols = tables::field_list(c);
+    let n = c.fields().len();
+    let placeholders: Vec<String> = (0..n).map(|i| format!("?{}", i + 5)).collect();
+    let sql = format!(
+        "INSERT INTO {t} (id, _scopes, _status, _position{sep}{cols}) VALUES (?1, ?2, ?3, ?4{sep}{p})
+         ON CONFLICT (id) DO UPDATE SET
+           _status = CASE WHEN excluded._status = 'accepted' THEN 'accepted' ELSE _status END,
+           _position = coalesce(excluded._position, _position),
+           _code = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _code END,
+           _message = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _message END,
+           _scopes = {union}",
+        t = tables::quote(c.name()),
+        sep = if n == 0 { "" } else { ", " },
+        p = placeholders.join(", "),
+        union = tables::scopes_union_sql("_scopes", "excluded._scopes"),
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(n + 4);
+    args.push(rusqlite::types::Value::Text(id.to_owned()));
+    args.push(rusqlite::types::Value::Text(scopes.to_owned()));
+    args.push(rusqlite::types::Value::Text(
+        if accepted_at.is_some() {
+            "accepted"
+        } else {
+            "pending"
+        }
+        .to_owned(),
+    ));
+    args.push(accepted_at.map_or(rusqlite::types::Value::Null, |p| {
+        rusqlite::types::Value::Integer(i64::try_from(p).unwrap_or(i64::MAX))
+    }));
+    for f in c.fields() {
+        args.push(tables::to_sql(
+            f,
+            entry.get(&f.name).unwrap_or(&Value::Null),
+        ));
+    }
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(args))?;
+    Ok(())
+}

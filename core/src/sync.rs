@@ -1,0 +1,634 @@
+//! The sync model, without I/O: what to push next, how to apply the server's answer to a push,
+//! what to ask in a pull, and how to apply a pull. Each step reads and writes the [`Store`] in one
+//! SQLite transaction and returns protocol messages; carrying them is the client SDK's job.
+//!
+//! Rules this module keeps:
+//! - a push answer is applied idempotently: a change already judged is not in the queue any
+//!   more and its repeated verdict is ignored;
+//! - a rejected document change is dropped and the document rebuilt from the server-confirmed
+//!   state plus the writes still pending (replayed from their recorded intent);
+//! - a pull is applied whole or not at all, its cursors advancing in the same transaction;
+//!   entries at or below a cursor are skipped, so redelivered batches change nothing, and a batch
+//!   that starts past a cursor (a gap) is refused.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use automerge::{Change as AmChange, ChangeHash, ReadDoc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use crate::document::{self, DocOp, Mode};
+use crate::error::{Error, Result};
+use crate::protocol::{
+    Change, ChangeBody, Cursor, LogEntry, LogOp, Outcome, PullRequest, PullResponse, PushRequest,
+    PushResponse,
+};
+use crate::schema::{Collection, Kind};
+use crate::store::{
+    Changed, Origin, Store, insert_ledger_row, load_document, now_ms, save_document, tables,
+    write_document_row,
+};
+use crate::value::Record;
+
+/// The most payload bytes [`Store::next_push`] puts in one push.
+pub const MAX_PUSH_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
+
+/// What applying a push answer did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Changes the server accepted.
+    pub accepted: usize,
+    /// Changes the server rejected.
+    pub rejected: usize,
+    /// Changes to send again.
+    pub deferred: usize,
+    /// Verdicts for changes no longer pending (a repeated answer).
+    pub already_applied: usize,
+    /// Documents rebuilt after a rejection.
+    pub rebuilt_documents: usize,
+}
+
+/// What applying a pull did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullReport {
+    /// Entries applied.
+    pub applied: usize,
+    /// Entries at or below a cursor (already applied before), skipped.
+    pub skipped: usize,
+    /// Entries of collections this app does not declare, skipped.
+    pub unknown_collection: usize,
+    /// Whether the server has more: pull again.
+    pub has_more: bool,
+}
+
+impl Store {
+    /// Follows exactly these scopes: new ones start at cursor 0; records held only through a
+    /// dropped scope are removed (pending local changes stay queued).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn set_scopes(&mut self, scopes: &[String]) -> Result<()> {
+        let listening = self.listening();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: BTreeSet<String> = tx
+            .prepare("SELECT scope FROM lapak_cursors")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let wanted: BTreeSet<String> = scopes.iter().cloned().collect();
+        let mut changed = Changed::new(listening);
+        for s in wanted.difference(&existing) {
+            tx.execute(
+                "INSERT INTO lapak_cursors (scope, position) VALUES (?1, 0)",
+                params![s],
+            )?;
+        }
+        for s in existing.difference(&wanted) {
+            tx.execute("DELETE FROM lapak_cursors WHERE scope = ?1", params![s])?;
+            for c in self.schema.collections() {
+                let ids: Vec<String> = if c.kind() == Kind::Document {
+                    tx.prepare(
+                        "SELECT id FROM lapak_documents WHERE collection = ?1
+                         AND instr(char(10) || scopes || char(10), char(10) || ?2 || char(10)) > 0",
+                    )?
+                    .query_map(params![c.name(), s], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+                } else {
+                    tx.prepare(&format!(
+                        "SELECT id FROM {} WHERE instr(char(10) || _scopes || char(10), char(10) || ?1 || char(10)) > 0",
+                        tables::quote(c.name())
+                    ))?
+                    .query_map(params![s], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+                };
+                for id in ids {
+                    evict(&tx, c, &id, s)?;
+                    changed.add(c.name(), &id);
+                }
+            }
+        }
+        tx.commit()?;
+        self.notify(changed, Origin::Remote);
+        Ok(())
+    }
+
+    /// The oldest pending changes, at most `max_changes` of them and about
+    /// [`MAX_PUSH_PAYLOAD_BYTES`], or `None` when nothing is pending. Send one push at a time
+    /// and apply its answer before asking for the next.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`], or [`Error::Decode`] for a corrupt queue entry.
+    pub fn next_push(&self, max_changes: usize) -> Result<Option<PushRequest>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT change_id, collection, record_id, kind, payload FROM lapak_queue ORDER BY seq LIMIT ?1",
+        )?;
+        let mut rows = stmt.query(params![
+            i64::try_from(max_changes.max(1)).unwrap_or(i64::MAX)
+        ])?;
+        let mut changes = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(r) = rows.next()? {
+            let id: Vec<u8> = r.get(0)?;
+            let kind: String = r.get(3)?;
+            let payload: Vec<u8> = r.get(4)?;
+            if !changes.is_empty() && bytes + payload.len() > MAX_PUSH_PAYLOAD_BYTES {
+                break;
+            }
+            bytes += payload.len();
+            let body = if kind == "ledger" {
+                let entry: Record = postcard::from_bytes(&payload).map_err(|e| {
+                    Error::Protocol(format!("a queued ledger entry is unreadable: {e}"))
+                })?;
+                ChangeBody::Ledger { entry }
+            } else {
+                ChangeBody::Document { change: payload }
+            };
+            changes.push(Change {
+                change_id: Uuid::from_slice(&id).map_err(|e| Error::Protocol(e.to_string()))?,
+                collection: r.get(1)?,
+                record_id: r.get(2)?,
+                body,
+            });
+        }
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(PushRequest {
+            device_id: self.device_id,
+            changes,
+        }))
+    }
+
+    /// Applies the server's answer to a push, in one transaction. Safe to call twice with the
+    /// same answer.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`], or [`Error::Document`] when a rejected document cannot be rebuilt
+    /// (nothing is changed then).
+    pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<PushReport> {
+        let listening = self.listening();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = PushReport::default();
+        let mut changed = Changed::new(listening);
+        let mut rebuild: BTreeMap<(String, String), Vec<ChangeHash>> = BTreeMap::new();
+        for result in &response.results {
+            let queued: Option<(String, String, String, Option<Vec<u8>>)> = tx
+                .prepare_cached(
+                    "SELECT collection, record_id, kind, change_hash FROM lapak_queue WHERE change_id = ?1",
+                )?
+                .query_row(params![result.change_id.as_bytes().as_slice()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?;
+            let Some((collection, record_id, kind, hash)) = queued else {
+                report.already_applied += 1;
+                continue;
+            };
+            let remove = |tx: &Connection| -> Result<()> {
+                tx.prepare_cached("DELETE FROM lapak_queue WHERE change_id = ?1")?
+                    .execute(params![result.change_id.as_bytes().as_slice()])?;
+                Ok(())
+            };
+            match &result.outcome {
+                Outcome::Accepted { position } => {
+                    remove(&tx)?;
+                    report.accepted += 1;
+                    if kind == "ledger" {
+                        tx.prepare_cached(&format!(
+                            "UPDATE {} SET _status = 'accepted', _position = ?2, _code = NULL, _message = NULL WHERE id = ?1",
+                            tables::quote(&collection)
+                        ))?
+                        .execute(params![record_id, i64::try_from(*position).unwrap_or(i64::MAX)])?;
+                        changed.add(&collection, &record_id);
+                    }
+                }
+                Outcome::Rejected { code, message } => {
+                    remove(&tx)?;
+                    report.rejected += 1;
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO lapak_rejections
+                         (change_id, collection, record_id, kind, code, message, rejected_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        result.change_id.as_bytes().as_slice(),
+                        collection,
+                        record_id,
+                        kind,
+                        code,
+                        message,
+                        now_ms()
+                    ])?;
+                    if kind == "ledger" {
+                        tx.prepare_cached(&format!(
+                            "UPDATE {} SET _status = 'rejected', _code = ?2, _message = ?3 WHERE id = ?1",
+                            tables::quote(&collection)
+                        ))?
+                        .execute(params![record_id, code, message])?;
+                    } else {
+                        let hashes = rebuild
+                            .entry((collection.clone(), record_id.clone()))
+                            .or_default();
+                        if let Some(h) = hash.as_deref().and_then(|h| ChangeHash::try_from(h).ok())
+                        {
+                            hashes.push(h);
+                        }
+                    }
+                    changed.add(&collection, &record_id);
+                }
+                Outcome::Deferred { .. } => report.deferred += 1,
+            }
+        }
+        for ((collection, id), rejected) in &rebuild {
+            let c = self.schema.collection(collection)?;
+            rebuild_document(&tx, c, id, rejected, &self.actor)?;
+            report.rebuilt_documents += 1;
+        }
+        tx.commit()?;
+        self.notify(changed, Origin::Verdict);
+        Ok(report)
+    }
+
+    /// A pull request from the current cursors, for at most `limit` entries.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn pull_request(&self, limit: u32) -> Result<PullRequest> {
+        Ok(PullRequest {
+            cursors: self.cursors()?,
+            limit,
+        })
+    }
+
+    /// Applies a pull response: every batch, or nothing, in one transaction, with the cursors.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for a batch this store cannot apply (a scope it does not follow, a gap
+    /// past its cursor, positions out of order, a document change before its dependencies, an
+    /// entry that does not fit its collection); nothing is stored then.
+    pub fn apply_pull(&mut self, response: &PullResponse) -> Result<PullReport> {
+        let listening = self.listening();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = PullReport::default();
+        let mut changed = Changed::new(listening);
+        let mut tombstones: HashMap<String, bool> = HashMap::new();
+        for batch in &response.batches {
+            let cursor: Option<i64> = tx
+                .prepare_cached("SELECT position FROM lapak_cursors WHERE scope = ?1")?
+                .query_row(params![batch.scope], |r| r.get(0))
+                .optional()?;
+            let Some(cursor) = cursor else {
+                return Err(Error::Protocol(format!(
+                    "a batch for scope `{}`, which this device does not follow",
+                    batch.scope
+                )));
+            };
+            let cursor = u64::try_from(cursor).unwrap_or(0);
+            if batch.after > cursor {
+                return Err(Error::Protocol(format!(
+                    "scope `{}` batch starts after position {} but this device is at {cursor}: entries in between would be skipped",
+                    batch.scope, batch.after
+                )));
+            }
+            if batch.upto < batch.after {
+                return Err(Error::Protocol(format!(
+                    "scope `{}` batch ends before it starts",
+                    batch.scope
+                )));
+            }
+            let mut last = batch.after;
+            for entry in &batch.entries {
+                if entry.position <= last || entry.position > batch.upto {
+                    return Err(Error::Protocol(format!(
+                        "scope `{}` entry at position {} is out of order or outside ({}, {}]",
+                        batch.scope, entry.position, batch.after, batch.upto
+                    )));
+                }
+                last = entry.position;
+                if entry.position <= cursor {
+                    report.skipped += 1;
+                    continue;
+                }
+                let Ok(c) = self.schema.collection(&entry.collection) else {
+                    report.unknown_collection += 1;
+                    continue;
+                };
+                apply_entry(&tx, c, &batch.scope, entry, &self.actor, &mut tombstones)?;
+                changed.add(c.name(), &entry.record_id);
+                report.applied += 1;
+            }
+            let new_cursor = cursor.max(batch.upto);
+            tx.prepare_cached("UPDATE lapak_cursors SET position = ?2 WHERE scope = ?1")?
+                .execute(params![
+                    batch.scope,
+                    i64::try_from(new_cursor).unwrap_or(i64::MAX)
+                ])?;
+            report.has_more |= batch.has_more;
+        }
+        tx.commit()?;
+        self.notify(changed, Origin::Remote);
+        Ok(report)
+    }
+}
+
+/// Drops `rejected` and every still-pending change of the document, then replays the pending
+/// writes' intents onto what is left (the server-confirmed state), re-queueing their new changes.
+fn rebuild_document(
+    tx: &Connection,
+    c: &Collection,
+    id: &str,
+    rejected: &[ChangeHash],
+    actor: &automerge::ActorId,
+) -> Result<()> {
+    let Some(mut stored) = load_document(tx, c, id, actor)? else {
+        return Ok(());
+    };
+    let pending: Vec<(i64, Option<Vec<u8>>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT seq, change_hash, op FROM lapak_queue WHERE collection = ?1 AND record_id = ?2 ORDER BY seq",
+        )?
+        .query_map(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut excluded: HashSet<ChangeHash> = rejected.iter().copied().collect();
+    excluded.extend(
+        pending
+            .iter()
+            .filter_map(|(_, h, _)| h.as_deref().and_then(|h| ChangeHash::try_from(h).ok())),
+    );
+    let confirmed: Vec<AmChange> = stored
+        .doc
+        .get_changes(&[])
+        .into_iter()
+        .filter(|ch| !excluded.contains(&ch.hash()))
+        .collect();
+    let mut doc = document::new_doc(actor);
+    doc.apply_changes(confirmed)
+        .map_err(|e| document::doc_error(c.name(), id, &e))?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(document::doc_error(
+            c.name(),
+            id,
+            &"server-confirmed changes depend on a rejected change",
+        ));
+    }
+    for (seq, _, op) in pending {
+        let op: DocOp = serde_json::from_str(op.as_deref().unwrap_or("null")).map_err(|e| {
+            document::doc_error(c.name(), id, &format!("queued write unreadable: {e}"))
+        })?;
+        document::apply(&mut doc, c, id, &op, Mode::Replay)?;
+        match doc.commit() {
+            Some(hash) => {
+                let change = doc.get_change_by_hash(&hash).ok_or_else(|| {
+                    document::doc_error(c.name(), id, &"replayed change vanished")
+                })?;
+                tx.prepare_cached(
+                    "UPDATE lapak_queue SET payload = ?2, change_hash = ?3 WHERE seq = ?1",
+                )?
+                .execute(params![seq, change.raw_bytes(), hash.0.as_slice()])?;
+            }
+            None => {
+                tx.prepare_cached("DELETE FROM lapak_queue WHERE seq = ?1")?
+                    .execute(params![seq])?;
+            }
+        }
+    }
+    if doc.get_heads().is_empty() {
+        // The server never accepted this record and nothing of it is pending: it does not exist.
+        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+            .execute(params![c.name(), id])?;
+        write_document_row(tx, c, id, &Record::new(), true, &[])?;
+        return Ok(());
+    }
+    let (record, deleted) = document::project(&doc, c, id)?;
+    stored.doc = doc;
+    save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
+    write_document_row(tx, c, id, &record, deleted, &stored.scopes)
+}
+
+fn known_fields(c: &Collection, fields: &Record) -> Result<Record> {
+    let kept: Record = fields
+        .iter()
+        .filter(|(k, _)| c.field_named(k).is_ok())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (k, v) in &kept {
+        c.check_value(k, v)
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+    }
+    Ok(kept)
+}
+
+fn wrong_kind(c: &Collection, entry: &LogEntry) -> Error {
+    Error::Protocol(format!(
+        "entry {} for `{}/{}` does not fit a {} collection",
+        entry.position,
+        c.name(),
+        entry.record_id,
+        c.kind()
+    ))
+}
+
+fn apply_entry(
+    tx: &Connection,
+    c: &Collection,
+    scope: &str,
+    entry: &LogEntry,
+    actor: &automerge::ActorId,
+    tombstones: &mut HashMap<String, bool>,
+) -> Result<()> {
+    let id = entry.record_id.as_str();
+    match (&entry.op, c.kind()) {
+        (LogOp::Document { data }, Kind::Document) => {
+            let (mut doc, mut scopes) = match load_document(tx, c, id, actor)? {
+                Some(s) => (s.doc, s.scopes),
+                None => (document::new_doc(actor), Vec::new()),
+            };
+            let before = doc.get_heads();
+            doc.load_incremental(data)
+                .map_err(|e| Error::Protocol(format!("document `{}/{id}`: {e}", c.name())))?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(Error::Protocol(format!(
+                    "document `{}/{id}` received a change before the changes it depends on",
+                    c.name()
+                )));
+            }
+            let new_scope = !scopes.iter().any(|s| s == scope);
+            if new_scope {
+                scopes.push(scope.to_owned());
+            }
+            if doc.get_heads() == before && !new_scope {
+                return Ok(());
+            }
+            let (record, deleted) = document::project(&doc, c, id)?;
+            save_document(tx, c, id, &mut doc, deleted, &scopes)?;
+            write_document_row(tx, c, id, &record, deleted, &scopes)?;
+        }
+        (LogOp::Ledger { entry: fields }, Kind::Ledger) => {
+            let fields = known_fields(c, fields)?;
+            insert_ledger_row(tx, c, id, &fields, scope, Some(entry.position))?;
+            if let Ok(change_id) = Uuid::parse_str(id) {
+                // Our own entry, accepted but its push answer lost: no need to send it again.
+                tx.prepare_cached("DELETE FROM lapak_queue WHERE change_id = ?1")?
+                    .execute(params![change_id.as_bytes().as_slice()])?;
+            }
+        }
+        (LogOp::Upsert { version, fields }, Kind::Reference) => {
+            let fields = known_fields(c, fields)?;
+            let version = i64::try_from(*version).unwrap_or(i64::MAX);
+            if has_tombstones(tx, c, tombstones)? {
+                let dead: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT version FROM lapak_tombstones WHERE collection = ?1 AND id = ?2",
+                    )?
+                    .query_row(params![c.name(), id], |r| r.get(0))
+                    .optional()?;
+                match dead {
+                    Some(v) if v >= version => return Ok(()),
+                    Some(_) => {
+                        tx.prepare_cached(
+                            "DELETE FROM lapak_tombstones WHERE collection = ?1 AND id = ?2",
+                        )?
+                        .execute(params![c.name(), id])?;
+                    }
+                    None => {}
+                }
+            }
+            upsert_reference(tx, c, id, version, scope, &fields)?;
+        }
+        (LogOp::Delete { version }, Kind::Reference) => {
+            let version = i64::try_from(*version).unwrap_or(i64::MAX);
+            tx.prepare_cached(&format!(
+                "DELETE FROM {} WHERE id = ?1 AND _version <= ?2",
+                tables::quote(c.name())
+            ))?
+            .execute(params![id, version])?;
+            tx.prepare_cached(
+                "INSERT INTO lapak_tombstones (collection, id, version) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (collection, id) DO UPDATE SET version = max(version, excluded.version)",
+            )?
+            .execute(params![c.name(), id, version])?;
+            tombstones.insert(c.name().to_owned(), true);
+        }
+        (LogOp::Evict, _) => evict(tx, c, id, scope)?,
+        _ => return Err(wrong_kind(c, entry)),
+    }
+    Ok(())
+}
+
+fn has_tombstones(
+    tx: &Connection,
+    c: &Collection,
+    cache: &mut HashMap<String, bool>,
+) -> Result<bool> {
+    if let Some(b) = cache.get(c.name()) {
+        return Ok(*b);
+    }
+    let b: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM lapak_tombstones WHERE collection = ?1)")?
+        .query_row(params![c.name()], |r| r.get(0))?;
+    cache.insert(c.name().to_owned(), b);
+    Ok(b)
+}
+
+fn upsert_reference(
+    tx: &Connection,
+    c: &Collection,
+    id: &str,
+    version: i64,
+    scope: &str,
+    fields: &Record,
+) -> Result<()> {
+    let t = tables::quote(c.name());
+    let n = c.fields().len();
+    let cols: String = c
+        .fields()
+        .iter()
+        .map(|f| format!(", {}", tables::quote(&f.name)))
+        .collect();
+    let placeholders: String = (0..n).map(|i| format!(", ?{}", i + 4)).collect();
+    let updates: String = c
+        .fields()
+        .iter()
+        .map(|f| format!("{q} = excluded.{q}, ", q = tables::quote(&f.name)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {t} (id, _version, _scopes{cols}) VALUES (?1, ?2, ?3{placeholders})
+         ON CONFLICT (id) DO UPDATE SET {updates}_version = excluded._version, _scopes = {union}
+         WHERE excluded._version >= {t}._version",
+        union = tables::scopes_union_sql("_scopes", "excluded._scopes"),
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    stmt.raw_bind_parameter(1, id)?;
+    stmt.raw_bind_parameter(2, version)?;
+    stmt.raw_bind_parameter(3, scope)?;
+    for (i, f) in c.fields().iter().enumerate() {
+        let v = fields.get(&f.name).unwrap_or(&crate::Value::Null);
+        stmt.raw_bind_parameter(i + 4, tables::to_sql(f, v))?;
+    }
+    stmt.raw_execute()?;
+    Ok(())
+}
+
+/// Removes `scope` from the record's scopes; drops the record when none is left.
+fn evict(tx: &Connection, c: &Collection, id: &str, scope: &str) -> Result<()> {
+    let remaining = |scopes: &str| -> Vec<String> {
+        tables::split_scopes(scopes)
+            .into_iter()
+            .filter(|s| s != scope)
+            .collect()
+    };
+    if c.kind() == Kind::Document {
+        let scopes: Option<String> = tx
+            .prepare_cached("SELECT scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+            .query_row(params![c.name(), id], |r| r.get(0))
+            .optional()?;
+        let Some(scopes) = scopes else { return Ok(()) };
+        let left = remaining(&scopes);
+        if left.is_empty() {
+            tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+                .execute(params![c.name(), id])?;
+            write_document_row(tx, c, id, &Record::new(), true, &[])?;
+        } else {
+            let joined = tables::join_scopes(&left);
+            tx.prepare_cached(
+                "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
+            )?
+            .execute(params![c.name(), id, joined])?;
+            tx.prepare_cached(&format!(
+                "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
+                tables::quote(c.name())
+            ))?
+            .execute(params![id, joined])?;
+        }
+        return Ok(());
+    }
+    let t = tables::quote(c.name());
+    let scopes: Option<String> = tx
+        .prepare_cached(&format!("SELECT _scopes FROM {t} WHERE id = ?1"))?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?;
+    let Some(scopes) = scopes else { return Ok(()) };
+    let left = remaining(&scopes);
+    if left.is_empty() {
+        tx.prepare_cached(&format!("DELETE FROM {t} WHERE id = ?1"))?
+            .execute(params![id])?;
+    } else {
+        tx.prepare_cached(&format!("UPDATE {t} SET _scopes = ?2 WHERE id = ?1"))?
+            .execute(params![id, tables::join_scopes(&left)])?;
+    }
+    Ok(())
+}
+
+/// Cursor helpers for callers that keep their own bookkeeping.
+#[must_use]
+pub fn cursor(scope: &str, position: u64) -> Cursor {
+    Cursor {
+        scope: scope.to_owned(),
+        position,
+    }
+}

@@ -1,0 +1,178 @@
+//! Field values: what a record holds, on devices, on the wire and in the server's tables.
+//!
+//! Values are deliberately shallow: a record maps field names to [`Value`]s, and the only
+//! composite value is a list of flat items (an invoice's lines, an order's lines). Keeping the
+//! nesting bounded keeps decoding hostile bytes safe (no unbounded recursion) and keeps every
+//! field mappable to a plain SQL column.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A scalar: the value of a plain field, or of one key inside a list item.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Scalar {
+    /// No value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A 64-bit integer (also used for money in minor units and timestamps in ms).
+    Int(i64),
+    /// A finite 64-bit float (NaN and infinities are refused by validation).
+    Real(f64),
+    /// UTF-8 text.
+    Text(String),
+}
+
+/// One element of a list field: a flat map of scalars (an order line, a payment).
+pub type Item = BTreeMap<String, Scalar>;
+
+/// The value of a field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    /// No value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A 64-bit integer.
+    Int(i64),
+    /// A finite 64-bit float.
+    Real(f64),
+    /// UTF-8 text (plain or merge-by-character text fields).
+    Text(String),
+    /// The elements of a list field.
+    List(Vec<Item>),
+}
+
+/// A record: field name to value. The record's id is kept apart from its fields.
+pub type Record = BTreeMap<String, Value>;
+
+impl Value {
+    /// The text, when this is a text value.
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, when this is an integer value.
+    #[must_use]
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The list items, when this is a list value.
+    #[must_use]
+    pub fn as_list(&self) -> Option<&[Item]> {
+        match self {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// A short name of the value's type, for error messages.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Real(_) => "real",
+            Value::Text(_) => "text",
+            Value::List(_) => "list",
+        }
+    }
+}
+
+impl Scalar {
+    /// A short name of the scalar's type, for error messages.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Scalar::Null => "null",
+            Scalar::Bool(_) => "bool",
+            Scalar::Int(_) => "int",
+            Scalar::Real(_) => "real",
+            Scalar::Text(_) => "text",
+        }
+    }
+}
+
+impl From<Scalar> for Value {
+    fn from(s: Scalar) -> Self {
+        match s {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(i) => Value::Int(i),
+            Scalar::Real(r) => Value::Real(r),
+            Scalar::Text(t) => Value::Text(t),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(r: f64) -> Self {
+        Value::Real(r)
+    }
+}
+
+impl From<&str> for Scalar {
+    fn from(s: &str) -> Self {
+        Scalar::Text(s.to_owned())
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(i: i64) -> Self {
+        Scalar::Int(i)
+    }
+}
+
+/// Builds a [`Record`] from `name => value` pairs: `record! { "name" => "Toko Maju", "qty" => 3 }`.
+#[macro_export]
+macro_rules! record {
+    ($($k:expr => $v:expr),* $(,)?) => {{
+        let mut r = $crate::Record::new();
+        $( r.insert(::std::string::String::from($k), $crate::Value::from($v)); )*
+        r
+    }};
+}
+
+/// Builds an [`Item`] (one list element) from `name => scalar` pairs.
+#[macro_export]
+macro_rules! item {
+    ($($k:expr => $v:expr),* $(,)?) => {{
+        let mut r = $crate::Item::new();
+        $( r.insert(::std::string::String::from($k), $crate::Scalar::from($v)); )*
+        r
+    }};
+}

@@ -1,0 +1,82 @@
+# Shared set-up for scripts/run.sh and scripts/test.sh: installs what a fresh Debian/Ubuntu
+# machine lacks. Sourced, not run. Every step is skipped when its tool is already there.
+
+log() { printf '\033[1m[lapak]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_packages PKG...: installs the Debian packages that are missing.
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# ensure_rust: a cargo on PATH; rustup then installs the toolchain pinned in rust-toolchain.toml.
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    ensure_packages curl ca-certificates
+    log "installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+}
+
+# ensure_build_deps: what the workspace's crates need to compile (C compiler for bundled SQLite).
+ensure_build_deps() {
+  ensure_packages build-essential pkg-config
+  ensure_rust
+}
+
+# ensure_postgres: exports DATABASE_URL for tests. Uses a server already listening on
+# 127.0.0.1:5432; otherwise starts a throwaway cluster under target/pg (port 15432), installing
+# Debian's postgresql when needed.
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  if [ -z "${LAPAK_THROWAWAY_PG:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+      && pg_isready -q -h 127.0.0.1 -p 5432; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+    return 0
+  fi
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bin" ]; then
+    ensure_packages postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  local dir port=15432 owner=postgres
+  dir="$(pwd)/target/pg"
+  id -u "$owner" >/dev/null 2>&1 || owner=nobody
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    log "creating a throwaway Postgres cluster in $dir"
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown "$owner" "$dir"; fi
+    run_as_pg "$owner" "$bin/initdb" -D "$dir" -U postgres --auth=trust >/dev/null
+  fi
+  if ! "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    log "starting the throwaway Postgres on 127.0.0.1:$port"
+    run_as_pg "$owner" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+run_as_pg() {
+  local owner=$1; shift
+  if [ "$(id -u)" -eq 0 ]; then
+    su -s /bin/sh "$owner" -c "$(printf '%q ' "$@")"
+  else
+    "$@"
+  fi
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
+# provides a Postgres for the database tests (DATABASE_URL), then checks formatting, lints,
+# runs the whole suite (nextest, doctests) and builds the fuzz targets. Exits non-zero when
+# anything fails or no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/setup.sh
+
+ensure_build_deps
+ensure_postgres
+log "DATABASE_URL=$DATABASE_URL"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  log "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+log "tests"
+out=$(mktemp)
+set +e
+cargo nextest run --workspace --all-features --no-fail-fast 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  log "tests failed"
+  exit "$status"
+fi
+if ! grep -Eq '[1-9][0-9]* tests? run: [1-9][0-9]* passed' "$out"; then
+  log "no test ran: treating that as a failure"
+  exit 1
+fi
+
+log "doctests"
+cargo test --workspace --all-features --doc
+
+log "fuzz targets build"
+cargo build --manifest-path fuzz/Cargo.toml --bins
+
+log "all tests passed"
