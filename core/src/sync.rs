@@ -386,10 +386,16 @@ fn rebuild_document(
                 let change = doc.get_change_by_hash(&hash).ok_or_else(|| {
                     document::doc_error(c.name(), id, &"replayed change vanished")
                 })?;
+                // New content, so a new identity: no verdict about the old bytes can apply to it.
                 tx.prepare_cached(
-                    "UPDATE lapak_queue SET payload = ?2, change_hash = ?3 WHERE seq = ?1",
+                    "UPDATE lapak_queue SET change_id = ?2, payload = ?3, change_hash = ?4 WHERE seq = ?1",
                 )?
-                .execute(params![seq, change.raw_bytes(), hash.0.as_slice()])?;
+                .execute(params![
+                    seq,
+                    Uuid::now_v7().as_bytes().as_slice(),
+                    change.raw_bytes(),
+                    hash.0.as_slice()
+                ])?;
             }
             None => {
                 tx.prepare_cached("DELETE FROM lapak_queue WHERE seq = ?1")?

@@ -116,16 +116,15 @@ impl MemoryServer {
             let outcome = if let Some(v) = self.verdicts.get(&ch.change_id) {
                 v.clone()
             } else {
-                let key = (ch.collection.clone(), ch.record_id.clone());
                 let outcome = self.judge(ch, &rejected_docs);
-                if matches!(outcome, Outcome::Rejected { .. }) {
-                    rejected_docs.insert(key);
-                }
                 if !matches!(outcome, Outcome::Deferred { .. }) {
                     self.verdicts.insert(ch.change_id, outcome.clone());
                 }
                 outcome
             };
+            if matches!(outcome, Outcome::Rejected { .. }) {
+                rejected_docs.insert((ch.collection.clone(), ch.record_id.clone()));
+            }
             results.push(ChangeResult {
                 change_id: ch.change_id,
                 outcome,

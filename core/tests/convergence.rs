@@ -1,0 +1,479 @@
+//! Convergence under any interleaving: replicas make random offline edits (field sets, text
+//! splices, list inserts/removes/updates, deletes, ledger appends), then exchange them through the
+//! reference sequencer in random order, with lost answers, duplicated pushes and redelivered or
+//! stale pull batches. At the end every replica holds the same documents and the same plain
+//! tables, the plain tables equal what the documents say, and every ledger entry is either
+//! accepted exactly once everywhere or rejected on the device that wrote it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lapak_core::protocol::PullResponse;
+use lapak_core::testkit::{MemoryServer, sample_schema, sync_fully};
+use lapak_core::{Edit, Error, Query, Record, Store, Value, Verdict, item, record};
+use proptest::prelude::*;
+
+const DEVICES: usize = 3;
+const SLOTS: u8 = 4;
+
+#[derive(Clone, Debug)]
+enum Action {
+    Create {
+        slot: u8,
+    },
+    SetPhone {
+        slot: u8,
+        phone: u8,
+    },
+    SetCredit {
+        slot: u8,
+        credit: i64,
+    },
+    Splice {
+        slot: u8,
+        at: u16,
+        delete: u8,
+        text: String,
+    },
+    InsertLine {
+        slot: u8,
+        at: u8,
+        sku: u8,
+    },
+    RemoveLine {
+        slot: u8,
+        at: u8,
+    },
+    UpdateLine {
+        slot: u8,
+        at: u8,
+        qty: i64,
+    },
+    ReplaceNotes {
+        slot: u8,
+        text: String,
+    },
+    Delete {
+        slot: u8,
+    },
+    Append {
+        total: i64,
+    },
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Local {
+        device: usize,
+        action: Action,
+    },
+    Push {
+        device: usize,
+        lose_answer: bool,
+    },
+    PushTwice {
+        device: usize,
+    },
+    Pull {
+        device: usize,
+        limit: u32,
+        redeliver: bool,
+    },
+    ReplayOldPull {
+        device: usize,
+        pick: usize,
+    },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let slot = 0..SLOTS;
+    prop_oneof![
+        2 => slot.clone().prop_map(|slot| Action::Create { slot }),
+        2 => (slot.clone(), any::<u8>()).prop_map(|(slot, phone)| Action::SetPhone { slot, phone }),
+        1 => (slot.clone(), -5i64..100).prop_map(|(slot, credit)| Action::SetCredit { slot, credit }),
+        4 => (slot.clone(), any::<u16>(), 0u8..4, "[a-z ]{0,4}").prop_map(|(slot, at, delete, text)| Action::Splice { slot, at, delete, text }),
+        3 => (slot.clone(), any::<u8>(), 0u8..5).prop_map(|(slot, at, sku)| Action::InsertLine { slot, at, sku }),
+        2 => (slot.clone(), any::<u8>()).prop_map(|(slot, at)| Action::RemoveLine { slot, at }),
+        2 => (slot.clone(), any::<u8>(), 1i64..9).prop_map(|(slot, at, qty)| Action::UpdateLine { slot, at, qty }),
+        1 => (slot.clone(), "[a-z]{0,6}").prop_map(|(slot, text)| Action::ReplaceNotes { slot, text }),
+        1 => slot.prop_map(|slot| Action::Delete { slot }),
+        3 => (-20i64..1000).prop_map(|total| Action::Append { total }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let device = 0..DEVICES;
+    prop_oneof![
+        8 => (device.clone(), action()).prop_map(|(device, action)| Step::Local { device, action }),
+        3 => (device.clone(), any::<bool>()).prop_map(|(device, lose_answer)| Step::Push { device, lose_answer }),
+        1 => device.clone().prop_map(|device| Step::PushTwice { device }),
+        3 => (device.clone(), 1u32..8, any::<bool>()).prop_map(|(device, limit, redeliver)| Step::Pull { device, limit, redeliver }),
+        1 => (device, any::<usize>()).prop_map(|(device, pick)| Step::ReplayOldPull { device, pick }),
+    ]
+}
+
+fn server() -> MemoryServer {
+    let mut server = MemoryServer::new(sample_schema());
+    server.set_rule(Box::new(|collection, record| match collection {
+        "sales"
+            if record
+                .get("total")
+                .and_then(Value::as_int)
+                .is_some_and(|t| t < 0) =>
+        {
+            Some((
+                "negative_total".into(),
+                "a sale cannot total less than zero".into(),
+            ))
+        }
+        "outlets"
+            if record
+                .get("credit_limit")
+                .and_then(Value::as_int)
+                .is_some_and(|c| c < 0) =>
+        {
+            Some((
+                "negative_credit".into(),
+                "a credit limit cannot be negative".into(),
+            ))
+        }
+        _ => None,
+    }));
+    server
+}
+
+/// Runs a local action; errors that a real app would show the user (record gone, position out of
+/// range) are fine, anything else fails the test.
+fn local(
+    store: &mut Store,
+    device: usize,
+    action: &Action,
+    appended: &mut Vec<(usize, String, i64)>,
+) {
+    let id = |slot: u8| format!("o{slot}");
+    let lines = |store: &Store, slot: u8| -> usize {
+        store
+            .get("outlets", &id(slot))
+            .unwrap()
+            .and_then(|r| r.fields["lines"].as_list().map(<[_]>::len))
+            .unwrap_or(0)
+    };
+    let result = match action {
+        // Each slot is created by one device only: ids are UUIDv7 in real use, never shared.
+        Action::Create { slot } if usize::from(*slot) % DEVICES == device => store.create_with_id(
+            "outlets",
+            &id(*slot),
+            record! {"name" => format!("Toko {slot}"), "branch" => "A", "notes" => "x"},
+        ),
+        Action::Create { .. } => Ok(()),
+        Action::SetPhone { slot, phone } => {
+            store.set("outlets", &id(*slot), "phone", format!("08{phone}"))
+        }
+        Action::SetCredit { slot, credit } => {
+            store.set("outlets", &id(*slot), "credit_limit", *credit)
+        }
+        Action::Splice {
+            slot,
+            at,
+            delete,
+            text,
+        } => {
+            let len = store.get("outlets", &id(*slot)).unwrap().map_or(0, |r| {
+                r.fields["notes"].as_text().map_or(0, |t| t.chars().count())
+            });
+            let index = usize::from(*at) % (len + 1);
+            let delete = usize::from(*delete).min(len - index);
+            store.edit(
+                "outlets",
+                &id(*slot),
+                vec![Edit::SpliceText {
+                    field: "notes".into(),
+                    index,
+                    delete,
+                    insert: text.clone(),
+                }],
+            )
+        }
+        Action::InsertLine { slot, at, sku } => {
+            let index = usize::from(*at) % (lines(store, *slot) + 1);
+            store.edit(
+                "outlets",
+                &id(*slot),
+                vec![Edit::InsertItem {
+                    field: "lines".into(),
+                    index,
+                    item: item! {"sku" => format!("SKU{sku}").as_str(), "qty" => 1},
+                }],
+            )
+        }
+        Action::RemoveLine { slot, at } => match lines(store, *slot) {
+            0 => Ok(()),
+            n => store.edit(
+                "outlets",
+                &id(*slot),
+                vec![Edit::RemoveItem {
+                    field: "lines".into(),
+                    index: usize::from(*at) % n,
+                }],
+            ),
+        },
+        Action::UpdateLine { slot, at, qty } => match lines(store, *slot) {
+            0 => Ok(()),
+            n => store.edit(
+                "outlets",
+                &id(*slot),
+                vec![Edit::UpdateItem {
+                    field: "lines".into(),
+                    index: usize::from(*at) % n,
+                    values: item! {"qty" => *qty},
+                }],
+            ),
+        },
+        Action::ReplaceNotes { slot, text } => {
+            store.set("outlets", &id(*slot), "notes", text.as_str())
+        }
+        Action::Delete { slot } => store.delete("outlets", &id(*slot)),
+        Action::Append { total } => store
+            .append(
+                "sales",
+                record! {"branch" => "A", "total" => *total, "terminal" => format!("pos-{device}")},
+            )
+            .map(|entry| appended.push((device, entry, *total))),
+    };
+    match result {
+        Ok(()) | Err(Error::NotFound { .. } | Error::AlreadyExists { .. }) => {}
+        Err(e) => panic!("device {device}: {action:?} failed: {e}"),
+    }
+}
+
+fn documents(store: &Store) -> BTreeMap<String, (Record, bool)> {
+    store
+        .document_ids("outlets")
+        .unwrap()
+        .into_iter()
+        .map(|id| {
+            let doc = store.document_fields("outlets", &id).unwrap().unwrap();
+            (id, doc)
+        })
+        .collect()
+}
+
+fn run(steps: &[Step]) {
+    let mut server = server();
+    let mut stores: Vec<Store> = (0..DEVICES)
+        .map(|_| {
+            let mut s = Store::open_in_memory(sample_schema()).unwrap();
+            s.set_scopes(&["branch:A".into(), "org".into()]).unwrap();
+            s
+        })
+        .collect();
+    let mut history: Vec<Vec<PullResponse>> = vec![Vec::new(); DEVICES];
+    let mut appended = Vec::new();
+
+    for step in steps {
+        match step {
+            Step::Local { device, action } => {
+                local(&mut stores[*device], *device, action, &mut appended)
+            }
+            Step::Push {
+                device,
+                lose_answer,
+            } => {
+                if let Some(push) = stores[*device].next_push(5).unwrap() {
+                    let answer = server.push(&push);
+                    if !lose_answer {
+                        stores[*device].apply_push_response(&answer).unwrap();
+                    }
+                }
+            }
+            Step::PushTwice { device } => {
+                if let Some(push) = stores[*device].next_push(5).unwrap() {
+                    let first = server.push(&push);
+                    let second = server.push(&push);
+                    stores[*device].apply_push_response(&second).unwrap();
+                    let again = stores[*device].apply_push_response(&first).unwrap();
+                    assert_eq!(
+                        again.accepted + again.rejected,
+                        0,
+                        "a repeated answer changes nothing"
+                    );
+                }
+            }
+            Step::Pull {
+                device,
+                limit,
+                redeliver,
+            } => {
+                let store = &mut stores[*device];
+                let response = server.pull(&store.pull_request(*limit).unwrap());
+                store.apply_pull(&response).unwrap();
+                if *redeliver {
+                    let report = store.apply_pull(&response).unwrap();
+                    assert_eq!(report.applied, 0, "a redelivered batch applies nothing");
+                }
+                history[*device].push(response);
+            }
+            Step::ReplayOldPull { device, pick } => {
+                if !history[*device].is_empty() {
+                    let old = history[*device][pick % history[*device].len()].clone();
+                    let report = stores[*device].apply_pull(&old).unwrap();
+                    assert_eq!(report.applied, 0, "a stale batch applies nothing");
+                }
+            }
+        }
+    }
+
+    // Back online for good: everyone syncs until nothing moves.
+    for _ in 0..8 {
+        let head = server.head();
+        for s in &mut stores {
+            sync_fully(s, &mut server).unwrap();
+        }
+        let pending: u64 = stores.iter().map(|s| s.pending_count().unwrap()).sum();
+        if pending == 0 && server.head() == head {
+            break;
+        }
+    }
+    for (i, s) in stores.iter().enumerate() {
+        assert_eq!(
+            s.pending_count().unwrap(),
+            0,
+            "device {i} still has pending changes"
+        );
+    }
+
+    // Documents: identical everywhere, equal to the server's, and the plain rows say the same.
+    let reference = documents(&stores[0]);
+    for (i, s) in stores.iter().enumerate() {
+        let docs = documents(s);
+        assert_eq!(docs, reference, "device {i} documents differ from device 0");
+        for (id, (fields, deleted)) in &docs {
+            assert_eq!(
+                server.document("outlets", id).as_ref(),
+                Some(&(fields.clone(), *deleted)),
+                "server differs on {id}"
+            );
+            let row = s.get("outlets", id).unwrap();
+            if *deleted {
+                assert!(row.is_none(), "device {i}: deleted {id} still has a row");
+            } else {
+                assert_eq!(
+                    row.map(|r| r.fields).as_ref(),
+                    Some(fields),
+                    "device {i}: row of {id} differs from its document"
+                );
+            }
+        }
+        assert_eq!(
+            s.query("outlets", &Query::new()).unwrap(),
+            stores[0].query("outlets", &Query::new()).unwrap(),
+            "device {i} plain table differs"
+        );
+        assert_eq!(
+            s.count("outlets").unwrap(),
+            docs.values().filter(|(_, d)| !d).count() as u64
+        );
+    }
+
+    // Ledger: accepted entries once everywhere; rejected ones only on their writer, with the reason.
+    let accepted: BTreeSet<String> = server.ledger().keys().cloned().collect();
+    for id in &accepted {
+        assert_eq!(
+            server.ledger_log_count(id),
+            1,
+            "entry {id} sequenced more than once"
+        );
+    }
+    for (device, id, total) in &appended {
+        assert_eq!(
+            accepted.contains(id),
+            *total >= 0,
+            "entry {id} (total {total}) judged wrongly"
+        );
+        for (i, s) in stores.iter().enumerate() {
+            let row = s.get("sales", id).unwrap();
+            match (total >= &0, i == *device) {
+                (true, _) => assert!(
+                    matches!(row.and_then(|r| r.verdict), Some(Verdict::Accepted { .. })),
+                    "device {i} lacks accepted {id}"
+                ),
+                (false, true) => assert!(
+                    matches!(row.and_then(|r| r.verdict), Some(Verdict::Rejected { code, .. }) if code == "negative_total"),
+                    "writer lacks the rejection of {id}"
+                ),
+                (false, false) => assert!(row.is_none(), "device {i} received rejected {id}"),
+            }
+        }
+    }
+    for (i, s) in stores.iter().enumerate() {
+        let written = appended
+            .iter()
+            .filter(|(d, _, t)| *d == i && *t < 0)
+            .count() as u64;
+        assert_eq!(
+            s.count("sales").unwrap(),
+            accepted.len() as u64 + written,
+            "device {i} ledger size"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replicas_converge(steps in proptest::collection::vec(step(), 1..120)) {
+        run(&steps);
+    }
+}
+
+#[test]
+fn rejected_document_change_is_rebuilt_from_confirmed_state() {
+    let mut server = server();
+    let mut a = Store::open_in_memory(sample_schema()).unwrap();
+    a.set_scopes(&["branch:A".into()]).unwrap();
+    a.create_with_id(
+        "outlets",
+        "o1",
+        record! {"name" => "Toko", "branch" => "A", "notes" => "ab"},
+    )
+    .unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    // Offline: an invalid credit limit, then a valid note edit that builds on it.
+    a.set("outlets", "o1", "credit_limit", -1).unwrap();
+    a.edit(
+        "outlets",
+        "o1",
+        vec![Edit::SpliceText {
+            field: "notes".into(),
+            index: 2,
+            delete: 0,
+            insert: "c".into(),
+        }],
+    )
+    .unwrap();
+    let push = a.next_push(10).unwrap().unwrap();
+    let answer = server.push(&push);
+    let report = a.apply_push_response(&answer).unwrap();
+    assert_eq!(
+        (report.rejected, report.deferred, report.rebuilt_documents),
+        (1, 1, 1)
+    );
+    let row = a.get("outlets", "o1").unwrap().unwrap();
+    assert_eq!(
+        row.fields["credit_limit"],
+        Value::Null,
+        "the rejected value is gone"
+    );
+    assert_eq!(
+        row.fields["notes"],
+        "abc".into(),
+        "the pending edit survives"
+    );
+    assert_eq!(a.rejections().unwrap()[0].code, "negative_credit");
+    sync_fully(&mut a, &mut server).unwrap();
+    assert_eq!(a.pending_count().unwrap(), 0);
+    assert_eq!(
+        server.document("outlets", "o1").unwrap().0["notes"],
+        "abc".into()
+    );
+}
