@@ -118,6 +118,22 @@ pub enum Error {
         id: String,
     },
 
+    /// One write is larger than a change may be.
+    #[error(
+        "a write to `{collection}/{id}` makes a change of {bytes} bytes, more than the limit of {max}: \
+         split it into smaller writes"
+    )]
+    TooLarge {
+        /// The collection.
+        collection: String,
+        /// The record id.
+        id: String,
+        /// The change's size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+
     /// Stored or received Automerge data could not be used.
     #[error("document `{collection}/{id}` could not be read or merged: {detail}")]
     Document {

@@ -24,6 +24,8 @@ pub const MAX_MESSAGE_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_PUSH_CHANGES: usize = 10_000;
 /// The most log entries one pull response may carry, over all its batches.
 pub const MAX_PULL_ENTRIES: usize = 200_000;
+/// The largest single change (one Automerge change or one ledger entry), in bytes.
+pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
 /// The magic bytes that open every binary message.
 pub const MAGIC: &[u8; 3] = b"LPK";
 
@@ -274,8 +276,12 @@ struct JsonEnvelopeRef<'a> {
 }
 
 #[derive(Deserialize)]
-struct JsonEnvelope {
+struct JsonVersion {
     v: u16,
+}
+
+#[derive(Deserialize)]
+struct JsonEnvelope {
     msg: Message,
 }
 
@@ -336,9 +342,13 @@ impl Message {
                 max: MAX_MESSAGE_BYTES,
             });
         }
+        // The version first, so that a message of another version says so instead of failing to
+        // parse as this version's.
+        let head: JsonVersion =
+            serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        check_version(head.v)?;
         let env: JsonEnvelope =
             serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        check_version(env.v)?;
         env.msg.check_limits()?;
         Ok(env.msg)
     }

@@ -68,6 +68,14 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`].
     pub fn set_scopes(&mut self, scopes: &[String]) -> Result<()> {
+        if let Some(bad) = scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(tables::SCOPE_SEP))
+        {
+            return Err(Error::Protocol(format!(
+                "scope `{bad}` is empty or contains a line break"
+            )));
+        }
         let listening = self.listening();
         let tx = self
             .conn
@@ -118,14 +126,13 @@ impl Store {
     /// and apply its answer before asking for the next.
     ///
     /// # Errors
-    /// [`Error::Sqlite`], or [`Error::Decode`] for a corrupt queue entry.
+    /// [`Error::Sqlite`], or [`Error::Protocol`] for a corrupt queue entry.
     pub fn next_push(&self, max_changes: usize) -> Result<Option<PushRequest>> {
+        let max_changes = max_changes.clamp(1, crate::protocol::MAX_PUSH_CHANGES);
         let mut stmt = self.conn.prepare_cached(
             "SELECT change_id, collection, record_id, kind, payload FROM lapak_queue ORDER BY seq LIMIT ?1",
         )?;
-        let mut rows = stmt.query(params![
-            i64::try_from(max_changes.max(1)).unwrap_or(i64::MAX)
-        ])?;
+        let mut rows = stmt.query(params![i64::try_from(max_changes).unwrap_or(i64::MAX)])?;
         let mut changes = Vec::new();
         let mut bytes = 0usize;
         while let Some(r) = rows.next()? {

@@ -153,6 +153,12 @@ impl MemoryServer {
                 if let Err(e) = c.check_record(entry) {
                     return reject("invalid", e.to_string());
                 }
+                if ch.record_id != ch.change_id.to_string() {
+                    return reject(
+                        "invalid",
+                        "a ledger entry's id must be its change id".into(),
+                    );
+                }
                 if let Some((code, message)) = self.rule.as_ref().and_then(|r| r(c.name(), entry)) {
                     return reject(&code, message);
                 }
@@ -196,9 +202,12 @@ impl MemoryServer {
                 if trial.apply_changes([am.clone()]).is_err() {
                     return reject("malformed", "the change cannot be applied".into());
                 }
-                let Ok((record, _)) = document::project(&trial, &c, &ch.record_id) else {
+                let Ok((record, deleted)) = document::project(&trial, &c, &ch.record_id) else {
                     return reject("malformed", "the document cannot be read".into());
                 };
+                if !deleted && let Err(e) = c.check_record(&record) {
+                    return reject("invalid", e.to_string());
+                }
                 if let Some((code, message)) = self.rule.as_ref().and_then(|r| r(c.name(), &record))
                 {
                     return reject(&code, message);
@@ -305,7 +314,7 @@ impl MemoryServer {
     /// Answers a pull: per cursor, the scope's entries past it, at most `limit` in all.
     #[must_use]
     pub fn pull(&self, request: &PullRequest) -> PullResponse {
-        let mut budget = request.limit.max(1) as usize;
+        let mut budget = (request.limit.max(1) as usize).min(crate::protocol::MAX_PULL_ENTRIES);
         let mut batches = Vec::new();
         for cursor in &request.cursors {
             let mut entries = Vec::new();
@@ -331,7 +340,7 @@ impl MemoryServer {
                     op: r.op.clone(),
                 });
             }
-            if upto > cursor.position {
+            if upto > cursor.position || has_more {
                 batches.push(ScopeBatch {
                     scope: cursor.scope.clone(),
                     after: cursor.position,

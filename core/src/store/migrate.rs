@@ -6,13 +6,52 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::tables;
 use crate::error::{Error, Result};
-use crate::schema::Schema;
+use crate::schema::{FieldType, Schema};
 
 /// Storage-format migrations, in order. The index + 1 is the format version it brings.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/device/0001_initial.sql")];
 
 /// The newest storage format this build writes.
 pub const FORMAT_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Refuses a database written by a newer build (format) or a newer app (schema), reading only.
+pub(crate) fn check_not_newer(conn: &Connection, schema: &Schema) -> Result<()> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > FORMAT_VERSION {
+        return Err(Error::DatabaseTooNew {
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if found > 0
+        && let Some(old) = stored_schema(conn)?
+        && old.version() > schema.version()
+    {
+        return Err(Error::SchemaTooNew {
+            found: old.version(),
+            supported: schema.version(),
+        });
+    }
+    Ok(())
+}
+
+fn stored_schema(conn: &Connection) -> Result<Option<Schema>> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM lapak_meta WHERE key = 'schema'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(json) => Ok(Some(serde_json::from_str(&json).map_err(|e| {
+            Error::InvalidSchema(format!(
+                "the schema stored in this database cannot be read: {e}"
+            ))
+        })?)),
+        None => Ok(None),
+    }
+}
 
 /// Brings the engine's own tables to [`FORMAT_VERSION`], in one transaction.
 pub(crate) fn migrate_format(conn: &mut Connection) -> Result<()> {
@@ -42,21 +81,7 @@ pub(crate) fn migrate_format(conn: &mut Connection) -> Result<()> {
 /// Creates or upgrades the collection tables for `schema`, in one transaction.
 pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let stored: Option<String> = tx
-        .query_row(
-            "SELECT value FROM lapak_meta WHERE key = 'schema'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let stored: Option<Schema> = match stored {
-        Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
-            Error::InvalidSchema(format!(
-                "the schema stored in this database cannot be read: {e}"
-            ))
-        })?),
-        None => None,
-    };
+    let stored = stored_schema(&tx)?;
     match &stored {
         Some(old) if old.version() > schema.version() => {
             return Err(Error::SchemaTooNew {
@@ -90,7 +115,7 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
                 }
                 for f in c.fields() {
                     match old.fields().iter().find(|o| o.name == f.name) {
-                        Some(o) if o.ty != f.ty => {
+                        Some(o) if !type_extends(&o.ty, &f.ty) => {
                             return Err(Error::IncompatibleSchemaChange {
                                 collection: c.name().to_owned(),
                                 detail: format!("field `{}` changed type", f.name),
@@ -112,6 +137,11 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
             tx.execute_batch(&tables::index_sql(c, &idx.fields))?;
         }
     }
+    if stored.is_some() {
+        // Entries of collections or fields this app did not know were skipped when pulled:
+        // pull everything again (applying is idempotent) so the new columns fill in.
+        tx.execute("UPDATE lapak_cursors SET position = 0", [])?;
+    }
     let json = serde_json::to_string(schema).map_err(|e| Error::InvalidSchema(e.to_string()))?;
     tx.execute(
         "INSERT INTO lapak_meta (key, value) VALUES ('schema', ?1)
@@ -122,6 +152,17 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
     Ok(())
 }
 
+/// Whether a field of type `old` can become `new` in place: the same type, or a list that only
+/// gained item keys.
+fn type_extends(old: &FieldType, new: &FieldType) -> bool {
+    match (old, new) {
+        (FieldType::List(old_keys), FieldType::List(new_keys)) => {
+            old_keys.iter().all(|k| new_keys.contains(k))
+        }
+        _ => old == new,
+    }
+}
+
 fn describe_difference(old: &Schema, new: &Schema) -> String {
     for c in new.collections() {
         match old.collection(c.name()) {
@@ -130,5 +171,9 @@ fn describe_difference(old: &Schema, new: &Schema) -> String {
             Ok(_) => {}
         }
     }
-    "a collection was removed".to_owned()
+    if old.collections().len() > new.collections().len() {
+        "a collection was removed".to_owned()
+    } else {
+        "the order of the collections changed".to_owned()
+    }
 }

@@ -123,7 +123,7 @@ pub enum Op {
     Gt,
     /// `>=`.
     Ge,
-    /// SQL `LIKE` (`%` and `_` wildcards).
+    /// SQL `LIKE` (`%` and `_` wildcards; ASCII letters match either case).
     Like,
 }
 
@@ -230,9 +230,10 @@ impl Store {
     /// Opens (or creates) the store at `path`, upgrading an older database in place.
     ///
     /// # Errors
-    /// [`Error::DatabaseTooNew`] or [`Error::SchemaTooNew`] for a file written by a newer app,
-    /// [`Error::IncompatibleSchemaChange`] for a declaration that cannot upgrade in place, or
-    /// [`Error::Sqlite`] when the file cannot be opened.
+    /// [`Error::DatabaseTooNew`] or [`Error::SchemaTooNew`] for a file written by a newer app
+    /// (the file is left untouched), [`Error::SchemaChangedWithoutVersion`] when the declaration
+    /// changed but its version did not, [`Error::IncompatibleSchemaChange`] for a declaration that
+    /// cannot upgrade in place, or [`Error::Sqlite`] when the file cannot be opened.
     pub fn open(path: impl AsRef<Path>, schema: Schema) -> Result<Store> {
         Self::open_with(path, schema, Durability::default())
     }
@@ -260,6 +261,8 @@ impl Store {
 
     fn init(mut conn: Connection, schema: Schema, durability: Durability) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Refuse a newer file before anything is written to it.
+        migrate::check_not_newer(&conn, &schema)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(
             None,
@@ -281,8 +284,11 @@ impl Store {
             )
             .optional()?
         {
-            Some(s) => Uuid::parse_str(&s)
-                .map_err(|e| Error::InvalidSchema(format!("stored device id is invalid: {e}")))?,
+            Some(s) => Uuid::parse_str(&s).map_err(|e| {
+                Error::Protocol(format!(
+                    "the stored device id `{s}` is invalid ({e}); restore the file from a backup"
+                ))
+            })?,
             None => {
                 let id = Uuid::now_v7();
                 conn.execute(
@@ -444,7 +450,9 @@ impl Store {
         let change = doc
             .get_change_by_hash(&hash)
             .ok_or_else(|| document::doc_error(c.name(), id, &"the new change vanished"))?;
+        check_size(c, id, change.raw_bytes().len())?;
         let (record, deleted) = document::project(&doc, c, id)?;
+        check_scopes(c, &record)?;
         let mut scopes = scopes;
         for s in c.scopes_of(&record) {
             if !scopes.contains(&s) {
@@ -491,6 +499,7 @@ impl Store {
             field: String::new(),
             detail: e.to_string(),
         })?;
+        check_size(&c, &id_text, payload.len())?;
         let scopes = tables::join_scopes(&c.scopes_of(&entry));
         let tx = self
             .conn
@@ -756,6 +765,19 @@ fn check_id(c: &Collection, id: &str) -> Result<()> {
             collection: c.name().to_owned(),
             field: "id".into(),
             detail: "an id must be 1 to 128 characters without control characters".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_size(c: &Collection, id: &str, bytes: usize) -> Result<()> {
+    let max = crate::protocol::MAX_CHANGE_BYTES;
+    if bytes > max {
+        return Err(Error::TooLarge {
+            collection: c.name().to_owned(),
+            id: id.to_owned(),
+            bytes,
+            max,
         });
     }
     Ok(())

@@ -51,7 +51,7 @@ pub(crate) fn create_table_sql(c: &Collection) -> String {
 pub(crate) fn index_sql(c: &Collection, fields: &[String]) -> String {
     format!(
         "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-        quote(&format!("{}__{}", c.name(), fields.join("__"))),
+        quote(&format!("{}({})", c.name(), fields.join(","))),
         quote(c.name()),
         fields
             .iter()
