@@ -583,7 +583,15 @@ fn upsert_reference(
         let v = fields.get(&f.name).unwrap_or(&crate::Value::Null);
         stmt.raw_bind_parameter(i + 4, tables::to_sql(f, v))?;
     }
-    stmt.raw_execute()?;
+    if stmt.raw_execute()? == 0 {
+        // An older version than the stored one: its fields lose, but the row is still held
+        // through this scope, so a later eviction from another scope must not drop it.
+        tx.prepare_cached(&format!(
+            "UPDATE {t} SET _scopes = {} WHERE id = ?1",
+            tables::scopes_union_sql("_scopes", "?2")
+        ))?
+        .execute(params![id, scope])?;
+    }
     Ok(())
 }
 

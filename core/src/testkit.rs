@@ -435,3 +435,45 @@ pub fn sample_schema() -> Schema {
         .build()
         .expect("the sample schema is valid")
 }
+
+/// [`sample_schema`] one version later, changed only in ways that upgrade in place: outlets gain
+/// an `owner` field, an index on it and a `unit` key in their lines; a `visits` ledger is new.
+#[must_use]
+pub fn sample_schema_v2() -> Schema {
+    use crate::schema::{Collection, ScalarType};
+    let mut b = Schema::builder(2);
+    for c in sample_schema().collections() {
+        let c = match c.name() {
+            "outlets" => Collection::document("outlets")
+                .required("name", ScalarType::Text)
+                .text("branch")
+                .text("phone")
+                .int("credit_limit")
+                .real("lat")
+                .bool("active")
+                .merge_text("notes")
+                .list(
+                    "lines",
+                    &[
+                        ("sku", ScalarType::Text),
+                        ("qty", ScalarType::Int),
+                        ("note", ScalarType::Text),
+                        ("unit", ScalarType::Text),
+                    ],
+                )
+                .text("owner")
+                .index(&["branch", "name"])
+                .index(&["owner"])
+                .scope_from_field("branch", "branch"),
+            _ => c.clone(),
+        };
+        b = b.collection(c);
+    }
+    b.collection(
+        Collection::ledger("visits")
+            .required("branch", ScalarType::Text)
+            .scope_from_field("branch", "branch"),
+    )
+    .build()
+    .expect("the sample schema v2 is valid")
+}

@@ -3,7 +3,7 @@
 
 use lapak_core::schema::{Collection, ScalarType, Schema};
 use lapak_core::store::FORMAT_VERSION;
-use lapak_core::testkit::sample_schema;
+use lapak_core::testkit::{sample_schema, sample_schema_v2};
 use lapak_core::{Edit, Error, Op, Origin, Query, Store, Value, Verdict, item, record};
 
 fn store() -> Store {
@@ -345,45 +345,6 @@ fn listeners_hear_local_and_remote_changes() {
         .unwrap(); // no listener left: fine
 }
 
-fn v2_schema() -> Schema {
-    // v1 plus: a new field, a new list key, a new index and a new collection.
-    let mut b = Schema::builder(2);
-    for c in sample_schema().collections() {
-        let c = match c.name() {
-            "outlets" => Collection::document("outlets")
-                .required("name", ScalarType::Text)
-                .text("branch")
-                .text("phone")
-                .int("credit_limit")
-                .real("lat")
-                .bool("active")
-                .merge_text("notes")
-                .list(
-                    "lines",
-                    &[
-                        ("sku", ScalarType::Text),
-                        ("qty", ScalarType::Int),
-                        ("note", ScalarType::Text),
-                        ("unit", ScalarType::Text),
-                    ],
-                )
-                .text("owner")
-                .index(&["branch", "name"])
-                .index(&["owner"])
-                .scope_from_field("branch", "branch"),
-            _ => c.clone(),
-        };
-        b = b.collection(c);
-    }
-    b.collection(
-        Collection::ledger("visits")
-            .required("branch", ScalarType::Text)
-            .scope_from_field("branch", "branch"),
-    )
-    .build()
-    .unwrap()
-}
-
 #[test]
 fn newer_schema_upgrades_in_place_and_older_apps_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -400,7 +361,7 @@ fn newer_schema_upgrades_in_place_and_older_apps_are_refused() {
         .execute("UPDATE lapak_cursors SET position = 42", [])
         .unwrap();
     {
-        let mut s = Store::open(&path, v2_schema()).unwrap();
+        let mut s = Store::open(&path, sample_schema_v2()).unwrap();
         let row = s.get("outlets", &id).unwrap().unwrap();
         assert_eq!(row.fields["name"], "Toko".into());
         assert_eq!(row.fields["owner"], Value::Null);
@@ -461,7 +422,7 @@ fn newer_schema_upgrades_in_place_and_older_apps_are_refused() {
     ));
     // Still opens with v2 after all the refusals.
     assert_eq!(
-        Store::open(&path, v2_schema())
+        Store::open(&path, sample_schema_v2())
             .unwrap()
             .count("visits")
             .unwrap(),
