@@ -24,6 +24,7 @@ use crate::protocol::{
     PushResponse,
 };
 use crate::schema::{Collection, Kind};
+use crate::store::tables::TableSql;
 use crate::store::{
     Changed, Origin, Store, insert_ledger_row, load_document, now_ms, save_document, tables,
     write_document_row,
@@ -111,7 +112,7 @@ impl Store {
                     .collect::<rusqlite::Result<_>>()?
                 };
                 for id in ids {
-                    evict(&tx, c, &id, s)?;
+                    evict(&tx, c, &self.sql[c.name()], &id, s)?;
                     changed.add(c.name(), &id);
                 }
             }
@@ -251,7 +252,7 @@ impl Store {
         }
         for ((collection, id), rejected) in &rebuild {
             let c = self.schema.collection(collection)?;
-            rebuild_document(&tx, c, id, rejected, &self.actor)?;
+            rebuild_document(&tx, c, &self.sql[c.name()], id, rejected, &self.actor)?;
             report.rebuilt_documents += 1;
         }
         tx.commit()?;
@@ -325,7 +326,15 @@ impl Store {
                     report.unknown_collection += 1;
                     continue;
                 };
-                apply_entry(&tx, c, &batch.scope, entry, &self.actor, &mut tombstones)?;
+                apply_entry(
+                    &tx,
+                    c,
+                    &self.sql[c.name()],
+                    &batch.scope,
+                    entry,
+                    &self.actor,
+                    &mut tombstones,
+                )?;
                 changed.add(c.name(), &entry.record_id);
                 report.applied += 1;
             }
@@ -348,6 +357,7 @@ impl Store {
 fn rebuild_document(
     tx: &Connection,
     c: &Collection,
+    sql: &TableSql,
     id: &str,
     rejected: &[ChangeHash],
     actor: &automerge::ActorId,
@@ -414,26 +424,25 @@ fn rebuild_document(
         // The server never accepted this record and nothing of it is pending: it does not exist.
         tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
             .execute(params![c.name(), id])?;
-        write_document_row(tx, c, id, &Record::new(), true, &[])?;
+        write_document_row(tx, c, sql, id, &Record::new(), true, &[])?;
         return Ok(());
     }
     let (record, deleted) = document::project(&doc, c, id)?;
     stored.doc = doc;
     save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
-    write_document_row(tx, c, id, &record, deleted, &stored.scopes)
+    write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)
 }
 
-fn known_fields(c: &Collection, fields: &Record) -> Result<Record> {
-    let kept: Record = fields
-        .iter()
-        .filter(|(k, _)| c.field_named(k).is_ok())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (k, v) in &kept {
-        c.check_value(k, v)
-            .map_err(|e| Error::Protocol(e.to_string()))?;
+/// Checks the types of the fields this app declares; fields it does not know (sent by a newer
+/// server) are ignored, and pulled again after the app's schema upgrade.
+fn check_known_fields(c: &Collection, fields: &Record) -> Result<()> {
+    for (k, v) in fields {
+        if c.field_named(k).is_ok() {
+            c.check_value(k, v)
+                .map_err(|e| Error::Protocol(e.to_string()))?;
+        }
     }
-    Ok(kept)
+    Ok(())
 }
 
 fn wrong_kind(c: &Collection, entry: &LogEntry) -> Error {
@@ -449,6 +458,7 @@ fn wrong_kind(c: &Collection, entry: &LogEntry) -> Error {
 fn apply_entry(
     tx: &Connection,
     c: &Collection,
+    sql: &TableSql,
     scope: &str,
     entry: &LogEntry,
     actor: &automerge::ActorId,
@@ -479,11 +489,11 @@ fn apply_entry(
             }
             let (record, deleted) = document::project(&doc, c, id)?;
             save_document(tx, c, id, &mut doc, deleted, &scopes)?;
-            write_document_row(tx, c, id, &record, deleted, &scopes)?;
+            write_document_row(tx, c, sql, id, &record, deleted, &scopes)?;
         }
         (LogOp::Ledger { entry: fields }, Kind::Ledger) => {
-            let fields = known_fields(c, fields)?;
-            insert_ledger_row(tx, c, id, &fields, scope, Some(entry.position))?;
+            check_known_fields(c, fields)?;
+            insert_ledger_row(tx, c, sql, id, fields, scope, Some(entry.position))?;
             if let Ok(change_id) = Uuid::parse_str(id) {
                 // Our own entry, accepted but its push answer lost: no need to send it again.
                 tx.prepare_cached("DELETE FROM lapak_queue WHERE change_id = ?1")?
@@ -491,7 +501,7 @@ fn apply_entry(
             }
         }
         (LogOp::Upsert { version, fields }, Kind::Reference) => {
-            let fields = known_fields(c, fields)?;
+            check_known_fields(c, fields)?;
             let version = i64::try_from(*version).unwrap_or(i64::MAX);
             if has_tombstones(tx, c, tombstones)? {
                 let dead: Option<i64> = tx
@@ -511,7 +521,7 @@ fn apply_entry(
                     None => {}
                 }
             }
-            upsert_reference(tx, c, id, version, scope, &fields)?;
+            upsert_reference(tx, c, sql, id, version, scope, fields)?;
         }
         (LogOp::Delete { version }, Kind::Reference) => {
             let version = i64::try_from(*version).unwrap_or(i64::MAX);
@@ -527,7 +537,7 @@ fn apply_entry(
             .execute(params![c.name(), id, version])?;
             tombstones.insert(c.name().to_owned(), true);
         }
-        (LogOp::Evict, _) => evict(tx, c, id, scope)?,
+        (LogOp::Evict, _) => evict(tx, c, sql, id, scope)?,
         _ => return Err(wrong_kind(c, entry)),
     }
     Ok(())
@@ -551,52 +561,28 @@ fn has_tombstones(
 fn upsert_reference(
     tx: &Connection,
     c: &Collection,
+    sql: &TableSql,
     id: &str,
     version: i64,
     scope: &str,
     fields: &Record,
 ) -> Result<()> {
-    let t = tables::quote(c.name());
-    let n = c.fields().len();
-    let cols: String = c
-        .fields()
-        .iter()
-        .map(|f| format!(", {}", tables::quote(&f.name)))
-        .collect();
-    let placeholders: String = (0..n).map(|i| format!(", ?{}", i + 4)).collect();
-    let updates: String = c
-        .fields()
-        .iter()
-        .map(|f| format!("{q} = excluded.{q}, ", q = tables::quote(&f.name)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO {t} (id, _version, _scopes{cols}) VALUES (?1, ?2, ?3{placeholders})
-         ON CONFLICT (id) DO UPDATE SET {updates}_version = excluded._version, _scopes = {union}
-         WHERE excluded._version >= {t}._version",
-        union = tables::scopes_union_sql("_scopes", "excluded._scopes"),
-    );
-    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql.upsert_reference)?;
     stmt.raw_bind_parameter(1, id)?;
     stmt.raw_bind_parameter(2, version)?;
     stmt.raw_bind_parameter(3, scope)?;
-    for (i, f) in c.fields().iter().enumerate() {
-        let v = fields.get(&f.name).unwrap_or(&crate::Value::Null);
-        stmt.raw_bind_parameter(i + 4, tables::to_sql(f, v))?;
-    }
+    tables::bind_fields(&mut stmt, 4, c, fields)?;
     if stmt.raw_execute()? == 0 {
         // An older version than the stored one: its fields lose, but the row is still held
         // through this scope, so a later eviction from another scope must not drop it.
-        tx.prepare_cached(&format!(
-            "UPDATE {t} SET _scopes = {} WHERE id = ?1",
-            tables::scopes_union_sql("_scopes", "?2")
-        ))?
-        .execute(params![id, scope])?;
+        tx.prepare_cached(&sql.add_scope)?
+            .execute(params![id, scope])?;
     }
     Ok(())
 }
 
 /// Removes `scope` from the record's scopes; drops the record when none is left.
-fn evict(tx: &Connection, c: &Collection, id: &str, scope: &str) -> Result<()> {
+fn evict(tx: &Connection, c: &Collection, sql: &TableSql, id: &str, scope: &str) -> Result<()> {
     let remaining = |scopes: &str| -> Vec<String> {
         tables::split_scopes(scopes)
             .into_iter()
@@ -613,7 +599,7 @@ fn evict(tx: &Connection, c: &Collection, id: &str, scope: &str) -> Result<()> {
         if left.is_empty() {
             tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
                 .execute(params![c.name(), id])?;
-            write_document_row(tx, c, id, &Record::new(), true, &[])?;
+            write_document_row(tx, c, sql, id, &Record::new(), true, &[])?;
         } else {
             let joined = tables::join_scopes(&left);
             tx.prepare_cached(

@@ -11,7 +11,7 @@
 pub(crate) mod migrate;
 pub(crate) mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,6 +26,7 @@ use crate::document::{self, DocOp, Edit, Mode};
 use crate::error::{Error, Result};
 use crate::schema::{Collection, FieldType, Kind, Schema};
 use crate::value::{Record, Value};
+use tables::TableSql;
 
 /// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -184,6 +185,8 @@ pub struct Store {
     pub(crate) schema: Schema,
     pub(crate) device_id: Uuid,
     pub(crate) actor: ActorId,
+    /// The plain tables' write statements, per collection.
+    pub(crate) sql: HashMap<String, TableSql>,
     listeners: Vec<Sender<ChangeSet>>,
 }
 
@@ -300,10 +303,15 @@ impl Store {
         };
         Ok(Store {
             conn,
-            schema,
             device_id,
             actor: ActorId::from(device_id.as_bytes().as_slice()),
+            sql: schema
+                .collections()
+                .iter()
+                .map(|c| (c.name().to_owned(), TableSql::new(c)))
+                .collect(),
             listeners: Vec::new(),
+            schema,
         })
     }
 
@@ -460,7 +468,7 @@ impl Store {
             }
         }
         save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
-        write_document_row(&tx, c, id, &record, deleted, &scopes)?;
+        write_document_row(&tx, c, &self.sql[c.name()], id, &record, deleted, &scopes)?;
         let op_json =
             serde_json::to_string(op).map_err(|e| document::doc_error(c.name(), id, &e))?;
         tx.execute(
@@ -504,7 +512,15 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        insert_ledger_row(&tx, &c, &id_text, &entry, &scopes, None)?;
+        insert_ledger_row(
+            &tx,
+            &c,
+            &self.sql[c.name()],
+            &id_text,
+            &entry,
+            &scopes,
+            None,
+        )?;
         tx.execute(
             "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, created_at)
              VALUES (?1, ?2, ?3, 'ledger', ?4, ?5)",
@@ -875,53 +891,21 @@ pub(crate) fn save_document(
 pub(crate) fn write_document_row(
     conn: &Connection,
     c: &Collection,
+    sql: &TableSql,
     id: &str,
     record: &Record,
     deleted: bool,
     scopes: &[String],
 ) -> Result<()> {
     if deleted {
-        conn.prepare_cached(&format!(
-            "DELETE FROM {} WHERE id = ?1",
-            tables::quote(c.name())
-        ))?
-        .execute(params![id])?;
+        conn.prepare_cached(&sql.delete_row)?.execute(params![id])?;
         return Ok(());
     }
-    let cols = tables::field_list(c);
-    let sql = if c.fields().is_empty() {
-        format!(
-            "INSERT INTO {t} (id, _scopes) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET _scopes = excluded._scopes",
-            t = tables::quote(c.name())
-        )
-    } else {
-        let placeholders: Vec<String> = (0..c.fields().len())
-            .map(|i| format!("?{}", i + 3))
-            .collect();
-        let updates: Vec<String> = c
-            .fields()
-            .iter()
-            .map(|f| format!("{q} = excluded.{q}", q = tables::quote(&f.name)))
-            .collect();
-        format!(
-            "INSERT INTO {t} (id, _scopes, {cols}) VALUES (?1, ?2, {p})
-             ON CONFLICT (id) DO UPDATE SET _scopes = excluded._scopes, {u}",
-            t = tables::quote(c.name()),
-            p = placeholders.join(", "),
-            u = updates.join(", ")
-        )
-    };
-    let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(c.fields().len() + 2);
-    args.push(rusqlite::types::Value::Text(id.to_owned()));
-    args.push(rusqlite::types::Value::Text(tables::join_scopes(scopes)));
-    for f in c.fields() {
-        args.push(tables::to_sql(
-            f,
-            record.get(&f.name).unwrap_or(&Value::Null),
-        ));
-    }
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(args))?;
+    let mut stmt = conn.prepare_cached(&sql.upsert_document_row)?;
+    stmt.raw_bind_parameter(1, id)?;
+    stmt.raw_bind_parameter(2, tables::join_scopes(scopes))?;
+    tables::bind_fields(&mut stmt, 3, c, record)?;
+    stmt.raw_execute()?;
     Ok(())
 }
 
@@ -930,48 +914,25 @@ pub(crate) fn write_document_row(
 pub(crate) fn insert_ledger_row(
     conn: &Connection,
     c: &Collection,
+    sql: &TableSql,
     id: &str,
     entry: &Record,
     scopes: &str,
     accepted_at: Option<u64>,
 ) -> Result<()> {
-    let cols = tables::field_list(c);
-    let n = c.fields().len();
-    let placeholders: Vec<String> = (0..n).map(|i| format!("?{}", i + 5)).collect();
-    let sql = format!(
-        "INSERT INTO {t} (id, _scopes, _status, _position{sep}{cols}) VALUES (?1, ?2, ?3, ?4{sep}{p})
-         ON CONFLICT (id) DO UPDATE SET
-           _status = CASE WHEN excluded._status = 'accepted' THEN 'accepted' ELSE _status END,
-           _position = coalesce(excluded._position, _position),
-           _code = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _code END,
-           _message = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _message END,
-           _scopes = {union}",
-        t = tables::quote(c.name()),
-        sep = if n == 0 { "" } else { ", " },
-        p = placeholders.join(", "),
-        union = tables::scopes_union_sql("_scopes", "excluded._scopes"),
-    );
-    let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(n + 4);
-    args.push(rusqlite::types::Value::Text(id.to_owned()));
-    args.push(rusqlite::types::Value::Text(scopes.to_owned()));
-    args.push(rusqlite::types::Value::Text(
+    let mut stmt = conn.prepare_cached(&sql.insert_ledger_row)?;
+    stmt.raw_bind_parameter(1, id)?;
+    stmt.raw_bind_parameter(2, scopes)?;
+    stmt.raw_bind_parameter(
+        3,
         if accepted_at.is_some() {
             "accepted"
         } else {
             "pending"
-        }
-        .to_owned(),
-    ));
-    args.push(accepted_at.map_or(rusqlite::types::Value::Null, |p| {
-        rusqlite::types::Value::Integer(i64::try_from(p).unwrap_or(i64::MAX))
-    }));
-    for f in c.fields() {
-        args.push(tables::to_sql(
-            f,
-            entry.get(&f.name).unwrap_or(&Value::Null),
-        ));
-    }
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(args))?;
+        },
+    )?;
+    stmt.raw_bind_parameter(4, accepted_at.map(|p| i64::try_from(p).unwrap_or(i64::MAX)))?;
+    tables::bind_fields(&mut stmt, 5, c, entry)?;
+    stmt.raw_execute()?;
     Ok(())
 }

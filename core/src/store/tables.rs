@@ -7,7 +7,7 @@
 //! reference data `_version`. Lists are stored as JSON arrays of objects, so SQLite's `json_each`
 //! can query them.
 
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::ValueRef;
 
 use crate::error::{Error, Result};
 use crate::schema::{Collection, Field, FieldType, Kind, ScalarType};
@@ -70,16 +70,91 @@ pub(crate) fn field_list(c: &Collection) -> String {
         .join(", ")
 }
 
-/// The SQL value of a field.
-pub(crate) fn to_sql(f: &Field, v: &Value) -> SqlValue {
-    match (v, &f.ty) {
-        (Value::Null, _) => SqlValue::Null,
-        (Value::Bool(b), _) => SqlValue::Integer(i64::from(*b)),
-        (Value::Int(i), _) => SqlValue::Integer(*i),
-        (Value::Real(r), _) => SqlValue::Real(*r),
-        (Value::Text(t), _) => SqlValue::Text(t.clone()),
-        (Value::List(items), _) => SqlValue::Text(list_to_json(items)),
+/// The statements that write a collection's plain table, built once when the store opens.
+#[derive(Debug)]
+pub(crate) struct TableSql {
+    /// `?1` id, `?2` scopes, `?3..` fields: insert or replace a document's projection.
+    pub(crate) upsert_document_row: String,
+    /// `?1` id.
+    pub(crate) delete_row: String,
+    /// `?1` id, `?2` scopes, `?3` status, `?4` position, `?5..` fields.
+    pub(crate) insert_ledger_row: String,
+    /// `?1` id, `?2` version, `?3` scope, `?4..` fields; changes nothing for an older version.
+    pub(crate) upsert_reference: String,
+    /// `?1` id, `?2` scope: adds the scope to the row's scopes.
+    pub(crate) add_scope: String,
+}
+
+impl TableSql {
+    pub(crate) fn new(c: &Collection) -> Self {
+        let t = quote(c.name());
+        let cols: String = c
+            .fields()
+            .iter()
+            .map(|f| format!(", {}", quote(&f.name)))
+            .collect();
+        let params_from = |first: usize| -> String {
+            (0..c.fields().len())
+                .map(|i| format!(", ?{}", i + first))
+                .collect()
+        };
+        let updates: String = c
+            .fields()
+            .iter()
+            .map(|f| format!(", {q} = excluded.{q}", q = quote(&f.name)))
+            .collect();
+        let union = scopes_union_sql("_scopes", "excluded._scopes");
+        TableSql {
+            upsert_document_row: format!(
+                "INSERT INTO {t} (id, _scopes{cols}) VALUES (?1, ?2{p})
+                 ON CONFLICT (id) DO UPDATE SET _scopes = excluded._scopes{updates}",
+                p = params_from(3)
+            ),
+            delete_row: format!("DELETE FROM {t} WHERE id = ?1"),
+            insert_ledger_row: format!(
+                "INSERT INTO {t} (id, _scopes, _status, _position{cols}) VALUES (?1, ?2, ?3, ?4{p})
+                 ON CONFLICT (id) DO UPDATE SET
+                   _status = CASE WHEN excluded._status = 'accepted' THEN 'accepted' ELSE _status END,
+                   _position = coalesce(excluded._position, _position),
+                   _code = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _code END,
+                   _message = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _message END,
+                   _scopes = {union}",
+                p = params_from(5)
+            ),
+            upsert_reference: format!(
+                "INSERT INTO {t} (id, _version, _scopes{cols}) VALUES (?1, ?2, ?3{p})
+                 ON CONFLICT (id) DO UPDATE SET _version = excluded._version, _scopes = {union}{updates}
+                 WHERE excluded._version >= {t}._version",
+                p = params_from(4)
+            ),
+            add_scope: format!(
+                "UPDATE {t} SET _scopes = {} WHERE id = ?1",
+                scopes_union_sql("_scopes", "?2")
+            ),
+        }
     }
+}
+
+/// Binds every declared field of `record` (null when absent) from parameter `first` on, without
+/// copying text.
+pub(crate) fn bind_fields(
+    stmt: &mut rusqlite::Statement<'_>,
+    first: usize,
+    c: &Collection,
+    record: &Record,
+) -> rusqlite::Result<()> {
+    for (i, f) in c.fields().iter().enumerate() {
+        let idx = first + i;
+        match record.get(&f.name) {
+            None | Some(Value::Null) => stmt.raw_bind_parameter(idx, rusqlite::types::Null)?,
+            Some(Value::Text(t)) => stmt.raw_bind_parameter(idx, t.as_str())?,
+            Some(Value::Int(n)) => stmt.raw_bind_parameter(idx, n)?,
+            Some(Value::Real(r)) => stmt.raw_bind_parameter(idx, r)?,
+            Some(Value::Bool(b)) => stmt.raw_bind_parameter(idx, i64::from(*b))?,
+            Some(Value::List(items)) => stmt.raw_bind_parameter(idx, list_to_json(items))?,
+        }
+    }
+    Ok(())
 }
 
 fn list_to_json(items: &[Item]) -> String {
