@@ -22,25 +22,31 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+log "doctests"
+cargo test --workspace --all-features --doc --quiet
+
+log "fuzz targets build"
+cargo build --manifest-path fuzz/Cargo.toml --bins
+
 log "tests"
 out=$(mktemp)
 set +e
 cargo nextest run --workspace --all-features --no-fail-fast 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
+summary=$(grep -E 'Summary .* tests? run:' "$out" | tail -n 1)
+passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")
+failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
+skipped=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$summary")
+rm -f "$out"
 if [ "$status" -ne 0 ]; then
   log "tests failed"
+  echo "tests: ${passed:-0} passed, ${failed:-1} failed"
   exit "$status"
 fi
-if ! grep -Eq '[1-9][0-9]* tests? run: [1-9][0-9]* passed' "$out"; then
+if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
   log "no test ran: treating that as a failure"
   exit 1
 fi
-
-log "doctests"
-cargo test --workspace --all-features --doc
-
-log "fuzz targets build"
-cargo build --manifest-path fuzz/Cargo.toml --bins
-
 log "all tests passed"
+echo "tests: $passed passed, 0 failed, ${skipped:-0} skipped"
