@@ -145,6 +145,12 @@ pub enum Error {
         detail: String,
     },
 
+    /// The local database holds something the engine cannot read (a damaged file).
+    #[error(
+        "the local database is damaged: {0}. Restore it from a backup, or reinstall and sync again."
+    )]
+    Corrupt(String),
+
     /// The server sent something this store cannot apply; nothing of it was stored.
     #[error(
         "the server's message cannot be applied: {0}. Nothing of it was stored; sync again, and report it if it repeats."

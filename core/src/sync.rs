@@ -127,7 +127,7 @@ impl Store {
     /// and apply its answer before asking for the next.
     ///
     /// # Errors
-    /// [`Error::Sqlite`], or [`Error::Protocol`] for a corrupt queue entry.
+    /// [`Error::Sqlite`], or [`Error::Corrupt`] for an unreadable queue entry.
     pub fn next_push(&self, max_changes: usize) -> Result<Option<PushRequest>> {
         let max_changes = max_changes.clamp(1, crate::protocol::MAX_PUSH_CHANGES);
         let mut stmt = self.conn.prepare_cached(
@@ -146,14 +146,15 @@ impl Store {
             bytes += payload.len();
             let body = if kind == "ledger" {
                 let entry: Record = postcard::from_bytes(&payload).map_err(|e| {
-                    Error::Protocol(format!("a queued ledger entry is unreadable: {e}"))
+                    Error::Corrupt(format!("a queued ledger entry is unreadable: {e}"))
                 })?;
                 ChangeBody::Ledger { entry }
             } else {
                 ChangeBody::Document { change: payload }
             };
             changes.push(Change {
-                change_id: Uuid::from_slice(&id).map_err(|e| Error::Protocol(e.to_string()))?,
+                change_id: Uuid::from_slice(&id)
+                    .map_err(|e| Error::Corrupt(format!("a queued change id is invalid: {e}")))?,
                 collection: r.get(1)?,
                 record_id: r.get(2)?,
                 body,
@@ -310,6 +311,7 @@ impl Store {
                 )));
             }
             let mut last = batch.after;
+            let mut todo = Vec::with_capacity(batch.entries.len());
             for entry in &batch.entries {
                 if entry.position <= last || entry.position > batch.upto {
                     return Err(Error::Protocol(format!(
@@ -320,23 +322,39 @@ impl Store {
                 last = entry.position;
                 if entry.position <= cursor {
                     report.skipped += 1;
-                    continue;
-                }
-                let Ok(c) = self.schema.collection(&entry.collection) else {
+                } else if let Ok(c) = self.schema.collection(&entry.collection) {
+                    todo.push((c, entry));
+                } else {
                     report.unknown_collection += 1;
-                    continue;
-                };
-                apply_entry(
-                    &tx,
-                    c,
-                    &self.sql[c.name()],
-                    &batch.scope,
-                    entry,
-                    &self.actor,
-                    &mut tombstones,
-                )?;
+                }
+            }
+            let mut i = 0;
+            while i < todo.len() {
+                let (c, entry) = todo[i];
+                let sql = &self.sql[c.name()];
+                if let (LogOp::Document { .. }, Kind::Document) = (&entry.op, c.kind()) {
+                    // Consecutive changes of one document: load and save it once.
+                    let run: Vec<&[u8]> = todo[i..]
+                        .iter()
+                        .map_while(|(c2, e)| match &e.op {
+                            LogOp::Document { data }
+                                if c2.name() == c.name() && e.record_id == entry.record_id =>
+                            {
+                                Some(data.as_slice())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    let id = entry.record_id.as_str();
+                    apply_documents(&tx, c, sql, &batch.scope, id, &run, &self.actor)?;
+                    i += run.len();
+                    report.applied += run.len();
+                } else {
+                    apply_entry(&tx, c, sql, &batch.scope, entry, &mut tombstones)?;
+                    i += 1;
+                    report.applied += 1;
+                }
                 changed.add(c.name(), &entry.record_id);
-                report.applied += 1;
             }
             let new_cursor = cursor.max(batch.upto);
             tx.prepare_cached("UPDATE lapak_cursors SET position = ?2 WHERE scope = ?1")?
@@ -455,42 +473,54 @@ fn wrong_kind(c: &Collection, entry: &LogEntry) -> Error {
     ))
 }
 
+/// Merges document data (Automerge changes or whole saves) into one document, then saves it and
+/// re-projects its row once.
+fn apply_documents(
+    tx: &Connection,
+    c: &Collection,
+    sql: &TableSql,
+    scope: &str,
+    id: &str,
+    data: &[&[u8]],
+    actor: &automerge::ActorId,
+) -> Result<()> {
+    let (mut doc, mut scopes) = match load_document(tx, c, id, actor)? {
+        Some(s) => (s.doc, s.scopes),
+        None => (document::new_doc(actor), Vec::new()),
+    };
+    let before = doc.get_heads();
+    for bytes in data {
+        doc.load_incremental(bytes)
+            .map_err(|e| Error::Protocol(format!("document `{}/{id}`: {e}", c.name())))?;
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(Error::Protocol(format!(
+            "document `{}/{id}` received a change before the changes it depends on",
+            c.name()
+        )));
+    }
+    let new_scope = !scopes.iter().any(|s| s == scope);
+    if new_scope {
+        scopes.push(scope.to_owned());
+    }
+    if doc.get_heads() == before && !new_scope {
+        return Ok(());
+    }
+    let (record, deleted) = document::project(&doc, c, id)?;
+    save_document(tx, c, id, &mut doc, deleted, &scopes)?;
+    write_document_row(tx, c, sql, id, &record, deleted, &scopes)
+}
+
 fn apply_entry(
     tx: &Connection,
     c: &Collection,
     sql: &TableSql,
     scope: &str,
     entry: &LogEntry,
-    actor: &automerge::ActorId,
     tombstones: &mut HashMap<String, bool>,
 ) -> Result<()> {
     let id = entry.record_id.as_str();
     match (&entry.op, c.kind()) {
-        (LogOp::Document { data }, Kind::Document) => {
-            let (mut doc, mut scopes) = match load_document(tx, c, id, actor)? {
-                Some(s) => (s.doc, s.scopes),
-                None => (document::new_doc(actor), Vec::new()),
-            };
-            let before = doc.get_heads();
-            doc.load_incremental(data)
-                .map_err(|e| Error::Protocol(format!("document `{}/{id}`: {e}", c.name())))?;
-            if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(Error::Protocol(format!(
-                    "document `{}/{id}` received a change before the changes it depends on",
-                    c.name()
-                )));
-            }
-            let new_scope = !scopes.iter().any(|s| s == scope);
-            if new_scope {
-                scopes.push(scope.to_owned());
-            }
-            if doc.get_heads() == before && !new_scope {
-                return Ok(());
-            }
-            let (record, deleted) = document::project(&doc, c, id)?;
-            save_document(tx, c, id, &mut doc, deleted, &scopes)?;
-            write_document_row(tx, c, sql, id, &record, deleted, &scopes)?;
-        }
         (LogOp::Ledger { entry: fields }, Kind::Ledger) => {
             check_known_fields(c, fields)?;
             insert_ledger_row(tx, c, sql, id, fields, scope, Some(entry.position))?;

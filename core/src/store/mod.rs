@@ -288,9 +288,7 @@ impl Store {
             .optional()?
         {
             Some(s) => Uuid::parse_str(&s).map_err(|e| {
-                Error::Protocol(format!(
-                    "the stored device id `{s}` is invalid ({e}); restore the file from a backup"
-                ))
+                Error::Corrupt(format!("the stored device id `{s}` is invalid ({e})"))
             })?,
             None => {
                 let id = Uuid::now_v7();
