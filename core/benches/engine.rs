@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use lapak_core::protocol::{LogEntry, LogOp, PullResponse, ScopeBatch};
-use lapak_core::testkit::{MemoryServer, sample_schema};
+use lapak_core::protocol::{LogOp, PullResponse};
+use lapak_core::testkit::{MemoryServer, items_batch, sample_schema};
 use lapak_core::{Durability, Store, Value, item, record};
 
 struct Sizes {
@@ -102,29 +102,6 @@ fn bench_local_writes(dir: &std::path::Path, s: &Sizes) {
     }
 }
 
-fn reference_batch(rows: u64) -> PullResponse {
-    let entries = (1..=rows)
-        .map(|i| LogEntry {
-            position: i,
-            collection: "items".into(),
-            record_id: format!("SKU-{i:07}"),
-            op: LogOp::Upsert {
-                version: i,
-                fields: record! {"sku" => format!("SKU-{i:07}"), "name" => format!("Item number {i} of the catalogue"), "barcode" => format!("899{i:010}"), "price" => i64::try_from(i).unwrap() * 100, "branch" => "JKT"},
-            },
-        })
-        .collect();
-    PullResponse {
-        batches: vec![ScopeBatch {
-            scope: "org".into(),
-            after: 0,
-            upto: rows,
-            entries,
-            has_more: false,
-        }],
-    }
-}
-
 /// The same rows inserted with a plain prepared statement in one transaction: the ceiling.
 fn raw_sqlite_insert(dir: &std::path::Path, batch: &PullResponse) -> f64 {
     let conn = rusqlite::Connection::open(dir.join("raw.sqlite")).unwrap();
@@ -165,7 +142,7 @@ fn raw_sqlite_insert(dir: &std::path::Path, batch: &PullResponse) -> f64 {
 }
 
 fn bench_reference_pull(dir: &std::path::Path, s: &Sizes) {
-    let batch = reference_batch(s.rows);
+    let batch = items_batch(s.rows);
     let mut engine = Vec::new();
     let mut raw = Vec::new();
     for run in 0..3 {

@@ -379,32 +379,39 @@ pub fn sync_fully(store: &mut crate::Store, server: &mut MemoryServer) -> crate:
     }
 }
 
+/// The outlet profiles of the sample schema; `v2` adds an owner, its index and a line unit.
+fn sample_outlets(v2: bool) -> crate::schema::Collection {
+    use crate::schema::{Collection, ScalarType};
+    let mut line_keys = vec![
+        ("sku", ScalarType::Text),
+        ("qty", ScalarType::Int),
+        ("note", ScalarType::Text),
+    ];
+    if v2 {
+        line_keys.push(("unit", ScalarType::Text));
+    }
+    let c = Collection::document("outlets")
+        .required("name", ScalarType::Text)
+        .text("branch")
+        .text("phone")
+        .int("credit_limit")
+        .real("lat")
+        .bool("active")
+        .merge_text("notes")
+        .list("lines", &line_keys);
+    let c = if v2 { c.text("owner") } else { c };
+    let c = c.index(&["branch", "name"]);
+    let c = if v2 { c.index(&["owner"]) } else { c };
+    c.scope_from_field("branch", "branch")
+}
+
 /// A small business schema used by tests, benchmarks and the demo: outlet profiles (documents),
 /// sales (a ledger) and items (reference data), scoped by branch.
 #[must_use]
 pub fn sample_schema() -> Schema {
     use crate::schema::{Collection, ScalarType};
     Schema::builder(1)
-        .collection(
-            Collection::document("outlets")
-                .required("name", ScalarType::Text)
-                .text("branch")
-                .text("phone")
-                .int("credit_limit")
-                .real("lat")
-                .bool("active")
-                .merge_text("notes")
-                .list(
-                    "lines",
-                    &[
-                        ("sku", ScalarType::Text),
-                        ("qty", ScalarType::Int),
-                        ("note", ScalarType::Text),
-                    ],
-                )
-                .index(&["branch", "name"])
-                .scope_from_field("branch", "branch"),
-        )
+        .collection(sample_outlets(false))
         .collection(
             Collection::ledger("sales")
                 .required("branch", ScalarType::Text)
@@ -443,31 +450,11 @@ pub fn sample_schema_v2() -> Schema {
     use crate::schema::{Collection, ScalarType};
     let mut b = Schema::builder(2);
     for c in sample_schema().collections() {
-        let c = match c.name() {
-            "outlets" => Collection::document("outlets")
-                .required("name", ScalarType::Text)
-                .text("branch")
-                .text("phone")
-                .int("credit_limit")
-                .real("lat")
-                .bool("active")
-                .merge_text("notes")
-                .list(
-                    "lines",
-                    &[
-                        ("sku", ScalarType::Text),
-                        ("qty", ScalarType::Int),
-                        ("note", ScalarType::Text),
-                        ("unit", ScalarType::Text),
-                    ],
-                )
-                .text("owner")
-                .index(&["branch", "name"])
-                .index(&["owner"])
-                .scope_from_field("branch", "branch"),
-            _ => c.clone(),
-        };
-        b = b.collection(c);
+        b = b.collection(if c.name() == "outlets" {
+            sample_outlets(true)
+        } else {
+            c.clone()
+        });
     }
     b.collection(
         Collection::ledger("visits")
@@ -476,4 +463,36 @@ pub fn sample_schema_v2() -> Schema {
     )
     .build()
     .expect("the sample schema v2 is valid")
+}
+
+/// A pull response of one `org` batch upserting `rows` items (positions and versions 1..=rows):
+/// the bulk reference delivery used by the crash test and the benchmarks.
+#[must_use]
+pub fn items_batch(rows: u64) -> PullResponse {
+    let entries = (1..=rows)
+        .map(|i| LogEntry {
+            position: i,
+            collection: "items".into(),
+            record_id: format!("SKU-{i:07}"),
+            op: LogOp::Upsert {
+                version: i,
+                fields: crate::record! {
+                    "sku" => format!("SKU-{i:07}"),
+                    "name" => format!("Item number {i} of the catalogue"),
+                    "barcode" => format!("899{i:010}"),
+                    "price" => i64::try_from(i).unwrap_or(i64::MAX) * 100,
+                    "branch" => "JKT",
+                },
+            },
+        })
+        .collect();
+    PullResponse {
+        batches: vec![ScopeBatch {
+            scope: "org".into(),
+            after: 0,
+            upto: rows,
+            entries,
+            has_more: false,
+        }],
+    }
 }

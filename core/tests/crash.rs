@@ -7,37 +7,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use lapak_core::protocol::{LogEntry, LogOp, PullResponse, ScopeBatch};
-use lapak_core::testkit::sample_schema;
+use lapak_core::testkit::{items_batch, sample_schema};
 use lapak_core::{Edit, Store, Value, item, record};
 use rusqlite::Connection;
 
 const MODE: &str = "LAPAK_CRASH_CHILD";
 const DB: &str = "LAPAK_CRASH_DB";
 const ROWS: u64 = 100_000;
-
-fn big_batch() -> PullResponse {
-    let entries = (1..=ROWS)
-        .map(|i| LogEntry {
-            position: i,
-            collection: "items".into(),
-            record_id: format!("SKU-{i:06}"),
-            op: LogOp::Upsert {
-                version: i,
-                fields: record! {"sku" => format!("SKU-{i:06}"), "name" => format!("Item number {i}"), "barcode" => format!("899{i:010}"), "price" => i64::try_from(i).unwrap() * 100},
-            },
-        })
-        .collect();
-    PullResponse {
-        batches: vec![ScopeBatch {
-            scope: "org".into(),
-            after: 0,
-            upto: ROWS,
-            entries,
-            has_more: false,
-        }],
-    }
-}
 
 /// The child side: does the work named by `LAPAK_CRASH_CHILD` until killed.
 #[test]
@@ -52,7 +28,7 @@ fn crash_child() {
         .unwrap();
     match mode.as_str() {
         "pull" => {
-            let batch = big_batch();
+            let batch = items_batch(ROWS);
             println!("\nLAPAK-CHILD-APPLYING");
             store.apply_pull(&batch).unwrap();
             println!("\nLAPAK-CHILD-DONE");

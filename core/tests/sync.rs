@@ -15,14 +15,16 @@ fn store(scopes: &[&str]) -> Store {
 }
 
 fn item_entry(position: u64, sku: &str, version: u64) -> LogEntry {
+    let fields = record! {"sku" => sku, "price" => i64::try_from(version).unwrap()};
+    log(position, "items", sku, LogOp::Upsert { version, fields })
+}
+
+fn log(position: u64, collection: &str, record_id: &str, op: LogOp) -> LogEntry {
     LogEntry {
         position,
-        collection: "items".into(),
-        record_id: sku.into(),
-        op: LogOp::Upsert {
-            version,
-            fields: record! {"sku" => sku, "price" => i64::try_from(version).unwrap()},
-        },
+        collection: collection.into(),
+        record_id: record_id.into(),
+        op,
     }
 }
 
@@ -76,14 +78,14 @@ fn refused_pulls_store_nothing() {
                 "org",
                 2,
                 3,
-                vec![LogEntry {
-                    position: 3,
-                    collection: "items".into(),
-                    record_id: "X".into(),
-                    op: LogOp::Ledger {
+                vec![log(
+                    3,
+                    "items",
+                    "X",
+                    LogOp::Ledger {
                         entry: record! {"sku" => "X"},
                     },
-                }],
+                )],
             ),
         ),
         (
@@ -92,15 +94,15 @@ fn refused_pulls_store_nothing() {
                 "org",
                 2,
                 3,
-                vec![LogEntry {
-                    position: 3,
-                    collection: "items".into(),
-                    record_id: "X".into(),
-                    op: LogOp::Upsert {
+                vec![log(
+                    3,
+                    "items",
+                    "X",
+                    LogOp::Upsert {
                         version: 3,
                         fields: record! {"sku" => 7},
                     },
-                }],
+                )],
             ),
         ),
         (
@@ -109,14 +111,14 @@ fn refused_pulls_store_nothing() {
                 "branch:A",
                 0,
                 1,
-                vec![LogEntry {
-                    position: 1,
-                    collection: "outlets".into(),
-                    record_id: "o".into(),
-                    op: LogOp::Document {
+                vec![log(
+                    1,
+                    "outlets",
+                    "o",
+                    LogOp::Document {
                         data: vec![1, 2, 3],
                     },
-                }],
+                )],
             ),
         ),
     ];
@@ -173,14 +175,14 @@ fn document_changes_must_arrive_after_their_dependencies() {
             "branch:A",
             0,
             1,
-            vec![LogEntry {
-                position: 1,
-                collection: "outlets".into(),
-                record_id: id.clone(),
-                op: LogOp::Document {
+            vec![log(
+                1,
+                "outlets",
+                &id,
+                LogOp::Document {
                     data: change.clone(),
                 },
-            }],
+            )],
         ))
         .unwrap_err();
     assert!(err.to_string().contains("depends on"), "{err}");
@@ -296,12 +298,7 @@ fn rows_leave_with_their_scope_and_deletions_stay_deleted() {
         "branch:A",
         0,
         1,
-        vec![LogEntry {
-            position: 1,
-            collection: "items".into(),
-            record_id: "K".into(),
-            op: LogOp::Delete { version: 6 },
-        }],
+        vec![log(1, "items", "K", LogOp::Delete { version: 6 })],
     ))
     .unwrap();
     c.apply_pull(&batch("org", 0, 1, vec![item_entry(1, "K", 5)]))
@@ -325,12 +322,7 @@ fn rows_leave_with_their_scope_and_deletions_stay_deleted() {
         "org",
         2,
         3,
-        vec![LogEntry {
-            position: 3,
-            collection: "items".into(),
-            record_id: "K".into(),
-            op: LogOp::Evict,
-        }],
+        vec![log(3, "items", "K", LogOp::Evict)],
     ))
     .unwrap();
     assert!(c.get("items", "K").unwrap().is_some());
@@ -338,12 +330,7 @@ fn rows_leave_with_their_scope_and_deletions_stay_deleted() {
         "branch:A",
         2,
         3,
-        vec![LogEntry {
-            position: 3,
-            collection: "items".into(),
-            record_id: "K".into(),
-            op: LogOp::Evict,
-        }],
+        vec![log(3, "items", "K", LogOp::Evict)],
     ))
     .unwrap();
     assert!(c.get("items", "K").unwrap().is_none());
