@@ -90,6 +90,16 @@ impl MemoryServer {
             .count()
     }
 
+    /// The current rows of a reference collection, by id.
+    #[must_use]
+    pub fn reference_rows(&self, collection: &str) -> std::collections::BTreeMap<String, Record> {
+        self.reference
+            .iter()
+            .filter(|((c, _), _)| c == collection)
+            .map(|((_, id), (_, fields, _))| (id.clone(), fields.clone()))
+            .collect()
+    }
+
     /// The server's view of a document: fields and deleted flag.
     #[must_use]
     pub fn document(&self, collection: &str, id: &str) -> Option<(Record, bool)> {

@@ -82,6 +82,11 @@ enum Step {
         device: usize,
         pick: usize,
     },
+    /// The back office edits master data (reference rows) on the server.
+    BackOffice {
+        sku: u8,
+        price: Option<i64>,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -108,6 +113,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => device.clone().prop_map(|device| Step::PushTwice { device }),
         3 => (device.clone(), 1u32..8, any::<bool>()).prop_map(|(device, limit, redeliver)| Step::Pull { device, limit, redeliver }),
         1 => (device, any::<usize>()).prop_map(|(device, pick)| Step::ReplayOldPull { device, pick }),
+        2 => (0u8..4, proptest::option::weighted(0.8, 0i64..1000)).prop_map(|(sku, price)| Step::BackOffice { sku, price }),
     ]
 }
 
@@ -312,6 +318,19 @@ fn run(steps: &[Step]) {
                 }
                 history[*device].push(response);
             }
+            Step::BackOffice { sku, price } => {
+                let id = format!("SKU{sku}");
+                match price {
+                    Some(price) => {
+                        server.put_reference(
+                            "items",
+                            &id,
+                            record! {"sku" => id.as_str(), "price" => *price},
+                        );
+                    }
+                    None => server.delete_reference("items", &id),
+                }
+            }
             Step::ReplayOldPull { device, pick } => {
                 if !history[*device].is_empty() {
                     let old = history[*device][pick % history[*device].len()].clone();
@@ -371,6 +390,28 @@ fn run(steps: &[Step]) {
         assert_eq!(
             s.count("outlets").unwrap(),
             docs.values().filter(|(_, d)| !d).count() as u64
+        );
+    }
+
+    // Reference data: every device holds exactly the server's current rows.
+    let expected: BTreeMap<String, Record> = server.reference_rows("items");
+    for (i, s) in stores.iter().enumerate() {
+        let held: BTreeMap<String, Record> = s
+            .query("items", &Query::new())
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                let fields = r
+                    .fields
+                    .into_iter()
+                    .filter(|(_, v)| *v != Value::Null)
+                    .collect();
+                (r.id, fields)
+            })
+            .collect();
+        assert_eq!(
+            held, expected,
+            "device {i} reference rows differ from the server's"
         );
     }
 
