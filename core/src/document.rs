@@ -21,7 +21,10 @@ const DELETED_KEY: &str = "_deleted";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Edit {
     /// Sets a field. On a `merge_text` field the text is diffed against the current text so only
-    /// the changed characters are written; on a list field the whole list is replaced.
+    /// the changed characters are written (two devices making the same change concurrently both
+    /// insert it: prefer [`Edit::SpliceText`] for typing). On a list field the whole list is
+    /// replaced by a new one: when two devices replace it concurrently one whole list wins, and
+    /// item edits made concurrently to the replaced list are dropped; prefer the item edits.
     Set {
         /// The field.
         field: String,
@@ -193,10 +196,11 @@ fn apply_edit(
                     doc.update_text(&obj, text).map_err(am)?;
                 }
                 FieldType::List(_) => {
-                    let obj = object(doc, field, ObjType::List).map_err(am)?;
-                    for i in (0..doc.length(&obj)).rev() {
-                        doc.delete(&obj, i).map_err(am)?;
-                    }
+                    // A new list object: concurrent replacements resolve to one whole list,
+                    // never to the union of both (which would double an order's lines).
+                    let obj = doc
+                        .put_object(ROOT, field.as_str(), ObjType::List)
+                        .map_err(am)?;
                     for (i, item) in value.as_list().unwrap_or_default().iter().enumerate() {
                         insert_item(doc, &obj, i, item).map_err(am)?;
                     }
@@ -212,8 +216,8 @@ fn apply_edit(
             let obj = object(doc, field, ObjType::Text).map_err(am)?;
             let len = doc.length(&obj);
             let (index, delete) = match mode {
-                Mode::Strict if *index > len || index + delete > len => {
-                    return Err(out_of_range(c, field, index + delete, len));
+                Mode::Strict if index.checked_add(*delete).is_none_or(|end| end > len) => {
+                    return Err(out_of_range(c, field, index.saturating_add(*delete), len));
                 }
                 Mode::Strict => (*index, *delete),
                 Mode::Replay => {

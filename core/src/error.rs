@@ -8,10 +8,14 @@ use crate::schema::Kind;
 #[non_exhaustive]
 pub enum Error {
     /// SQLite failed (disk full, file locked by another process, I/O error, ...).
-    #[error(
-        "the local database failed: {0}. Check free disk space and that no other program holds the file."
-    )]
+    #[error("{}", sqlite_message(.0))]
     Sqlite(#[from] rusqlite::Error),
+
+    /// A scope name the store cannot follow.
+    #[error(
+        "scope `{0}` cannot be followed: a scope name is 1 to 200 characters without line breaks"
+    )]
+    InvalidScope(String),
 
     /// The database file was written by a newer version of Lapak.
     #[error(
@@ -160,6 +164,27 @@ pub enum Error {
     /// Protocol bytes could not be decoded.
     #[error(transparent)]
     Decode(#[from] crate::protocol::DecodeError),
+}
+
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => {
+            format!(
+                "the local database cannot grow: the disk is full ({e}). Free some space and try again."
+            )
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the local database is locked by another program ({e}). Close other copies of the app and try again."
+        ),
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => format!(
+            "the local database file cannot be written ({e}). Check the file's location and permissions."
+        ),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => format!(
+            "the local database file is damaged ({e}). Restore it from a backup, or reinstall and sync again."
+        ),
+        _ => format!("the local database failed: {e}"),
+    }
 }
 
 /// Shorthand for results of the engine.

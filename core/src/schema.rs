@@ -512,6 +512,21 @@ impl Collection {
     /// # Errors
     /// [`Error::UnknownField`] or [`Error::InvalidValue`].
     pub fn check_value(&self, field: &str, value: &Value) -> Result<()> {
+        self.check_value_as(field, value, Strictness::Local)
+    }
+
+    /// Checks a value that came from the server: written by an app of this or a newer schema,
+    /// so nulls in required fields (a later schema may have relaxed them) and list item keys this
+    /// app does not know (a later schema may have added them) are accepted; only the types of
+    /// what this app declares must fit.
+    ///
+    /// # Errors
+    /// [`Error::UnknownField`] or [`Error::InvalidValue`].
+    pub fn check_pulled_value(&self, field: &str, value: &Value) -> Result<()> {
+        self.check_value_as(field, value, Strictness::Pulled)
+    }
+
+    fn check_value_as(&self, field: &str, value: &Value, strictness: Strictness) -> Result<()> {
         let f = self.field_named(field)?;
         let bad = |detail: String| Error::InvalidValue {
             collection: self.name.clone(),
@@ -519,14 +534,16 @@ impl Collection {
             detail,
         };
         match (&f.ty, value) {
-            (_, Value::Null) if f.required => Err(bad("the field is required".into())),
+            (_, Value::Null) if f.required && strictness == Strictness::Local => {
+                Err(bad("the field is required".into()))
+            }
             (_, Value::Null) => Ok(()),
             (FieldType::MergeText, Value::Text(_)) => Ok(()),
             (FieldType::Scalar(t), v) => check_scalar_type(*t, v)
                 .map_err(|expected| bad(format!("expected {expected}, got {}", v.type_name()))),
             (FieldType::List(keys), Value::List(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.check_item(field, keys, item)
+                    check_item(keys, item, strictness)
                         .map_err(|d| bad(format!("item {i}: {d}")))?;
                 }
                 Ok(())
@@ -536,24 +553,13 @@ impl Collection {
         }
     }
 
-    /// Checks a list item against a list field's keys.
+    /// Checks a list item written on this device against a list field's keys.
     pub(crate) fn check_item(
         &self,
-        _field: &str,
         keys: &[(String, ScalarType)],
         item: &Item,
     ) -> std::result::Result<(), String> {
-        for (k, v) in item {
-            let Some((_, t)) = keys.iter().find(|(name, _)| name == k) else {
-                return Err(format!("unknown key `{k}`"));
-            };
-            if matches!(v, Scalar::Null) {
-                continue;
-            }
-            check_scalar_type(*t, &Value::from(v.clone()))
-                .map_err(|expected| format!("`{k}`: expected {expected}, got {}", v.type_name()))?;
-        }
-        Ok(())
+        check_item(keys, item, Strictness::Local)
     }
 
     /// Checks a whole record: known fields, right types, required fields present.
@@ -575,6 +581,34 @@ impl Collection {
         }
         Ok(())
     }
+}
+
+/// How strictly values are checked: a device's own writes, or data pulled from the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    Local,
+    Pulled,
+}
+
+fn check_item(
+    keys: &[(String, ScalarType)],
+    item: &Item,
+    strictness: Strictness,
+) -> std::result::Result<(), String> {
+    for (k, v) in item {
+        let Some((_, t)) = keys.iter().find(|(name, _)| name == k) else {
+            if strictness == Strictness::Pulled {
+                continue;
+            }
+            return Err(format!("unknown key `{k}`"));
+        };
+        if matches!(v, Scalar::Null) {
+            continue;
+        }
+        check_scalar_type(*t, &Value::from(v.clone()))
+            .map_err(|expected| format!("`{k}`: expected {expected}, got {}", v.type_name()))?;
+    }
+    Ok(())
 }
 
 fn check_scalar_type(t: ScalarType, v: &Value) -> std::result::Result<(), &'static str> {

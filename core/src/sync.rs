@@ -67,15 +67,14 @@ impl Store {
     /// dropped scope are removed (pending local changes stay queued).
     ///
     /// # Errors
+    /// [`Error::InvalidScope`] for an empty name, one over 200 characters or with a line break;
     /// [`Error::Sqlite`].
     pub fn set_scopes(&mut self, scopes: &[String]) -> Result<()> {
         if let Some(bad) = scopes
             .iter()
-            .find(|s| s.is_empty() || s.contains(tables::SCOPE_SEP))
+            .find(|s| s.is_empty() || s.len() > 200 || s.contains(tables::SCOPE_SEP))
         {
-            return Err(Error::Protocol(format!(
-                "scope `{bad}` is empty or contains a line break"
-            )));
+            return Err(Error::InvalidScope(bad.clone()));
         }
         let listening = self.listening();
         let tx = self
@@ -456,7 +455,7 @@ fn rebuild_document(
 fn check_known_fields(c: &Collection, fields: &Record) -> Result<()> {
     for (k, v) in fields {
         if c.field_named(k).is_ok() {
-            c.check_value(k, v)
+            c.check_pulled_value(k, v)
                 .map_err(|e| Error::Protocol(e.to_string()))?;
         }
     }

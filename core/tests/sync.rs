@@ -353,3 +353,71 @@ fn a_rejected_creation_leaves_no_record() {
     assert_eq!(a.rejections().unwrap()[0].message, "pick another name");
     assert_eq!(a.query("outlets", &Query::new()).unwrap().len(), 0);
 }
+
+#[test]
+fn data_of_a_newer_schema_is_accepted_where_it_fits() {
+    // A newer app's sale: a list key this app does not know, and an optional-now field left null.
+    let mut s = store(&["branch:A"]);
+    let lines = lapak_core::Value::List(vec![
+        lapak_core::item! {"sku" => "KOPI", "qty" => 2, "unit" => "pcs"},
+    ]);
+    let entry = record! {"branch" => "A", "total" => lapak_core::Value::Null, "lines" => lines, "loyalty_id" => "L-1"};
+    s.apply_pull(&batch(
+        "branch:A",
+        0,
+        1,
+        vec![log(1, "sales", "s1", LogOp::Ledger { entry })],
+    ))
+    .unwrap();
+    let row = s.get("sales", "s1").unwrap().unwrap();
+    assert_eq!(row.fields["total"], lapak_core::Value::Null);
+    assert_eq!(
+        row.fields["lines"].as_list().unwrap()[0]["sku"],
+        lapak_core::Scalar::Text("KOPI".into())
+    );
+    // A type this app does declare must still fit.
+    let bad = record! {"branch" => "A", "total" => "a lot"};
+    assert!(
+        s.apply_pull(&batch(
+            "branch:A",
+            1,
+            2,
+            vec![log(2, "sales", "s2", LogOp::Ledger { entry: bad })]
+        ))
+        .is_err()
+    );
+}
+
+#[test]
+fn concurrent_list_replacements_keep_one_whole_list() {
+    let mut server = MemoryServer::new(sample_schema());
+    let mut a = store(&["branch:A"]);
+    let mut b = store(&["branch:A"]);
+    let id = a
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    sync_fully(&mut b, &mut server).unwrap();
+    let lines = || lapak_core::Value::List(vec![lapak_core::item! {"sku" => "KOPI", "qty" => 2}]);
+    a.set("outlets", &id, "lines", lines()).unwrap();
+    b.set("outlets", &id, "lines", lines()).unwrap();
+    for _ in 0..2 {
+        sync_fully(&mut a, &mut server).unwrap();
+        sync_fully(&mut b, &mut server).unwrap();
+    }
+    let got = a.get("outlets", &id).unwrap().unwrap().fields["lines"].clone();
+    assert_eq!(got, lines(), "not doubled");
+    assert_eq!(b.get("outlets", &id).unwrap().unwrap().fields["lines"], got);
+}
+
+#[test]
+fn scope_names_are_checked() {
+    let mut s = store(&["org"]);
+    for bad in ["", "branch:A\nB"] {
+        assert!(matches!(
+            s.set_scopes(&[bad.to_owned()]),
+            Err(Error::InvalidScope(_))
+        ));
+    }
+    assert_eq!(s.cursors().unwrap().len(), 1, "nothing changed");
+}

@@ -832,7 +832,7 @@ fn check_edit(c: &Collection, e: &Edit) -> Result<()> {
         (
             FieldType::List(keys),
             Edit::InsertItem { item, .. } | Edit::UpdateItem { values: item, .. },
-        ) => c.check_item(field, keys, item).map_err(bad),
+        ) => c.check_item(keys, item).map_err(bad),
         (FieldType::List(_), Edit::RemoveItem { .. }) => Ok(()),
         _ => Err(bad(format!("this edit needs a {want} field"))),
     }
