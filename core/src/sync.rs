@@ -181,7 +181,8 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
         let mut changed = Changed::new(listening);
-        let mut rebuild: BTreeMap<(String, String), Vec<ChangeHash>> = BTreeMap::new();
+        // Rejected documents to rebuild: their rejected change hashes, and the first verdict.
+        let mut rebuild: BTreeMap<(String, String), (Vec<ChangeHash>, Refusal)> = BTreeMap::new();
         for result in &response.results {
             let queued: Option<(String, String, String, Option<Vec<u8>>)> = tx
                 .prepare_cached(
@@ -237,9 +238,16 @@ impl Store {
                         ))?
                         .execute(params![record_id, code, message])?;
                     } else {
-                        let hashes = rebuild
+                        let (hashes, ..) = rebuild
                             .entry((collection.clone(), record_id.clone()))
-                            .or_default();
+                            .or_insert_with(|| {
+                                let refusal = Refusal {
+                                    kind: kind.clone(),
+                                    code: code.clone(),
+                                    message: message.clone(),
+                                };
+                                (Vec::new(), refusal)
+                            });
                         if let Some(h) = hash.as_deref().and_then(|h| ChangeHash::try_from(h).ok())
                         {
                             hashes.push(h);
@@ -250,9 +258,15 @@ impl Store {
                 Outcome::Deferred { .. } => report.deferred += 1,
             }
         }
-        for ((collection, id), rejected) in &rebuild {
-            let c = self.schema.collection(collection)?;
-            rebuild_document(&tx, c, &self.sql[c.name()], id, rejected, &self.actor)?;
+        for ((collection, id), (rejected, verdict)) in &rebuild {
+            match self.schema.collection(collection) {
+                Ok(c) => {
+                    let sql = &self.sql[c.name()];
+                    rebuild_document(&tx, c, sql, id, rejected, verdict, &self.actor)?;
+                }
+                // The app no longer declares the collection: nothing can be rebuilt or sent.
+                Err(_) => abandon_pending(&tx, collection, id, verdict)?,
+            }
             report.rebuilt_documents += 1;
         }
         tx.commit()?;
@@ -369,6 +383,33 @@ impl Store {
     }
 }
 
+/// The server's refusal of a document change, shared by the writes that build on it.
+struct Refusal {
+    kind: String,
+    code: String,
+    message: String,
+}
+
+/// Removes every queued change of a record, recording each as rejected with `verdict`: they
+/// built on a change the server refused.
+fn abandon_pending(tx: &Connection, collection: &str, id: &str, verdict: &Refusal) -> Result<()> {
+    let Refusal {
+        kind,
+        code,
+        message,
+    } = verdict;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO lapak_rejections
+         (change_id, collection, record_id, kind, code, message, rejected_at)
+         SELECT change_id, collection, record_id, ?3, ?4, ?5, ?6 FROM lapak_queue
+         WHERE collection = ?1 AND record_id = ?2",
+    )?
+    .execute(params![collection, id, kind, code, message, now_ms()])?;
+    tx.prepare_cached("DELETE FROM lapak_queue WHERE collection = ?1 AND record_id = ?2")?
+        .execute(params![collection, id])?;
+    Ok(())
+}
+
 /// Drops `rejected` and every still-pending change of the document, then replays the pending
 /// writes' intents onto what is left (the server-confirmed state), re-queueing their new changes.
 fn rebuild_document(
@@ -377,6 +418,7 @@ fn rebuild_document(
     sql: &TableSql,
     id: &str,
     rejected: &[ChangeHash],
+    verdict: &Refusal,
     actor: &automerge::ActorId,
 ) -> Result<()> {
     let Some(mut stored) = load_document(tx, c, id, actor)? else {
@@ -400,6 +442,14 @@ fn rebuild_document(
         .into_iter()
         .filter(|ch| !excluded.contains(&ch.hash()))
         .collect();
+    if confirmed.is_empty() {
+        // The server never accepted this record's creation: the writes that build on it cannot
+        // stand either. They share the creation's verdict; the record goes.
+        abandon_pending(tx, c.name(), id, verdict)?;
+        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+            .execute(params![c.name(), id])?;
+        return write_document_row(tx, c, sql, id, &Record::new(), true, &[]);
+    }
     let mut doc = document::new_doc(actor);
     doc.apply_changes(confirmed)
         .map_err(|e| document::doc_error(c.name(), id, &e))?;
@@ -610,53 +660,53 @@ fn upsert_reference(
     Ok(())
 }
 
-/// Removes `scope` from the record's scopes; drops the record when none is left.
+/// Removes `scope` from the record's scopes; drops the record when none is left, unless local
+/// changes of it still wait for the server (then it stays, with no scope, until a later eviction
+/// or scope change finds it settled).
 fn evict(tx: &Connection, c: &Collection, sql: &TableSql, id: &str, scope: &str) -> Result<()> {
-    let remaining = |scopes: &str| -> Vec<String> {
-        tables::split_scopes(scopes)
-            .into_iter()
-            .filter(|s| s != scope)
-            .collect()
-    };
-    if c.kind() == Kind::Document {
-        let scopes: Option<String> = tx
-            .prepare_cached("SELECT scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+    let document = c.kind() == Kind::Document;
+    let scopes: Option<String> = if document {
+        tx.prepare_cached("SELECT scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
             .query_row(params![c.name(), id], |r| r.get(0))
-            .optional()?;
-        let Some(scopes) = scopes else { return Ok(()) };
-        let left = remaining(&scopes);
-        if left.is_empty() {
+            .optional()?
+    } else {
+        tx.prepare_cached(&format!(
+            "SELECT _scopes FROM {} WHERE id = ?1",
+            tables::quote(c.name())
+        ))?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?
+    };
+    let Some(scopes) = scopes else { return Ok(()) };
+    let left: Vec<String> = tables::split_scopes(&scopes)
+        .into_iter()
+        .filter(|s| s != scope)
+        .collect();
+    let pending: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM lapak_queue WHERE collection = ?1 AND record_id = ?2)",
+        )?
+        .query_row(params![c.name(), id], |r| r.get(0))?;
+    if left.is_empty() && !pending {
+        if document {
             tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
                 .execute(params![c.name(), id])?;
-            write_document_row(tx, c, sql, id, &Record::new(), true, &[])?;
-        } else {
-            let joined = tables::join_scopes(&left);
-            tx.prepare_cached(
-                "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
-            )?
-            .execute(params![c.name(), id, joined])?;
-            tx.prepare_cached(&format!(
-                "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
-                tables::quote(c.name())
-            ))?
-            .execute(params![id, joined])?;
         }
+        tx.prepare_cached(&sql.delete_row)?.execute(params![id])?;
         return Ok(());
     }
-    let t = tables::quote(c.name());
-    let scopes: Option<String> = tx
-        .prepare_cached(&format!("SELECT _scopes FROM {t} WHERE id = ?1"))?
-        .query_row(params![id], |r| r.get(0))
-        .optional()?;
-    let Some(scopes) = scopes else { return Ok(()) };
-    let left = remaining(&scopes);
-    if left.is_empty() {
-        tx.prepare_cached(&format!("DELETE FROM {t} WHERE id = ?1"))?
-            .execute(params![id])?;
-    } else {
-        tx.prepare_cached(&format!("UPDATE {t} SET _scopes = ?2 WHERE id = ?1"))?
-            .execute(params![id, tables::join_scopes(&left)])?;
+    let joined = tables::join_scopes(&left);
+    if document {
+        tx.prepare_cached(
+            "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
+        )?
+        .execute(params![c.name(), id, joined])?;
     }
+    tx.prepare_cached(&format!(
+        "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
+        tables::quote(c.name())
+    ))?
+    .execute(params![id, joined])?;
     Ok(())
 }
 

@@ -195,10 +195,11 @@ impl MemoryServer {
                     return reject("malformed", "not an Automerge change".into());
                 };
                 let actor = self.actor.clone();
-                let (doc, scopes) = self
-                    .docs
-                    .entry(key.clone())
-                    .or_insert_with(|| (document::new_doc(&actor), Vec::new()));
+                let mut missing_doc = None;
+                let (doc, scopes) = match self.docs.get_mut(&key) {
+                    Some(entry) => (&mut entry.0, entry.1.clone()),
+                    None => (missing_doc.insert(document::new_doc(&actor)), Vec::new()),
+                };
                 if am
                     .deps()
                     .iter()
@@ -224,9 +225,9 @@ impl MemoryServer {
                 }
                 let old: BTreeSet<String> = scopes.iter().cloned().collect();
                 let new: BTreeSet<String> = c.scopes_of(&record).into_iter().collect();
-                *doc = trial;
-                *scopes = new.iter().cloned().collect();
-                let full = doc.save();
+                let full = trial.save();
+                self.docs
+                    .insert(key, (trial, new.iter().cloned().collect()));
                 let kept: Vec<String> = old.intersection(&new).cloned().collect();
                 let entered: Vec<String> = new.difference(&old).cloned().collect();
                 let left: Vec<String> = old.difference(&new).cloned().collect();

@@ -347,11 +347,85 @@ fn a_rejected_creation_leaves_no_record() {
     let id = a
         .create("outlets", record! {"name" => "forbidden", "branch" => "A"})
         .unwrap();
+    // Offline edits that build on the refused creation share its fate and its reason.
+    a.set("outlets", &id, "phone", "0812").unwrap();
+    a.set("outlets", &id, "credit_limit", 5).unwrap();
     sync_fully(&mut a, &mut server).unwrap();
     assert!(a.get("outlets", &id).unwrap().is_none());
     assert!(a.document_ids("outlets").unwrap().is_empty());
-    assert_eq!(a.rejections().unwrap()[0].message, "pick another name");
+    assert_eq!(a.pending_count().unwrap(), 0);
+    let rejections = a.rejections().unwrap();
+    assert_eq!(rejections.len(), 3);
+    assert!(
+        rejections
+            .iter()
+            .all(|r| r.code == "bad_name" && r.message == "pick another name")
+    );
     assert_eq!(a.query("outlets", &Query::new()).unwrap().len(), 0);
+    assert!(
+        server.document("outlets", &id).is_none(),
+        "no orphan on the server"
+    );
+}
+
+#[test]
+fn a_record_with_pending_changes_survives_eviction_until_judged() {
+    let mut server = MemoryServer::new(sample_schema());
+    let mut a = store(&["branch:A"]);
+    let id = a
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    let sale = a
+        .append("sales", record! {"branch" => "A", "total" => 10})
+        .unwrap();
+    a.set("outlets", &id, "phone", "0812").unwrap();
+    // The cashier is moved to branch B before the pending work is pushed.
+    a.set_scopes(&["branch:B".into()]).unwrap();
+    assert!(
+        a.get("outlets", &id).unwrap().is_some(),
+        "kept while its edit is pending"
+    );
+    assert!(a.get("sales", &sale).unwrap().is_some());
+    let push = a.next_push(10).unwrap().unwrap();
+    let answer = server.push(&push);
+    a.apply_push_response(&answer).unwrap();
+    assert!(
+        matches!(
+            a.get("sales", &sale).unwrap().unwrap().verdict,
+            Some(Verdict::Accepted { .. })
+        ),
+        "the verdict lands on the row"
+    );
+    assert_eq!(
+        server.document("outlets", &id).unwrap().0["phone"],
+        "0812".into(),
+        "the edit reached the server"
+    );
+    // Settled: the next scope change drops what branch B does not hold.
+    a.set_scopes(&["branch:B".into(), "org".into()]).unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+}
+
+#[test]
+fn moving_a_record_out_of_the_followed_scopes_drops_it() {
+    let mut server = MemoryServer::new(sample_schema());
+    let mut a = store(&["branch:A"]);
+    let id = a
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    a.set("outlets", &id, "branch", "B").unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    assert!(
+        a.get("outlets", &id).unwrap().is_none(),
+        "branch A's device keeps no branch B record"
+    );
+    assert!(a.document_ids("outlets").unwrap().is_empty());
+    assert_eq!(
+        server.document("outlets", &id).unwrap().0["branch"],
+        "B".into()
+    );
 }
 
 #[test]

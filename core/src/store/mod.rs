@@ -459,12 +459,8 @@ impl Store {
         check_size(c, id, change.raw_bytes().len())?;
         let (record, deleted) = document::project(&doc, c, id)?;
         check_scopes(c, &record)?;
-        let mut scopes = scopes;
-        for s in c.scopes_of(&record) {
-            if !scopes.contains(&s) {
-                scopes.push(s);
-            }
-        }
+        // `scopes` records where the server delivered the record; a local write changes nothing
+        // of that until the server's answer comes back through a pull.
         save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
         write_document_row(&tx, c, &self.sql[c.name()], id, &record, deleted, &scopes)?;
         let op_json =
@@ -506,7 +502,6 @@ impl Store {
             detail: e.to_string(),
         })?;
         check_size(&c, &id_text, payload.len())?;
-        let scopes = tables::join_scopes(&c.scopes_of(&entry));
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -516,7 +511,7 @@ impl Store {
             &self.sql[c.name()],
             &id_text,
             &entry,
-            &scopes,
+            "", // scopes: set when the server's copy comes back through a pull
             None,
         )?;
         tx.execute(
