@@ -522,6 +522,13 @@ fn wrong_kind(c: &Collection, entry: &LogEntry) -> Error {
     ))
 }
 
+fn missing_deps(c: &Collection, id: &str) -> Error {
+    Error::Protocol(format!(
+        "document `{}/{id}` received a change before the changes it depends on",
+        c.name()
+    ))
+}
+
 /// Merges document data (Automerge changes or whole saves) into one document, then saves it and
 /// re-projects its row once.
 fn apply_documents(
@@ -533,27 +540,40 @@ fn apply_documents(
     data: &[&[u8]],
     actor: &automerge::ActorId,
 ) -> Result<()> {
-    let (mut doc, mut scopes) = match load_document(tx, c, id, actor)? {
-        Some(s) => (s.doc, s.scopes),
-        None => (document::new_doc(actor), Vec::new()),
-    };
-    let before = doc.get_heads();
-    for bytes in data {
-        doc.load_incremental(bytes)
-            .map_err(|e| Error::Protocol(format!("document `{}/{id}`: {e}", c.name())))?;
+    let stored: Option<(Vec<u8>, String)> = tx
+        .prepare_cached(
+            "SELECT doc, scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2",
+        )?
+        .query_row(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (mut bytes, scopes) = stored.unwrap_or_default();
+    let mut scopes = tables::split_scopes(&scopes);
+    let known = !bytes.is_empty();
+    for d in data {
+        bytes.extend_from_slice(d);
     }
+    // One strict load of the stored document followed by the new chunks: a damaged or
+    // truncated chunk refuses the whole pull instead of being skipped with the cursor moving on.
+    let options = automerge::LoadOptions::new()
+        .text_encoding(automerge::TextEncoding::UnicodeCodePoint)
+        .on_partial_load(automerge::OnPartialLoad::Error);
+    let mut doc = automerge::AutoCommit::load_with_options(&bytes, options)
+        .map_err(|e| match e {
+            automerge::AutomergeError::MissingDeps => missing_deps(c, id),
+            e => Error::Protocol(format!("document `{}/{id}`: {e}", c.name())),
+        })?
+        .with_actor(actor.clone());
     if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(missing_deps(c, id));
+    }
+    if !known && doc.get_heads().is_empty() {
         return Err(Error::Protocol(format!(
-            "document `{}/{id}` received a change before the changes it depends on",
+            "document `{}/{id}` arrived without any change",
             c.name()
         )));
     }
-    let new_scope = !scopes.iter().any(|s| s == scope);
-    if new_scope {
+    if !scopes.iter().any(|s| s == scope) {
         scopes.push(scope.to_owned());
-    }
-    if doc.get_heads() == before && !new_scope {
-        return Ok(());
     }
     let (record, deleted) = document::project(&doc, c, id)?;
     save_document(tx, c, id, &mut doc, deleted, &scopes)?;

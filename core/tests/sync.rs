@@ -495,3 +495,58 @@ fn scope_names_are_checked() {
     }
     assert_eq!(s.cursors().unwrap().len(), 1, "nothing changed");
 }
+
+#[test]
+fn damaged_or_empty_document_data_is_refused_whole() {
+    let mut writer = store(&["branch:A"]);
+    let id = writer
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    let push = writer.next_push(10).unwrap().unwrap();
+    let lapak_core::protocol::ChangeBody::Document { change } = &push.changes[0].body else {
+        panic!("a document change")
+    };
+    let mut reader = store(&["branch:A"]);
+    let mut damaged = change.clone();
+    damaged.extend_from_slice(&[0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]); // a chunk header, then junk
+    for (what, data) in [
+        ("a valid change followed by junk", damaged),
+        ("no data at all", Vec::new()),
+    ] {
+        let response = batch(
+            "branch:A",
+            0,
+            1,
+            vec![log(1, "outlets", &id, LogOp::Document { data })],
+        );
+        assert!(
+            matches!(reader.apply_pull(&response), Err(Error::Protocol(_))),
+            "{what}"
+        );
+        assert!(reader.document_ids("outlets").unwrap().is_empty(), "{what}");
+        assert_eq!(
+            reader.cursors().unwrap()[0].position,
+            0,
+            "{what}: the cursor stays"
+        );
+    }
+    // The intact change applies.
+    let response = batch(
+        "branch:A",
+        0,
+        1,
+        vec![log(
+            1,
+            "outlets",
+            &id,
+            LogOp::Document {
+                data: change.clone(),
+            },
+        )],
+    );
+    reader.apply_pull(&response).unwrap();
+    assert_eq!(
+        reader.get("outlets", &id).unwrap().unwrap().fields["name"],
+        "Toko".into()
+    );
+}
