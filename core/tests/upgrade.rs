@@ -155,3 +155,49 @@ fn the_v1_fixture_upgrades_to_schema_v2_and_still_syncs() {
         "the v1 app cannot open it any more"
     );
 }
+
+#[test]
+fn an_older_app_catches_up_with_newer_data_after_upgrading() {
+    use lapak_core::testkit::sample_schema_v2;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old-app.sqlite");
+    let mut server = MemoryServer::new(sample_schema_v2());
+    // A device already on v2 writes what v1 does not know: a field, a list key, a collection.
+    let mut newer = Store::open_in_memory(sample_schema_v2()).unwrap();
+    newer.set_scopes(&["branch:JKT".into()]).unwrap();
+    let outlet = newer
+        .create(
+            "outlets",
+            record! {"name" => "Toko", "branch" => "JKT", "owner" => "Bu Sari",
+            "lines" => Value::List(vec![item! {"sku" => "KOPI", "qty" => 1, "unit" => "dus"}])},
+        )
+        .unwrap();
+    let visit = newer.append("visits", record! {"branch" => "JKT"}).unwrap();
+    sync_fully(&mut newer, &mut server).unwrap();
+
+    // The v1 app syncs: it keeps what it knows and skips the rest without failing.
+    {
+        let mut old = Store::open(&path, sample_schema()).unwrap();
+        old.set_scopes(&["branch:JKT".into()]).unwrap();
+        sync_fully(&mut old, &mut server).unwrap();
+        assert_eq!(
+            old.get("outlets", &outlet).unwrap().unwrap().fields["name"],
+            "Toko".into()
+        );
+    }
+    // Upgraded to v2: the new field shows at once (re-projected from the document it already
+    // holds), and the next sync brings the collection it skipped.
+    let mut upgraded = Store::open(&path, sample_schema_v2()).unwrap();
+    let row = upgraded.get("outlets", &outlet).unwrap().unwrap();
+    assert_eq!(row.fields["owner"], "Bu Sari".into());
+    assert_eq!(
+        row.fields["lines"].as_list().unwrap()[0]["unit"],
+        lapak_core::Scalar::Text("dus".into())
+    );
+    assert!(upgraded.get("visits", &visit).unwrap().is_none());
+    sync_fully(&mut upgraded, &mut server).unwrap();
+    assert!(matches!(
+        upgraded.get("visits", &visit).unwrap().unwrap().verdict,
+        Some(Verdict::Accepted { .. })
+    ));
+}

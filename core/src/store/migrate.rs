@@ -5,8 +5,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::tables;
+use crate::document;
 use crate::error::{Error, Result};
-use crate::schema::{FieldType, Schema};
+use crate::schema::{Collection, FieldType, Kind, Schema};
 
 /// Storage-format migrations, in order. The index + 1 is the format version it brings.
 const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/device/0001_initial.sql")];
@@ -107,6 +108,7 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
                 tx.execute_batch(&tables::create_table_sql(c))?;
             }
             Some(old) => {
+                let mut grew = false;
                 if old.kind() != c.kind() {
                     return Err(Error::IncompatibleSchemaChange {
                         collection: c.name().to_owned(),
@@ -121,8 +123,9 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
                                 detail: format!("field `{}` changed type", f.name),
                             });
                         }
-                        Some(_) => {}
+                        Some(o) => grew |= o.ty != f.ty,
                         None => {
+                            grew = true;
                             tx.execute_batch(&format!(
                                 "ALTER TABLE {} ADD COLUMN {}",
                                 tables::quote(c.name()),
@@ -130,6 +133,10 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
                             ))?;
                         }
                     }
+                }
+                if grew && c.kind() == Kind::Document {
+                    // Documents written by newer apps may already hold the new fields.
+                    reproject_documents(&tx, c)?;
                 }
             }
         }
@@ -149,6 +156,26 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
         params![json],
     )?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Writes every document's projection to its plain row again, one document in memory at a time.
+fn reproject_documents(tx: &Connection, c: &Collection) -> Result<()> {
+    let sql = tables::TableSql::new(c);
+    let actor = automerge::ActorId::random();
+    let mut stmt = tx.prepare(
+        "SELECT id, doc, scopes FROM lapak_documents WHERE collection = ?1 AND deleted = 0",
+    )?;
+    let mut rows = stmt.query(params![c.name()])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let bytes: Vec<u8> = row.get(1)?;
+        let scopes: String = row.get(2)?;
+        let doc = document::load(&bytes, &actor, c.name(), &id)?;
+        let (record, deleted) = document::project(&doc, c, &id)?;
+        let scopes = tables::split_scopes(&scopes);
+        super::write_document_row(tx, c, &sql, &id, &record, deleted, &scopes)?;
+    }
     Ok(())
 }
 

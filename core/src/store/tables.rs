@@ -104,6 +104,13 @@ impl TableSql {
             .map(|f| format!(", {q} = excluded.{q}", q = quote(&f.name)))
             .collect();
         let union = scopes_union_sql("_scopes", "excluded._scopes");
+        // An entry is immutable, but a pulled copy may carry fields this device's older rows
+        // lack (added by a schema upgrade): fill those in.
+        let fill_from_server: String = c
+            .fields()
+            .iter()
+            .map(|f| format!(", {q} = coalesce({q}, excluded.{q})", q = quote(&f.name)))
+            .collect();
         TableSql {
             upsert_document_row: format!(
                 "INSERT INTO {t} (id, _scopes{cols}) VALUES (?1, ?2{p})
@@ -118,8 +125,9 @@ impl TableSql {
                    _position = coalesce(excluded._position, _position),
                    _code = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _code END,
                    _message = CASE WHEN excluded._status = 'accepted' THEN NULL ELSE _message END,
-                   _scopes = {union}",
-                p = params_from(5)
+                   _scopes = {union}{fill}",
+                p = params_from(5),
+                fill = fill_from_server
             ),
             upsert_reference: format!(
                 "INSERT INTO {t} (id, _version, _scopes{cols}) VALUES (?1, ?2, ?3{p})
