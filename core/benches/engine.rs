@@ -43,7 +43,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn report_latencies(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     println!(
-        "{name:<48} n={:<6} p50={:>8.1?} p99={:>8.1?} max={:>8.1?}",
+        "{name:<72} n={:<6} p50={:>8.1?} p99={:>8.1?} max={:>8.1?}",
         samples.len(),
         percentile(&samples, 0.50),
         percentile(&samples, 0.99),
@@ -83,22 +83,36 @@ fn bench_local_writes(dir: &std::path::Path, s: &Sizes) {
         );
 
         let ids: Vec<String> = (0..200)
-            .map(|i| store.create("outlets", record! {"name" => format!("Toko {i}"), "branch" => "JKT", "notes" => "Buka jam 7"}).unwrap())
-            .collect();
-        let samples = (0..s.writes)
             .map(|i| {
-                let id = &ids[i % ids.len()];
-                let t = Instant::now();
                 store
-                    .set("outlets", id, "phone", format!("0812{i:07}"))
-                    .unwrap();
-                t.elapsed()
+                    .create("outlets", record! {"name" => format!("Toko {i}"), "branch" => "JKT", "notes" => "Buka jam 7"})
+                    .unwrap()
             })
             .collect();
-        report_latencies(
-            &format!("local write: one-field document edit (synchronous={label})"),
-            samples,
-        );
+        // Cold: each write picks the next of 200 outlets (more than the store keeps loaded).
+        // Hot: 50 writes in a row to one outlet, then the next (a cart being rung up).
+        let cold = |i: usize| i % 200;
+        let hot = |i: usize| (i / 50) % 200;
+        let cases: [(&str, &dyn Fn(usize) -> usize); 2] = [
+            ("a document not edited lately", &cold),
+            ("the document edited last", &hot),
+        ];
+        for (what, pick) in cases {
+            let samples = (0..s.writes)
+                .map(|i| {
+                    let id = &ids[pick(i)];
+                    let t = Instant::now();
+                    store
+                        .set("outlets", id, "phone", format!("0812{i:07}"))
+                        .unwrap();
+                    t.elapsed()
+                })
+                .collect();
+            report_latencies(
+                &format!("local write: one-field edit of {what} (synchronous={label})"),
+                samples,
+            );
+        }
     }
 }
 
@@ -159,7 +173,7 @@ fn bench_reference_pull(dir: &std::path::Path, s: &Sizes) {
     };
     let (e, r) = (median(&mut engine), median(&mut raw));
     println!(
-        "{:<48} {:>9.0} rows/s (raw SQLite insert {:>9.0} rows/s, ratio {:.2})",
+        "{:<72} {:>9.0} rows/s (raw SQLite insert {:>9.0} rows/s, ratio {:.2})",
         format!("apply pull: {} reference rows", s.rows),
         e,
         r,
@@ -200,7 +214,7 @@ fn bench_remote_documents(dir: &std::path::Path, s: &Sizes) {
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(reader.count("outlets").unwrap(), s.docs as u64);
     println!(
-        "{:<48} {:>9.0} changes/s ({changes} changes to {} documents in {:.2} s)",
+        "{:<72} {:>9.0} changes/s ({changes} changes to {} documents in {:.2} s)",
         format!("apply pull: {changes} remote document changes"),
         changes as f64 / secs,
         s.docs,

@@ -70,6 +70,7 @@ impl Store {
     /// [`Error::InvalidScope`] for an empty name, one over 200 characters or with a line break;
     /// [`Error::Sqlite`].
     pub fn set_scopes(&mut self, scopes: &[String]) -> Result<()> {
+        self.cache.clear();
         if let Some(bad) = scopes
             .iter()
             .find(|s| s.is_empty() || s.len() > 200 || s.contains(tables::SCOPE_SEP))
@@ -175,6 +176,7 @@ impl Store {
     /// [`Error::Sqlite`], or [`Error::Document`] when a rejected document cannot be rebuilt
     /// (nothing is changed then).
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<PushReport> {
+        self.cache.clear();
         let listening = self.listening();
         let tx = self
             .conn
@@ -292,6 +294,7 @@ impl Store {
     /// past its cursor, positions out of order, a document change before its dependencies, an
     /// entry that does not fit its collection); nothing is stored then.
     pub fn apply_pull(&mut self, response: &PullResponse) -> Result<PullReport> {
+        self.cache.clear();
         let listening = self.listening();
         let tx = self
             .conn

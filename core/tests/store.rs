@@ -445,3 +445,71 @@ fn a_database_of_a_newer_format_is_refused_untouched() {
     assert!(err.to_string().contains("Update the app"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn two_connections_to_one_file_never_overwrite_each_other() {
+    // The app and the CLI may open the same file; each keeps recently written documents loaded.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pos.sqlite");
+    let mut app = Store::open(&path, sample_schema()).unwrap();
+    let mut cli = Store::open(&path, sample_schema()).unwrap();
+    let id = app
+        .create(
+            "outlets",
+            record! {"name" => "Toko", "branch" => "A", "notes" => "a"},
+        )
+        .unwrap();
+    app.set("outlets", &id, "phone", "1").unwrap(); // now loaded in the app's cache
+    cli.set("outlets", &id, "credit_limit", 7).unwrap();
+    app.edit(
+        "outlets",
+        &id,
+        vec![Edit::SpliceText {
+            field: "notes".into(),
+            index: 1,
+            delete: 0,
+            insert: "b".into(),
+        }],
+    )
+    .unwrap();
+    let row = cli.get("outlets", &id).unwrap().unwrap();
+    assert_eq!(
+        row.fields["credit_limit"],
+        Value::Int(7),
+        "the CLI's edit survived the app's next write"
+    );
+    assert_eq!(row.fields["phone"], "1".into());
+    assert_eq!(row.fields["notes"], "ab".into());
+    assert_eq!(app.pending_count().unwrap(), 4);
+}
+
+#[test]
+fn a_failed_edit_leaves_no_trace_in_later_writes() {
+    let mut s = store();
+    let id = s
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    // The first edit applies in memory, the second is out of range: the whole write fails.
+    let bad = vec![
+        Edit::Set {
+            field: "phone".into(),
+            value: "999".into(),
+        },
+        Edit::RemoveItem {
+            field: "lines".into(),
+            index: 3,
+        },
+    ];
+    assert!(s.edit("outlets", &id, bad).is_err());
+    s.set("outlets", &id, "credit_limit", 1).unwrap();
+    let row = s.get("outlets", &id).unwrap().unwrap();
+    assert_eq!(
+        row.fields["phone"],
+        Value::Null,
+        "the failed write's first edit is not resurrected"
+    );
+    assert_eq!(
+        s.document_fields("outlets", &id).unwrap().unwrap().0["phone"],
+        Value::Null
+    );
+}

@@ -8,6 +8,7 @@
 //! document in memory. Listeners registered with [`Store::subscribe`] learn which records changed
 //! after each commit.
 
+mod cache;
 pub(crate) mod migrate;
 pub(crate) mod tables;
 
@@ -187,6 +188,8 @@ pub struct Store {
     pub(crate) actor: ActorId,
     /// The plain tables' write statements, per collection.
     pub(crate) sql: HashMap<String, TableSql>,
+    /// Documents written last, kept loaded (see `store::cache`).
+    pub(crate) cache: cache::DocCache,
     listeners: Vec<Sender<ChangeSet>>,
 }
 
@@ -308,6 +311,7 @@ impl Store {
                 .iter()
                 .map(|c| (c.name().to_owned(), TableSql::new(c)))
                 .collect(),
+            cache: cache::DocCache::default(),
             listeners: Vec::new(),
             schema,
         })
@@ -432,16 +436,20 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let stored = load_document(&tx, c, id, &self.actor)?;
-        let (mut doc, scopes) = match (stored, op) {
+        self.cache.check_other_writers(&tx)?;
+        let stored = match self.cache.take(c.name(), id) {
+            Some(cached) => Some(cached),
+            None => load_document(&tx, c, id, &self.actor)?,
+        };
+        let (mut doc, scopes, appended) = match (stored, op) {
             (Some(_), DocOp::Create(_)) => {
                 return Err(Error::AlreadyExists {
                     collection: c.name().to_owned(),
                     id: id.to_owned(),
                 });
             }
-            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Vec::new()),
-            (Some(s), _) if !s.deleted => (s.doc, s.scopes),
+            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Vec::new(), None),
+            (Some(s), _) if !s.deleted => (s.doc, s.scopes, s.appended),
             _ => {
                 return Err(Error::NotFound {
                     collection: c.name().to_owned(),
@@ -461,24 +469,47 @@ impl Store {
         check_scopes(c, &record)?;
         // `scopes` records where the server delivered the record; a local write changes nothing
         // of that until the server's answer comes back through a pull.
-        save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
+        let appended = match appended {
+            Some(n) if n < COMPACT_AFTER => {
+                tx.prepare_cached(
+                    "UPDATE lapak_documents SET doc = CAST(doc || ?3 AS BLOB), deleted = ?4
+                     WHERE collection = ?1 AND id = ?2",
+                )?
+                .execute(params![c.name(), id, change.raw_bytes(), deleted])?;
+                n + 1
+            }
+            _ => {
+                save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
+                0
+            }
+        };
         write_document_row(&tx, c, &self.sql[c.name()], id, &record, deleted, &scopes)?;
         let op_json =
             serde_json::to_string(op).map_err(|e| document::doc_error(c.name(), id, &e))?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, change_hash, op, created_at)
              VALUES (?1, ?2, ?3, 'document', ?4, ?5, ?6, ?7)",
-            params![
-                Uuid::now_v7().as_bytes().as_slice(),
-                c.name(),
-                id,
-                change.raw_bytes(),
-                hash.0.as_slice(),
-                op_json,
-                now_ms()
-            ],
-        )?;
+        )?
+        .execute(params![
+            Uuid::now_v7().as_bytes().as_slice(),
+            c.name(),
+            id,
+            change.raw_bytes(),
+            hash.0.as_slice(),
+            op_json,
+            now_ms()
+        ])?;
         tx.commit()?;
+        self.cache.put(
+            c.name(),
+            id,
+            StoredDocument {
+                doc,
+                deleted,
+                scopes,
+                appended: Some(appended),
+            },
+        );
         let mut changed = Changed::new(self.listening());
         changed.add(c.name(), id);
         self.notify(changed, Origin::Local);
@@ -514,17 +545,17 @@ impl Store {
             "", // scopes: set when the server's copy comes back through a pull
             None,
         )?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, created_at)
              VALUES (?1, ?2, ?3, 'ledger', ?4, ?5)",
-            params![
-                id.as_bytes().as_slice(),
-                c.name(),
-                id_text,
-                payload,
-                now_ms()
-            ],
-        )?;
+        )?
+        .execute(params![
+            id.as_bytes().as_slice(),
+            c.name(),
+            id_text,
+            payload,
+            now_ms()
+        ])?;
         tx.commit()?;
         let mut changed = Changed::new(self.listening());
         changed.add(c.name(), &id_text);
@@ -838,7 +869,15 @@ pub(crate) struct StoredDocument {
     pub(crate) doc: AutoCommit,
     pub(crate) deleted: bool,
     pub(crate) scopes: Vec<String>,
+    /// Changes appended to the stored bytes since they were last written whole; `None` when
+    /// unknown (loaded from the file), which makes the next write save it whole.
+    pub(crate) appended: Option<u32>,
 }
+
+/// Changes appended to a document's stored bytes before the next write saves it whole again.
+/// Appending costs the size of one change; a whole save grows with the document's history, and
+/// loading replays the appended changes, so the tail is kept short.
+const COMPACT_AFTER: u32 = 32;
 
 pub(crate) fn load_document(
     conn: &Connection,
@@ -857,6 +896,7 @@ pub(crate) fn load_document(
     match row {
         None => Ok(None),
         Some((bytes, deleted, scopes)) => Ok(Some(StoredDocument {
+            appended: None,
             doc: document::load(&bytes, actor, c.name(), id)?,
             deleted,
             scopes: tables::split_scopes(&scopes),
