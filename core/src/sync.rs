@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::document::{self, DocOp, Mode};
 use crate::error::{Error, Result};
 use crate::protocol::{
-    Change, ChangeBody, Cursor, LogEntry, LogOp, Outcome, PullRequest, PullResponse, PushRequest,
+    Change, ChangeBody, LogEntry, LogOp, Outcome, PullRequest, PullResponse, PushRequest,
     PushResponse,
 };
 use crate::schema::{Collection, Kind};
@@ -731,13 +731,4 @@ fn evict(tx: &Connection, c: &Collection, sql: &TableSql, id: &str, scope: &str)
     ))?
     .execute(params![id, joined])?;
     Ok(())
-}
-
-/// Cursor helpers for callers that keep their own bookkeeping.
-#[must_use]
-pub fn cursor(scope: &str, position: u64) -> Cursor {
-    Cursor {
-        scope: scope.to_owned(),
-        position,
-    }
 }
