@@ -251,6 +251,27 @@ fn local(
     }
 }
 
+/// The plain table says what the documents say: every live document has its row with its
+/// fields, and no row lacks a live document.
+fn assert_rows_match_documents(store: &Store, context: &str) {
+    let docs = documents(store);
+    for (id, (fields, deleted)) in &docs {
+        let row = store.get("outlets", id).unwrap().map(|r| r.fields);
+        let expected = (!deleted).then(|| fields.clone());
+        assert_eq!(
+            row, expected,
+            "{context}: row of {id} differs from its document"
+        );
+    }
+    for row in store.query("outlets", &Query::new()).unwrap() {
+        assert!(
+            docs.contains_key(&row.id),
+            "{context}: row {} has no document",
+            row.id
+        );
+    }
+}
+
 fn documents(store: &Store) -> BTreeMap<String, (Record, bool)> {
     store
         .document_ids("outlets")
@@ -275,7 +296,7 @@ fn run(steps: &[Step]) {
     let mut history: Vec<Vec<PullResponse>> = vec![Vec::new(); DEVICES];
     let mut appended = Vec::new();
 
-    for step in steps {
+    for (n, step) in steps.iter().enumerate() {
         match step {
             Step::Local { device, action } => {
                 local(&mut stores[*device], *device, action, &mut appended)
@@ -338,6 +359,9 @@ fn run(steps: &[Step]) {
                     assert_eq!(report.applied, 0, "a stale batch applies nothing");
                 }
             }
+        }
+        for (d, store) in stores.iter().enumerate() {
+            assert_rows_match_documents(store, &format!("after step {n} ({step:?}), device {d}"));
         }
     }
 
@@ -458,8 +482,16 @@ fn run(steps: &[Step]) {
     }
 }
 
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+    // 64 cases by default; PROPTEST_CASES=1000 for a longer run.
+    #![proptest_config(ProptestConfig { cases: cases(64), max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn replicas_converge(steps in proptest::collection::vec(step(), 1..120)) {
