@@ -24,7 +24,7 @@ use crate::protocol::{
     PushResponse,
 };
 use crate::schema::{Collection, Kind};
-use crate::store::tables::TableSql;
+use crate::store::tables::{Scopes, TableSql};
 use crate::store::{
     Changed, Origin, Store, insert_ledger_row, load_document, now_ms, save_document, tables,
     write_document_row,
@@ -71,53 +71,48 @@ impl Store {
     /// [`Error::Sqlite`].
     pub fn set_scopes(&mut self, scopes: &[String]) -> Result<()> {
         self.cache.clear();
-        if let Some(bad) = scopes
-            .iter()
-            .find(|s| s.is_empty() || s.len() > 200 || s.contains(tables::SCOPE_SEP))
-        {
+        if let Some(bad) = scopes.iter().find(|s| !crate::store::valid_scope(s)) {
             return Err(Error::InvalidScope(bad.clone()));
         }
         let listening = self.listening();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: BTreeSet<String> = tx
-            .prepare("SELECT scope FROM lapak_cursors")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let wanted: BTreeSet<String> = scopes.iter().cloned().collect();
         let mut changed = Changed::new(listening);
-        for s in wanted.difference(&existing) {
+        for s in wanted.difference(&self.followed) {
             tx.execute(
                 "INSERT INTO lapak_cursors (scope, position) VALUES (?1, 0)",
                 params![s],
             )?;
         }
-        for s in existing.difference(&wanted) {
+        for s in self.followed.difference(&wanted) {
             tx.execute("DELETE FROM lapak_cursors WHERE scope = ?1", params![s])?;
             for c in self.schema.collections() {
                 let ids: Vec<String> = if c.kind() == Kind::Document {
-                    tx.prepare(
-                        "SELECT id FROM lapak_documents WHERE collection = ?1
-                         AND instr(char(10) || scopes || char(10), char(10) || ?2 || char(10)) > 0",
-                    )?
+                    tx.prepare_cached(&format!(
+                        "SELECT id FROM lapak_documents WHERE collection = ?1 AND {}",
+                        holds_scope_sql("scopes", "?2")
+                    ))?
                     .query_map(params![c.name(), s], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?
                 } else {
-                    tx.prepare(&format!(
-                        "SELECT id FROM {} WHERE instr(char(10) || _scopes || char(10), char(10) || ?1 || char(10)) > 0",
-                        tables::quote(c.name())
+                    tx.prepare_cached(&format!(
+                        "SELECT id FROM {} WHERE {}",
+                        tables::quote(c.name()),
+                        holds_scope_sql("_scopes", "?1")
                     ))?
                     .query_map(params![s], |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?
                 };
                 for id in ids {
-                    evict(&tx, c, &self.sql[c.name()], &id, s)?;
+                    evict(&tx, c, &self.sql[c.name()], &id, s, &wanted)?;
                     changed.add(c.name(), &id);
                 }
             }
         }
         tx.commit()?;
+        self.followed = wanted;
         self.notify(changed, Origin::Remote);
         Ok(())
     }
@@ -184,7 +179,8 @@ impl Store {
         let mut report = PushReport::default();
         let mut changed = Changed::new(listening);
         // Rejected documents to rebuild: their rejected change hashes, and the first verdict.
-        let mut rebuild: BTreeMap<(String, String), (Vec<ChangeHash>, Refusal)> = BTreeMap::new();
+        let mut settled: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut rebuild: BTreeMap<(String, String), Refusal> = BTreeMap::new();
         for result in &response.results {
             let queued: Option<(String, String, String, Option<Vec<u8>>)> = tx
                 .prepare_cached(
@@ -198,6 +194,9 @@ impl Store {
                 report.already_applied += 1;
                 continue;
             };
+            if !matches!(result.outcome, Outcome::Deferred { .. }) {
+                settled.insert((collection.clone(), record_id.clone()));
+            }
             let remove = |tx: &Connection| -> Result<()> {
                 tx.prepare_cached("DELETE FROM lapak_queue WHERE change_id = ?1")?
                     .execute(params![result.change_id.as_bytes().as_slice()])?;
@@ -240,19 +239,17 @@ impl Store {
                         ))?
                         .execute(params![record_id, code, message])?;
                     } else {
-                        let (hashes, ..) = rebuild
+                        let refusal = rebuild
                             .entry((collection.clone(), record_id.clone()))
-                            .or_insert_with(|| {
-                                let refusal = Refusal {
-                                    kind: kind.clone(),
-                                    code: code.clone(),
-                                    message: message.clone(),
-                                };
-                                (Vec::new(), refusal)
+                            .or_insert_with(|| Refusal {
+                                kind: kind.clone(),
+                                code: code.clone(),
+                                message: message.clone(),
+                                hashes: Vec::new(),
                             });
                         if let Some(h) = hash.as_deref().and_then(|h| ChangeHash::try_from(h).ok())
                         {
-                            hashes.push(h);
+                            refusal.hashes.push(h);
                         }
                     }
                     changed.add(&collection, &record_id);
@@ -260,16 +257,25 @@ impl Store {
                 Outcome::Deferred { .. } => report.deferred += 1,
             }
         }
-        for ((collection, id), (rejected, verdict)) in &rebuild {
+        for ((collection, id), verdict) in &rebuild {
             match self.schema.collection(collection) {
                 Ok(c) => {
                     let sql = &self.sql[c.name()];
-                    rebuild_document(&tx, c, sql, id, rejected, verdict, &self.actor)?;
+                    rebuild_document(&tx, c, sql, id, verdict, &self.actor, &self.followed)?;
                 }
                 // The app no longer declares the collection: nothing can be rebuilt or sent.
                 Err(_) => abandon_pending(&tx, collection, id, verdict)?,
             }
             report.rebuilt_documents += 1;
+        }
+        // A record kept only because its changes were pending (evicted meanwhile, or written
+        // into a scope this device does not follow) goes once they are all judged.
+        for (collection, id) in &settled {
+            if let Ok(c) = self.schema.collection(collection)
+                && let Some(scopes) = record_scopes(&tx, c, id)?
+            {
+                drop_if_unheld(&tx, c, &self.sql[c.name()], id, &scopes, &self.followed)?;
+            }
         }
         tx.commit()?;
         self.notify(changed, Origin::Verdict);
@@ -366,7 +372,8 @@ impl Store {
                     i += run.len();
                     report.applied += run.len();
                 } else {
-                    apply_entry(&tx, c, sql, &batch.scope, entry, &mut tombstones)?;
+                    let followed = &self.followed;
+                    apply_entry(&tx, c, sql, &batch.scope, entry, &mut tombstones, followed)?;
                     i += 1;
                     report.applied += 1;
                 }
@@ -391,6 +398,8 @@ struct Refusal {
     kind: String,
     code: String,
     message: String,
+    /// The refused changes' hashes.
+    hashes: Vec<ChangeHash>,
 }
 
 /// Removes every queued change of a record, recording each as rejected with `verdict`: they
@@ -400,6 +409,7 @@ fn abandon_pending(tx: &Connection, collection: &str, id: &str, verdict: &Refusa
         kind,
         code,
         message,
+        ..
     } = verdict;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO lapak_rejections
@@ -413,16 +423,17 @@ fn abandon_pending(tx: &Connection, collection: &str, id: &str, verdict: &Refusa
     Ok(())
 }
 
-/// Drops `rejected` and every still-pending change of the document, then replays the pending
-/// writes' intents onto what is left (the server-confirmed state), re-queueing their new changes.
+/// Drops the refused changes (`verdict.hashes`) and every still-pending change of the document, then
+/// replays the pending writes' intents onto what is left (the server-confirmed state), re-queueing
+/// their new changes.
 fn rebuild_document(
     tx: &Connection,
     c: &Collection,
     sql: &TableSql,
     id: &str,
-    rejected: &[ChangeHash],
     verdict: &Refusal,
     actor: &automerge::ActorId,
+    followed: &BTreeSet<String>,
 ) -> Result<()> {
     let Some(mut stored) = load_document(tx, c, id, actor)? else {
         return Ok(());
@@ -433,7 +444,7 @@ fn rebuild_document(
         )?
         .query_map(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut excluded: HashSet<ChangeHash> = rejected.iter().copied().collect();
+    let mut excluded: HashSet<ChangeHash> = verdict.hashes.iter().copied().collect();
     excluded.extend(
         pending
             .iter()
@@ -451,7 +462,7 @@ fn rebuild_document(
         abandon_pending(tx, c.name(), id, verdict)?;
         tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
             .execute(params![c.name(), id])?;
-        return write_document_row(tx, c, sql, id, &Record::new(), true, &[]);
+        return write_document_row(tx, c, sql, id, &Record::new(), true, &Scopes::default());
     }
     let mut doc = document::new_doc(actor);
     doc.apply_changes(confirmed)
@@ -490,14 +501,14 @@ fn rebuild_document(
             }
         }
     }
-    if doc.get_heads().is_empty() {
-        // The server never accepted this record and nothing of it is pending: it does not exist.
-        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
-            .execute(params![c.name(), id])?;
-        write_document_row(tx, c, sql, id, &Record::new(), true, &[])?;
-        return Ok(());
-    }
     let (record, deleted) = document::project(&doc, c, id)?;
+    // The scopes the refused change put the record in were only this device's guess.
+    stored.scopes.drop_tentative();
+    for s in c.scopes_of(&record) {
+        if followed.contains(&s) {
+            stored.scopes.add_tentative(&s);
+        }
+    }
     stored.doc = doc;
     save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
     write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)
@@ -550,7 +561,7 @@ fn apply_documents(
         .query_row(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (mut bytes, scopes) = stored.unwrap_or_default();
-    let mut scopes = tables::split_scopes(&scopes);
+    let mut scopes = Scopes::parse(&scopes);
     let known = !bytes.is_empty();
     for d in data {
         bytes.extend_from_slice(d);
@@ -575,9 +586,7 @@ fn apply_documents(
             c.name()
         )));
     }
-    if !scopes.iter().any(|s| s == scope) {
-        scopes.push(scope.to_owned());
-    }
+    scopes.confirm(scope);
     let (record, deleted) = document::project(&doc, c, id)?;
     save_document(tx, c, id, &mut doc, deleted, &scopes)?;
     write_document_row(tx, c, sql, id, &record, deleted, &scopes)
@@ -590,6 +599,7 @@ fn apply_entry(
     scope: &str,
     entry: &LogEntry,
     tombstones: &mut HashMap<String, bool>,
+    followed: &BTreeSet<String>,
 ) -> Result<()> {
     let id = entry.record_id.as_str();
     match (&entry.op, c.kind()) {
@@ -639,7 +649,7 @@ fn apply_entry(
             .execute(params![c.name(), id, version])?;
             tombstones.insert(c.name().to_owned(), true);
         }
-        (LogOp::Evict, _) => evict(tx, c, sql, id, scope)?,
+        (LogOp::Evict, _) => evict(tx, c, sql, id, scope, followed)?,
         _ => return Err(wrong_kind(c, entry)),
     }
     Ok(())
@@ -683,12 +693,48 @@ fn upsert_reference(
     Ok(())
 }
 
-/// Removes `scope` from the record's scopes; drops the record when none is left, unless local
-/// changes of it still wait for the server (then it stays, with no scope, until a later eviction
-/// or scope change finds it settled).
-fn evict(tx: &Connection, c: &Collection, sql: &TableSql, id: &str, scope: &str) -> Result<()> {
-    let document = c.kind() == Kind::Document;
-    let scopes: Option<String> = if document {
+/// SQL condition: the scope list `column` holds `scope` (a parameter), confirmed or tentative.
+fn holds_scope_sql(column: &str, scope: &str) -> String {
+    format!(
+        "(instr(char(10) || {column} || char(10), char(10) || {scope} || char(10)) > 0 \
+         OR instr(char(10) || {column} || char(10), char(10) || '~' || {scope} || char(10)) > 0)"
+    )
+}
+
+/// Removes `scope` from the record's scopes, then drops the record if it is settled and
+/// unheld (see [`drop_if_unheld`]).
+fn evict(
+    tx: &Connection,
+    c: &Collection,
+    sql: &TableSql,
+    id: &str,
+    scope: &str,
+    followed: &BTreeSet<String>,
+) -> Result<()> {
+    let Some(mut scopes) = record_scopes(tx, c, id)? else {
+        return Ok(());
+    };
+    scopes.remove(scope);
+    if !drop_if_unheld(tx, c, sql, id, &scopes, followed)? {
+        let joined = scopes.join();
+        if c.kind() == Kind::Document {
+            tx.prepare_cached(
+                "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
+            )?
+            .execute(params![c.name(), id, joined])?;
+        }
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
+            tables::quote(c.name())
+        ))?
+        .execute(params![id, joined])?;
+    }
+    Ok(())
+}
+
+/// The scopes a record is held through, or `None` when the device does not hold it.
+fn record_scopes(tx: &Connection, c: &Collection, id: &str) -> Result<Option<Scopes>> {
+    let scopes: Option<String> = if c.kind() == Kind::Document {
         tx.prepare_cached("SELECT scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
             .query_row(params![c.name(), id], |r| r.get(0))
             .optional()?
@@ -700,35 +746,35 @@ fn evict(tx: &Connection, c: &Collection, sql: &TableSql, id: &str, scope: &str)
         .query_row(params![id], |r| r.get(0))
         .optional()?
     };
-    let Some(scopes) = scopes else { return Ok(()) };
-    let left: Vec<String> = tables::split_scopes(&scopes)
-        .into_iter()
-        .filter(|s| s != scope)
-        .collect();
+    Ok(scopes.map(|s| Scopes::parse(&s)))
+}
+
+/// Drops a record (row, and for a document its bytes) when none of its scopes is followed and
+/// none of its changes waits in the queue; a record with pending changes stays until their
+/// verdicts land. Returns whether it was dropped.
+fn drop_if_unheld(
+    tx: &Connection,
+    c: &Collection,
+    sql: &TableSql,
+    id: &str,
+    scopes: &Scopes,
+    followed: &BTreeSet<String>,
+) -> Result<bool> {
+    if scopes.held(followed) {
+        return Ok(false);
+    }
     let pending: bool = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM lapak_queue WHERE collection = ?1 AND record_id = ?2)",
         )?
         .query_row(params![c.name(), id], |r| r.get(0))?;
-    if left.is_empty() && !pending {
-        if document {
-            tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
-                .execute(params![c.name(), id])?;
-        }
-        tx.prepare_cached(&sql.delete_row)?.execute(params![id])?;
-        return Ok(());
+    if pending {
+        return Ok(false);
     }
-    let joined = tables::join_scopes(&left);
-    if document {
-        tx.prepare_cached(
-            "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
-        )?
-        .execute(params![c.name(), id, joined])?;
+    if c.kind() == Kind::Document {
+        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
+            .execute(params![c.name(), id])?;
     }
-    tx.prepare_cached(&format!(
-        "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
-        tables::quote(c.name())
-    ))?
-    .execute(params![id, joined])?;
-    Ok(())
+    tx.prepare_cached(&sql.delete_row)?.execute(params![id])?;
+    Ok(true)
 }

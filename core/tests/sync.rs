@@ -387,24 +387,33 @@ fn a_record_with_pending_changes_survives_eviction_until_judged() {
         "kept while its edit is pending"
     );
     assert!(a.get("sales", &sale).unwrap().is_some());
+    // A rejected change of one of them, to see its reason survive the record.
+    a.set("outlets", &id, "credit_limit", -1).unwrap();
+    server.set_rule(Box::new(|c, r| {
+        (c == "outlets" && r.get("credit_limit") == Some(&lapak_core::Value::Int(-1)))
+            .then(|| ("negative_credit".into(), "no negative credit".into()))
+    }));
     let push = a.next_push(10).unwrap().unwrap();
     let answer = server.push(&push);
-    a.apply_push_response(&answer).unwrap();
-    assert!(
-        matches!(
-            a.get("sales", &sale).unwrap().unwrap().verdict,
-            Some(Verdict::Accepted { .. })
-        ),
-        "the verdict lands on the row"
-    );
+    let report = a.apply_push_response(&answer).unwrap();
+    assert_eq!((report.accepted, report.rejected), (2, 1));
     assert_eq!(
         server.document("outlets", &id).unwrap().0["phone"],
         "0812".into(),
         "the edit reached the server"
     );
-    // Settled: the next scope change drops what branch B does not hold.
-    a.set_scopes(&["branch:B".into(), "org".into()]).unwrap();
-    sync_fully(&mut a, &mut server).unwrap();
+    assert_eq!(
+        server.ledger_log_count(&sale),
+        1,
+        "the sale reached the server"
+    );
+    // Judged, and held through no followed scope: both records leave the device, and the
+    // rejection stays listed with its reason.
+    assert!(a.get("outlets", &id).unwrap().is_none());
+    assert!(a.document_ids("outlets").unwrap().is_empty());
+    assert!(a.get("sales", &sale).unwrap().is_none());
+    assert_eq!(a.pending_count().unwrap(), 0);
+    assert_eq!(a.rejections().unwrap()[0].code, "negative_credit");
 }
 
 #[test]

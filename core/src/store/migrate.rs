@@ -173,7 +173,7 @@ fn reproject_documents(tx: &Connection, c: &Collection) -> Result<()> {
         let scopes: String = row.get(2)?;
         let doc = document::load(&bytes, &actor, c.name(), &id)?;
         let (record, deleted) = document::project(&doc, c, &id)?;
-        let scopes = tables::split_scopes(&scopes);
+        let scopes = tables::Scopes::parse(&scopes);
         super::write_document_row(tx, c, &sql, &id, &record, deleted, &scopes)?;
     }
     Ok(())

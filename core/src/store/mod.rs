@@ -12,7 +12,7 @@ mod cache;
 pub(crate) mod migrate;
 pub(crate) mod tables;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,7 +27,7 @@ use crate::document::{self, DocOp, Edit, Mode};
 use crate::error::{Error, Result};
 use crate::schema::{Collection, FieldType, Kind, Schema};
 use crate::value::{Record, Value};
-use tables::TableSql;
+use tables::{Scopes, TableSql};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -190,6 +190,8 @@ pub struct Store {
     pub(crate) sql: HashMap<String, TableSql>,
     /// Documents written last, kept loaded (see `store::cache`).
     pub(crate) cache: cache::DocCache,
+    /// The scopes this device follows (the keys of `lapak_cursors`).
+    pub(crate) followed: BTreeSet<String>,
     listeners: Vec<Sender<ChangeSet>>,
 }
 
@@ -302,6 +304,10 @@ impl Store {
                 id
             }
         };
+        let followed = conn
+            .prepare("SELECT scope FROM lapak_cursors")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<BTreeSet<String>>>()?;
         Ok(Store {
             conn,
             device_id,
@@ -312,6 +318,7 @@ impl Store {
                 .map(|c| (c.name().to_owned(), TableSql::new(c)))
                 .collect(),
             cache: cache::DocCache::default(),
+            followed,
             listeners: Vec::new(),
             schema,
         })
@@ -448,7 +455,7 @@ impl Store {
                     id: id.to_owned(),
                 });
             }
-            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Vec::new(), None),
+            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Scopes::default(), None),
             (Some(s), _) if !s.deleted => (s.doc, s.scopes, s.appended),
             _ => {
                 return Err(Error::NotFound {
@@ -467,15 +474,21 @@ impl Store {
         check_size(c, id, change.raw_bytes().len())?;
         let (record, deleted) = document::project(&doc, c, id)?;
         check_scopes(c, &record)?;
-        // `scopes` records where the server delivered the record; a local write changes nothing
-        // of that until the server's answer comes back through a pull.
+        // The record now belongs where its fields say, as far as this device knows: tentatively,
+        // until the server's copy comes back through a pull.
+        let mut scopes = scopes;
+        for s in c.scopes_of(&record) {
+            if self.followed.contains(&s) {
+                scopes.add_tentative(&s);
+            }
+        }
         let appended = match appended {
             Some(n) if n < COMPACT_AFTER => {
                 tx.prepare_cached(
-                    "UPDATE lapak_documents SET doc = CAST(doc || ?3 AS BLOB), deleted = ?4
+                    "UPDATE lapak_documents SET doc = CAST(doc || ?3 AS BLOB), deleted = ?4, scopes = ?5
                      WHERE collection = ?1 AND id = ?2",
                 )?
-                .execute(params![c.name(), id, change.raw_bytes(), deleted])?;
+                .execute(params![c.name(), id, change.raw_bytes(), deleted, scopes.join()])?;
                 n + 1
             }
             _ => {
@@ -533,6 +546,12 @@ impl Store {
             detail: e.to_string(),
         })?;
         check_size(&c, &id_text, payload.len())?;
+        let mut scopes = Scopes::default();
+        for s in c.scopes_of(&entry) {
+            if self.followed.contains(&s) {
+                scopes.add_tentative(&s);
+            }
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -542,7 +561,7 @@ impl Store {
             &self.sql[c.name()],
             &id_text,
             &entry,
-            "", // scopes: set when the server's copy comes back through a pull
+            &scopes.join(),
             None,
         )?;
         tx.prepare_cached(
@@ -823,13 +842,23 @@ fn check_size(c: &Collection, id: &str, bytes: usize) -> Result<()> {
     Ok(())
 }
 
+/// Whether a scope name can be stored in a scope list.
+pub(crate) fn valid_scope(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && !s.contains(tables::SCOPE_SEP)
+        && !s.starts_with(tables::TENTATIVE)
+}
+
 fn check_scopes(c: &Collection, record: &Record) -> Result<()> {
     for s in c.scopes_of(record) {
-        if s.contains(tables::SCOPE_SEP) || s.len() > 200 {
+        if !valid_scope(&s) {
             return Err(Error::InvalidValue {
                 collection: c.name().to_owned(),
                 field: "scope".into(),
-                detail: format!("scope `{s}` must be at most 200 characters without line breaks"),
+                detail: format!(
+                    "scope `{s}` must be 1 to 200 characters, without line breaks, not starting with `~`"
+                ),
             });
         }
     }
@@ -868,7 +897,7 @@ fn check_edit(c: &Collection, e: &Edit) -> Result<()> {
 pub(crate) struct StoredDocument {
     pub(crate) doc: AutoCommit,
     pub(crate) deleted: bool,
-    pub(crate) scopes: Vec<String>,
+    pub(crate) scopes: Scopes,
     /// Changes appended to the stored bytes since they were last written whole; `None` when
     /// unknown (loaded from the file), which makes the next write save it whole.
     pub(crate) appended: Option<u32>,
@@ -899,7 +928,7 @@ pub(crate) fn load_document(
             appended: None,
             doc: document::load(&bytes, actor, c.name(), id)?,
             deleted,
-            scopes: tables::split_scopes(&scopes),
+            scopes: Scopes::parse(&scopes),
         })),
     }
 }
@@ -910,13 +939,13 @@ pub(crate) fn save_document(
     id: &str,
     doc: &mut AutoCommit,
     deleted: bool,
-    scopes: &[String],
+    scopes: &Scopes,
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO lapak_documents (collection, id, doc, deleted, scopes) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, deleted = excluded.deleted, scopes = excluded.scopes",
     )?
-    .execute(params![c.name(), id, doc.save(), deleted, tables::join_scopes(scopes)])?;
+    .execute(params![c.name(), id, doc.save(), deleted, scopes.join()])?;
     Ok(())
 }
 
@@ -928,7 +957,7 @@ pub(crate) fn write_document_row(
     id: &str,
     record: &Record,
     deleted: bool,
-    scopes: &[String],
+    scopes: &Scopes,
 ) -> Result<()> {
     if deleted {
         conn.prepare_cached(&sql.delete_row)?.execute(params![id])?;
@@ -936,7 +965,7 @@ pub(crate) fn write_document_row(
     }
     let mut stmt = conn.prepare_cached(&sql.upsert_document_row)?;
     stmt.raw_bind_parameter(1, id)?;
-    stmt.raw_bind_parameter(2, tables::join_scopes(scopes))?;
+    stmt.raw_bind_parameter(2, scopes.join())?;
     tables::bind_fields(&mut stmt, 3, c, record)?;
     stmt.raw_execute()?;
     Ok(())

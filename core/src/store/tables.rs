@@ -270,22 +270,74 @@ pub(crate) fn read_fields(c: &Collection, row: &rusqlite::Row<'_>, first: usize)
 /// The separator of scope names inside `_scopes` columns.
 pub(crate) const SCOPE_SEP: char = '\n';
 
-/// SQL expression: `_scopes` of the existing row with the new scope `?new` (an expression) added.
+/// Marks a scope a local write put the record in, not yet confirmed by the server: `~branch:A`.
+/// A pull through the scope confirms it (`branch:A`); a rebuild after a rejection forgets it.
+pub(crate) const TENTATIVE: char = '~';
+
+/// SQL expression: the scope list `existing` with the scope `new` (an expression) confirmed:
+/// its tentative mark removed, the scope added once.
 pub(crate) fn scopes_union_sql(existing: &str, new: &str) -> String {
+    let rest = format!(
+        "trim(replace(char(10) || {existing} || char(10), char(10) || '~' || {new} || char(10), char(10)), char(10))"
+    );
     format!(
-        "CASE WHEN {existing} = '' THEN {new} \
-         WHEN instr(char(10) || {existing} || char(10), char(10) || {new} || char(10)) > 0 THEN {existing} \
-         ELSE {existing} || char(10) || {new} END"
+        "CASE WHEN instr(char(10) || {rest} || char(10), char(10) || {new} || char(10)) > 0 THEN {rest} \
+         WHEN {rest} = '' THEN {new} \
+         ELSE {rest} || char(10) || {new} END"
     )
 }
 
-pub(crate) fn join_scopes(scopes: &[String]) -> String {
-    scopes.join("\n")
-}
+/// The scope tokens a record is held through (confirmed or tentative), as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Scopes(Vec<String>);
 
-pub(crate) fn split_scopes(s: &str) -> Vec<String> {
-    s.split(SCOPE_SEP)
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect()
+impl Scopes {
+    pub(crate) fn parse(s: &str) -> Self {
+        Scopes(
+            s.split(SCOPE_SEP)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    pub(crate) fn join(&self) -> String {
+        self.0.join("\n")
+    }
+
+    /// The server delivered the record through `scope`.
+    pub(crate) fn confirm(&mut self, scope: &str) {
+        self.0.retain(|t| t.strip_prefix(TENTATIVE) != Some(scope));
+        if !self.0.iter().any(|t| t == scope) {
+            self.0.push(scope.to_owned());
+        }
+    }
+
+    /// A local write put the record in `scope`.
+    pub(crate) fn add_tentative(&mut self, scope: &str) {
+        if !self
+            .0
+            .iter()
+            .any(|t| t.trim_start_matches(TENTATIVE) == scope)
+        {
+            self.0.push(format!("{TENTATIVE}{scope}"));
+        }
+    }
+
+    /// Forgets `scope`, confirmed or tentative.
+    pub(crate) fn remove(&mut self, scope: &str) {
+        self.0.retain(|t| t.trim_start_matches(TENTATIVE) != scope);
+    }
+
+    /// Forgets every tentative scope.
+    pub(crate) fn drop_tentative(&mut self) {
+        self.0.retain(|t| !t.starts_with(TENTATIVE));
+    }
+
+    /// Whether any of the scopes, confirmed or tentative, is followed.
+    pub(crate) fn held(&self, followed: &std::collections::BTreeSet<String>) -> bool {
+        self.0
+            .iter()
+            .any(|t| followed.contains(t.trim_start_matches(TENTATIVE)))
+    }
 }
