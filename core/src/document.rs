@@ -333,6 +333,21 @@ fn from_scalar(s: &ScalarValue, ty: ScalarType) -> Scalar {
     }
 }
 
+/// The scopes the document's fields put it in (read from its scope fields only).
+pub(crate) fn scopes(doc: &AutoCommit, c: &Collection, id: &str) -> Result<Vec<String>> {
+    let mut record = Record::new();
+    for rule in c.scope_rules() {
+        if let crate::schema::ScopeRule::Field { field, .. } = rule
+            && let Some((automerge::Value::Scalar(s), _)) = doc
+                .get(ROOT, field.as_str())
+                .map_err(|e| doc_error(c.name(), id, &e))?
+        {
+            record.insert(field.clone(), from_scalar(&s, ScalarType::Text).into());
+        }
+    }
+    Ok(c.scopes_of(&record))
+}
+
 /// The document's fields as a plain record (every declared field, null when absent), and
 /// whether it is deleted.
 pub(crate) fn project(doc: &AutoCommit, c: &Collection, id: &str) -> Result<(Record, bool)> {

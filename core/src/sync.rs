@@ -474,6 +474,7 @@ fn rebuild_document(
             &"server-confirmed changes depend on a rejected change",
         ));
     }
+    let confirmed_scopes = document::scopes(&doc, c, id)?;
     for (seq, _, op) in pending {
         let op: DocOp = serde_json::from_str(op.as_deref().unwrap_or("null")).map_err(|e| {
             document::doc_error(c.name(), id, &format!("queued write unreadable: {e}"))
@@ -502,13 +503,13 @@ fn rebuild_document(
         }
     }
     let (record, deleted) = document::project(&doc, c, id)?;
-    // The scopes the refused change put the record in were only this device's guess.
-    stored.scopes.drop_tentative();
-    for s in c.scopes_of(&record) {
-        if followed.contains(&s) {
-            stored.scopes.add_tentative(&s);
-        }
-    }
+    // The scopes the refused change moved the record into were only this device's guess: keep
+    // the tentative scopes the rebuilt record still has, and those its pending writes move it to.
+    let scopes_now = c.scopes_of(&record);
+    stored.scopes.retain_tentative(&scopes_now);
+    stored
+        .scopes
+        .add_moved_into(&confirmed_scopes, &scopes_now, followed);
     stored.doc = doc;
     save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
     write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)

@@ -1,9 +1,11 @@
-//! Convergence under any interleaving: replicas make random offline edits (field sets, text
-//! splices, list inserts/removes/updates, deletes, ledger appends), then exchange them through the
-//! reference sequencer in random order, with lost answers, duplicated pushes and redelivered or
-//! stale pull batches. At the end every replica holds the same documents and the same plain
-//! tables, the plain tables equal what the documents say, and every ledger entry is either
-//! accepted exactly once everywhere or rejected on the device that wrote it.
+//! Convergence under any interleaving: four replicas (three in branch A, one in branch B) make
+//! random offline edits (field sets, text splices, list inserts/removes/updates, moves between
+//! branches, deletes, ledger appends) while the back office edits reference data, then exchange
+//! them through the reference sequencer in random order, with lost answers, duplicated pushes and
+//! redelivered or stale pull batches. At the end every replica holds exactly the server's
+//! documents of its branch (no more: moved-away records are gone), the plain tables equal what
+//! the documents say (also after every step), and every ledger entry is either accepted exactly
+//! once and present on every device of its branch, or rejected on the device that wrote it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,12 @@ use lapak_core::testkit::{MemoryServer, sample_schema, sync_fully};
 use lapak_core::{Edit, Error, Query, Record, Store, Value, Verdict, item, record};
 use proptest::prelude::*;
 
-const DEVICES: usize = 3;
+const DEVICES: usize = 4;
+
+/// The branch a device follows: the last device is the one in branch B.
+fn branch_of(device: usize) -> &'static str {
+    if device == DEVICES - 1 { "B" } else { "A" }
+}
 const SLOTS: u8 = 4;
 
 #[derive(Clone, Debug)]
@@ -54,6 +61,10 @@ enum Action {
     },
     Delete {
         slot: u8,
+    },
+    Move {
+        slot: u8,
+        to_b: bool,
     },
     Append {
         total: i64,
@@ -100,7 +111,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (slot.clone(), any::<u8>()).prop_map(|(slot, at)| Action::RemoveLine { slot, at }),
         2 => (slot.clone(), any::<u8>(), 1i64..9).prop_map(|(slot, at, qty)| Action::UpdateLine { slot, at, qty }),
         1 => (slot.clone(), "[a-z]{0,6}").prop_map(|(slot, text)| Action::ReplaceNotes { slot, text }),
-        1 => slot.prop_map(|slot| Action::Delete { slot }),
+        1 => slot.clone().prop_map(|slot| Action::Delete { slot }),
+        2 => (slot, any::<bool>()).prop_map(|(slot, to_b)| Action::Move { slot, to_b }),
         3 => (-20i64..1000).prop_map(|total| Action::Append { total }),
     ]
 }
@@ -154,6 +166,7 @@ fn local(
     device: usize,
     action: &Action,
     appended: &mut Vec<(usize, String, i64)>,
+    created: &mut BTreeSet<u8>,
 ) {
     let id = |slot: u8| format!("o{slot}");
     let lines = |store: &Store, slot: u8| -> usize {
@@ -164,12 +177,16 @@ fn local(
             .unwrap_or(0)
     };
     let result = match action {
-        // Each slot is created by one device only: ids are UUIDv7 in real use, never shared.
-        Action::Create { slot } if usize::from(*slot) % DEVICES == device => store.create_with_id(
-            "outlets",
-            &id(*slot),
-            record! {"name" => format!("Toko {slot}"), "branch" => "A", "notes" => "x"},
-        ),
+        // Each slot is created once, by one device: ids are UUIDv7 in real use, never shared.
+        Action::Create { slot }
+            if usize::from(*slot) % DEVICES == device && created.insert(*slot) =>
+        {
+            store.create_with_id(
+                "outlets",
+                &id(*slot),
+                record! {"name" => format!("Toko {slot}"), "branch" => branch_of(device), "notes" => "x"},
+            )
+        }
         Action::Create { .. } => Ok(()),
         Action::SetPhone { slot, phone } => {
             store.set("outlets", &id(*slot), "phone", format!("08{phone}"))
@@ -238,10 +255,13 @@ fn local(
             store.set("outlets", &id(*slot), "notes", text.as_str())
         }
         Action::Delete { slot } => store.delete("outlets", &id(*slot)),
+        Action::Move { slot, to_b } => {
+            store.set("outlets", &id(*slot), "branch", if *to_b { "B" } else { "A" })
+        }
         Action::Append { total } => store
             .append(
                 "sales",
-                record! {"branch" => "A", "total" => *total, "terminal" => format!("pos-{device}")},
+                record! {"branch" => branch_of(device), "total" => *total, "terminal" => format!("pos-{device}")},
             )
             .map(|entry| appended.push((device, entry, *total))),
     };
@@ -287,20 +307,26 @@ fn documents(store: &Store) -> BTreeMap<String, (Record, bool)> {
 fn run(steps: &[Step]) {
     let mut server = server();
     let mut stores: Vec<Store> = (0..DEVICES)
-        .map(|_| {
+        .map(|d| {
             let mut s = Store::open_in_memory(sample_schema()).unwrap();
-            s.set_scopes(&["branch:A".into(), "org".into()]).unwrap();
+            s.set_scopes(&[format!("branch:{}", branch_of(d)), "org".into()])
+                .unwrap();
             s
         })
         .collect();
+    let mut created = BTreeSet::new();
     let mut history: Vec<Vec<PullResponse>> = vec![Vec::new(); DEVICES];
     let mut appended = Vec::new();
 
     for (n, step) in steps.iter().enumerate() {
         match step {
-            Step::Local { device, action } => {
-                local(&mut stores[*device], *device, action, &mut appended)
-            }
+            Step::Local { device, action } => local(
+                &mut stores[*device],
+                *device,
+                action,
+                &mut appended,
+                &mut created,
+            ),
             Step::Push {
                 device,
                 lose_answer,
@@ -384,36 +410,30 @@ fn run(steps: &[Step]) {
         );
     }
 
-    // Documents: identical everywhere, equal to the server's, and the plain rows say the same.
-    let reference = documents(&stores[0]);
+    // Documents: each device holds exactly the server's documents of its branch, the same on
+    // every device of the branch; nothing of the other branch (moved-away records are gone).
+    let server_docs: BTreeMap<String, (Record, bool)> = (0..SLOTS)
+        .filter_map(|slot| {
+            let id = format!("o{slot}");
+            server.document("outlets", &id).map(|doc| (id, doc))
+        })
+        .collect();
     for (i, s) in stores.iter().enumerate() {
-        let docs = documents(s);
-        assert_eq!(docs, reference, "device {i} documents differ from device 0");
-        for (id, (fields, deleted)) in &docs {
-            assert_eq!(
-                server.document("outlets", id).as_ref(),
-                Some(&(fields.clone(), *deleted)),
-                "server differs on {id}"
-            );
-            let row = s.get("outlets", id).unwrap();
-            if *deleted {
-                assert!(row.is_none(), "device {i}: deleted {id} still has a row");
-            } else {
-                assert_eq!(
-                    row.map(|r| r.fields).as_ref(),
-                    Some(fields),
-                    "device {i}: row of {id} differs from its document"
-                );
-            }
-        }
+        let expected: BTreeMap<String, (Record, bool)> = server_docs
+            .iter()
+            .filter(|(_, (fields, _))| fields["branch"] == Value::from(branch_of(i)))
+            .map(|(id, doc)| (id.clone(), doc.clone()))
+            .collect();
         assert_eq!(
-            s.query("outlets", &Query::new()).unwrap(),
-            stores[0].query("outlets", &Query::new()).unwrap(),
-            "device {i} plain table differs"
+            documents(s),
+            expected,
+            "device {i} (branch {})",
+            branch_of(i)
         );
+        assert_rows_match_documents(s, &format!("at the end, device {i}"));
         assert_eq!(
             s.count("outlets").unwrap(),
-            docs.values().filter(|(_, d)| !d).count() as u64
+            expected.values().filter(|(_, d)| !d).count() as u64
         );
     }
 
@@ -439,7 +459,8 @@ fn run(steps: &[Step]) {
         );
     }
 
-    // Ledger: accepted entries once everywhere; rejected ones only on their writer, with the reason.
+    // Ledger: accepted entries once, on every device of their branch; rejected ones only on
+    // their writer, with the reason.
     let accepted: BTreeSet<String> = server.ledger().keys().cloned().collect();
     for id in &accepted {
         assert_eq!(
@@ -456,11 +477,13 @@ fn run(steps: &[Step]) {
         );
         for (i, s) in stores.iter().enumerate() {
             let row = s.get("sales", id).unwrap();
+            let same_branch = branch_of(i) == branch_of(*device);
             match (total >= &0, i == *device) {
-                (true, _) => assert!(
+                (true, _) if same_branch => assert!(
                     matches!(row.and_then(|r| r.verdict), Some(Verdict::Accepted { .. })),
                     "device {i} lacks accepted {id}"
                 ),
+                (true, _) => assert!(row.is_none(), "device {i} received {id} of another branch"),
                 (false, true) => assert!(
                     matches!(row.and_then(|r| r.verdict), Some(Verdict::Rejected { code, .. }) if code == "negative_total"),
                     "writer lacks the rejection of {id}"
@@ -470,13 +493,17 @@ fn run(steps: &[Step]) {
         }
     }
     for (i, s) in stores.iter().enumerate() {
-        let written = appended
+        let in_branch = appended
+            .iter()
+            .filter(|(d, _, t)| branch_of(*d) == branch_of(i) && *t >= 0)
+            .count() as u64;
+        let rejected_here = appended
             .iter()
             .filter(|(d, _, t)| *d == i && *t < 0)
             .count() as u64;
         assert_eq!(
             s.count("sales").unwrap(),
-            accepted.len() as u64 + written,
+            in_branch + rejected_here,
             "device {i} ledger size"
         );
     }

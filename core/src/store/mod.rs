@@ -464,6 +464,7 @@ impl Store {
                 });
             }
         };
+        let scopes_before = document::scopes(&doc, c, id)?;
         document::apply(&mut doc, c, id, op, Mode::Strict)?;
         let Some(hash) = doc.commit() else {
             return Ok(()); // nothing changed
@@ -474,14 +475,10 @@ impl Store {
         check_size(c, id, change.raw_bytes().len())?;
         let (record, deleted) = document::project(&doc, c, id)?;
         check_scopes(c, &record)?;
-        // The record now belongs where its fields say, as far as this device knows: tentatively,
-        // until the server's copy comes back through a pull.
+        // A write that moves the record into a followed scope puts it there tentatively, until
+        // the server's copy comes back through a pull.
         let mut scopes = scopes;
-        for s in c.scopes_of(&record) {
-            if self.followed.contains(&s) {
-                scopes.add_tentative(&s);
-            }
-        }
+        scopes.add_moved_into(&scopes_before, &c.scopes_of(&record), &self.followed);
         let appended = match appended {
             Some(n) if n < COMPACT_AFTER => {
                 tx.prepare_cached(
@@ -547,11 +544,7 @@ impl Store {
         })?;
         check_size(&c, &id_text, payload.len())?;
         let mut scopes = Scopes::default();
-        for s in c.scopes_of(&entry) {
-            if self.followed.contains(&s) {
-                scopes.add_tentative(&s);
-            }
-        }
+        scopes.add_moved_into(&[], &c.scopes_of(&entry), &self.followed);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -329,9 +329,28 @@ impl Scopes {
         self.0.retain(|t| t.trim_start_matches(TENTATIVE) != scope);
     }
 
-    /// Forgets every tentative scope.
-    pub(crate) fn drop_tentative(&mut self) {
-        self.0.retain(|t| !t.starts_with(TENTATIVE));
+    /// Forgets the tentative scopes not in `keep`.
+    pub(crate) fn retain_tentative(&mut self, keep: &[String]) {
+        self.0.retain(|t| {
+            t.strip_prefix(TENTATIVE)
+                .is_none_or(|s| keep.iter().any(|k| k == s))
+        });
+    }
+
+    /// Marks as tentative the followed scopes a write moved the record into: those in `after`
+    /// but not in `before`. A write that leaves the scope fields alone adds nothing, so a record
+    /// the server evicted is not kept alive by an edit made from stale fields.
+    pub(crate) fn add_moved_into(
+        &mut self,
+        before: &[String],
+        after: &[String],
+        followed: &std::collections::BTreeSet<String>,
+    ) {
+        for s in after {
+            if !before.contains(s) && followed.contains(s) {
+                self.add_tentative(s);
+            }
+        }
     }
 
     /// Whether any of the scopes, confirmed or tentative, is followed.
