@@ -273,8 +273,9 @@ impl Store {
         for (collection, id) in &settled {
             if let Ok(c) = self.schema.collection(collection)
                 && let Some(scopes) = record_scopes(&tx, c, id)?
+                && drop_if_unheld(&tx, c, &self.sql[c.name()], id, &scopes, &self.followed)?
             {
-                drop_if_unheld(&tx, c, &self.sql[c.name()], id, &scopes, &self.followed)?;
+                changed.add(c.name(), id);
             }
         }
         tx.commit()?;

@@ -1,6 +1,8 @@
 //! The sync model's edges: refused pull batches store nothing, lost push answers are recovered
 //! by pulls, scopes are followed and dropped, rows evicted, deletions not revived.
 
+use std::collections::BTreeSet;
+
 use lapak_core::protocol::{
     ChangeResult, LogEntry, LogOp, Outcome, PullResponse, PushResponse, ScopeBatch,
 };
@@ -395,8 +397,21 @@ fn a_record_with_pending_changes_survives_eviction_until_judged() {
     }));
     let push = a.next_push(10).unwrap().unwrap();
     let answer = server.push(&push);
+    let ui = a.subscribe();
     let report = a.apply_push_response(&answer).unwrap();
     assert_eq!((report.accepted, report.rejected), (2, 1));
+    let told: BTreeSet<(String, String)> = ui
+        .try_iter()
+        .flat_map(|c| c.ids.into_iter().map(move |id| (c.collection.clone(), id)))
+        .collect();
+    assert!(
+        told.contains(&("outlets".into(), id.clone())),
+        "the UI hears the outlet leave"
+    );
+    assert!(
+        told.contains(&("sales".into(), sale.clone())),
+        "and the sale"
+    );
     assert_eq!(
         server.document("outlets", &id).unwrap().0["phone"],
         "0812".into(),
