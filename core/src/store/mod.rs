@@ -10,6 +10,8 @@
 
 mod cache;
 pub(crate) mod migrate;
+mod query;
+mod rows;
 pub(crate) mod tables;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -17,11 +19,15 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use automerge::{ActorId, AutoCommit};
+use automerge::ActorId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 pub use migrate::FORMAT_VERSION;
+pub use query::{Op, Query, Row, Verdict};
+pub(crate) use rows::{
+    StoredDocument, insert_ledger_row, load_document, save_document, write_document_row,
+};
 
 use crate::document::{self, DocOp, Edit, Mode};
 use crate::error::{Error, Result};
@@ -39,36 +45,6 @@ pub enum Durability {
     /// `synchronous=FULL`: every commit is on disk before the write returns, at the cost of an
     /// fsync per write.
     Full,
-}
-
-/// The server's verdict on a ledger entry, as the device knows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Not yet judged.
-    Pending,
-    /// Accepted at this server log position.
-    Accepted {
-        /// Server log position.
-        position: u64,
-    },
-    /// Refused, with the server's reason.
-    Rejected {
-        /// Machine-readable code.
-        code: String,
-        /// Message for the user.
-        message: String,
-    },
-}
-
-/// One record as read from a plain table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    /// The record id.
-    pub id: String,
-    /// Every declared field (null when unset).
-    pub fields: Record,
-    /// For ledger entries, the server's verdict.
-    pub verdict: Option<Verdict>,
 }
 
 /// A change the server refused.
@@ -110,75 +86,10 @@ pub struct ChangeSet {
     pub origin: Origin,
 }
 
-/// Comparison operators of a [`Query`] filter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// `=` (with null: `IS NULL`).
-    Eq,
-    /// `<>` (with null: `IS NOT NULL`).
-    Ne,
-    /// `<`.
-    Lt,
-    /// `<=`.
-    Le,
-    /// `>`.
-    Gt,
-    /// `>=`.
-    Ge,
-    /// SQL `LIKE` (`%` and `_` wildcards; ASCII letters match either case).
-    Like,
-}
-
-/// A query on a collection's plain table.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Query {
-    filters: Vec<(String, Op, Value)>,
-    order: Vec<(String, bool)>,
-    limit: Option<u64>,
-    offset: u64,
-}
-
-impl Query {
-    /// All records.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps records whose `field` compares to `value` by `op` (`field` may be `id`).
-    #[must_use]
-    pub fn filter(mut self, field: &str, op: Op, value: impl Into<Value>) -> Self {
-        self.filters.push((field.to_owned(), op, value.into()));
-        self
-    }
-
-    /// Shorthand for `filter(field, Op::Eq, value)`.
-    #[must_use]
-    pub fn eq(self, field: &str, value: impl Into<Value>) -> Self {
-        self.filter(field, Op::Eq, value)
-    }
-
-    /// Orders by `field`, ascending or descending; later calls break ties.
-    #[must_use]
-    pub fn order_by(mut self, field: &str, descending: bool) -> Self {
-        self.order.push((field.to_owned(), descending));
-        self
-    }
-
-    /// At most `n` records.
-    #[must_use]
-    pub fn limit(mut self, n: u64) -> Self {
-        self.limit = Some(n);
-        self
-    }
-
-    /// Skips the first `n` records.
-    #[must_use]
-    pub fn offset(mut self, n: u64) -> Self {
-        self.offset = n;
-        self
-    }
-}
+/// Changes appended to a document's stored bytes before the next write saves it whole again.
+/// Appending costs the size of one change; a whole save grows with the document's history, and
+/// loading replays the appended changes, so the tail is kept short.
+const COMPACT_AFTER: u32 = 32;
 
 /// The local store of one device.
 pub struct Store {
@@ -577,146 +488,6 @@ impl Store {
 
     // ----- reads --------------------------------------------------------------------------
 
-    /// One record, or `None`.
-    ///
-    /// # Errors
-    /// [`Error::UnknownCollection`], or [`Error::Sqlite`].
-    pub fn get(&self, collection: &str, id: &str) -> Result<Option<Row>> {
-        Ok(self
-            .query(collection, &Query::new().eq("id", id).limit(1))?
-            .pop())
-    }
-
-    /// Records matching `query`.
-    ///
-    /// # Errors
-    /// [`Error::UnknownField`] for a field the collection does not declare, or
-    /// [`Error::InvalidValue`] for a filter value of the wrong type.
-    pub fn query(&self, collection: &str, query: &Query) -> Result<Vec<Row>> {
-        let c = self.schema.collection(collection)?;
-        let ledger = c.kind() == Kind::Ledger;
-        let mut sql = format!("SELECT id, {}", tables::field_list(c));
-        if c.fields().is_empty() {
-            sql = "SELECT id".to_owned();
-        }
-        if ledger {
-            sql.push_str(", _status, _code, _message, _position");
-        }
-        sql.push_str(&format!(" FROM {}", tables::quote(c.name())));
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        for (i, (field, op, value)) in query.filters.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            let column = if field == "id" {
-                "id".to_owned()
-            } else {
-                let f = c.field_named(field)?;
-                if *value != Value::Null && !matches!(op, Op::Like) {
-                    c.check_value(field, value)?;
-                }
-                if matches!(f.ty, FieldType::List(_)) {
-                    return Err(Error::InvalidValue {
-                        collection: c.name().to_owned(),
-                        field: field.clone(),
-                        detail: "list fields cannot be filtered".into(),
-                    });
-                }
-                tables::quote(field)
-            };
-            if *value == Value::Null {
-                match op {
-                    Op::Eq => sql.push_str(&format!("{column} IS NULL")),
-                    Op::Ne => sql.push_str(&format!("{column} IS NOT NULL")),
-                    _ => sql.push('0'),
-                }
-                continue;
-            }
-            let sym = match op {
-                Op::Eq => "=",
-                Op::Ne => "<>",
-                Op::Lt => "<",
-                Op::Le => "<=",
-                Op::Gt => ">",
-                Op::Ge => ">=",
-                Op::Like => "LIKE",
-            };
-            sql.push_str(&format!("{column} {sym} ?"));
-            args.push(match value {
-                Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
-                Value::Int(n) => rusqlite::types::Value::Integer(*n),
-                Value::Real(r) => rusqlite::types::Value::Real(*r),
-                Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
-                Value::Null | Value::List(_) => rusqlite::types::Value::Null,
-            });
-        }
-        for (i, (field, desc)) in query.order.iter().enumerate() {
-            if field != "id" {
-                c.field_named(field)?;
-            }
-            sql.push_str(if i == 0 { " ORDER BY " } else { ", " });
-            sql.push_str(&tables::quote(field));
-            if *desc {
-                sql.push_str(" DESC");
-            }
-        }
-        if query.order.is_empty() {
-            sql.push_str(" ORDER BY id");
-        }
-        sql.push_str(&format!(
-            " LIMIT {} OFFSET {}",
-            query
-                .limit
-                .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX)),
-            query.offset
-        ));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut out = Vec::new();
-        let n = c.fields().len();
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let fields = tables::read_fields(c, row, 1)?;
-            let verdict = if ledger {
-                let status: String = row.get(n + 1)?;
-                Some(match status.as_str() {
-                    "accepted" => Verdict::Accepted {
-                        position: row
-                            .get::<_, Option<i64>>(n + 4)?
-                            .unwrap_or(0)
-                            .try_into()
-                            .unwrap_or(0),
-                    },
-                    "rejected" => Verdict::Rejected {
-                        code: row.get::<_, Option<String>>(n + 2)?.unwrap_or_default(),
-                        message: row.get::<_, Option<String>>(n + 3)?.unwrap_or_default(),
-                    },
-                    _ => Verdict::Pending,
-                })
-            } else {
-                None
-            };
-            out.push(Row {
-                id,
-                fields,
-                verdict,
-            });
-        }
-        Ok(out)
-    }
-
-    /// How many records a collection's table holds.
-    ///
-    /// # Errors
-    /// [`Error::UnknownCollection`], or [`Error::Sqlite`].
-    pub fn count(&self, collection: &str) -> Result<u64> {
-        let c = self.schema.collection(collection)?;
-        let n: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM {}", tables::quote(c.name())),
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
     /// The saved Automerge bytes of a document record (also of a deleted one), or `None`.
     ///
     /// # Errors
@@ -884,110 +655,4 @@ fn check_edit(c: &Collection, e: &Edit) -> Result<()> {
         (FieldType::List(_), Edit::RemoveItem { .. }) => Ok(()),
         _ => Err(bad(format!("this edit needs a {want} field"))),
     }
-}
-
-/// A document as stored.
-pub(crate) struct StoredDocument {
-    pub(crate) doc: AutoCommit,
-    pub(crate) deleted: bool,
-    pub(crate) scopes: Scopes,
-    /// Changes appended to the stored bytes since they were last written whole; `None` when
-    /// unknown (loaded from the file), which makes the next write save it whole.
-    pub(crate) appended: Option<u32>,
-}
-
-/// Changes appended to a document's stored bytes before the next write saves it whole again.
-/// Appending costs the size of one change; a whole save grows with the document's history, and
-/// loading replays the appended changes, so the tail is kept short.
-const COMPACT_AFTER: u32 = 32;
-
-pub(crate) fn load_document(
-    conn: &Connection,
-    c: &Collection,
-    id: &str,
-    actor: &ActorId,
-) -> Result<Option<StoredDocument>> {
-    let row: Option<(Vec<u8>, bool, String)> = conn
-        .prepare_cached(
-            "SELECT doc, deleted, scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2",
-        )?
-        .query_row(params![c.name(), id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some((bytes, deleted, scopes)) => Ok(Some(StoredDocument {
-            appended: None,
-            doc: document::load(&bytes, actor, c.name(), id)?,
-            deleted,
-            scopes: Scopes::parse(&scopes),
-        })),
-    }
-}
-
-pub(crate) fn save_document(
-    conn: &Connection,
-    c: &Collection,
-    id: &str,
-    doc: &mut AutoCommit,
-    deleted: bool,
-    scopes: &Scopes,
-) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO lapak_documents (collection, id, doc, deleted, scopes) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc, deleted = excluded.deleted, scopes = excluded.scopes",
-    )?
-    .execute(params![c.name(), id, doc.save(), deleted, scopes.join()])?;
-    Ok(())
-}
-
-/// Writes a document's projection to its plain row (or removes the row of a deleted document).
-pub(crate) fn write_document_row(
-    conn: &Connection,
-    c: &Collection,
-    sql: &TableSql,
-    id: &str,
-    record: &Record,
-    deleted: bool,
-    scopes: &Scopes,
-) -> Result<()> {
-    if deleted {
-        conn.prepare_cached(&sql.delete_row)?.execute(params![id])?;
-        return Ok(());
-    }
-    let mut stmt = conn.prepare_cached(&sql.upsert_document_row)?;
-    stmt.raw_bind_parameter(1, id)?;
-    stmt.raw_bind_parameter(2, scopes.join())?;
-    tables::bind_fields(&mut stmt, 3, c, record)?;
-    stmt.raw_execute()?;
-    Ok(())
-}
-
-/// Inserts a ledger row; `accepted_at` marks it accepted at a server position (pulled entries).
-/// An entry already present keeps its fields; a pulled one marks it accepted and adds the scope.
-pub(crate) fn insert_ledger_row(
-    conn: &Connection,
-    c: &Collection,
-    sql: &TableSql,
-    id: &str,
-    entry: &Record,
-    scopes: &str,
-    accepted_at: Option<u64>,
-) -> Result<()> {
-    let mut stmt = conn.prepare_cached(&sql.insert_ledger_row)?;
-    stmt.raw_bind_parameter(1, id)?;
-    stmt.raw_bind_parameter(2, scopes)?;
-    stmt.raw_bind_parameter(
-        3,
-        if accepted_at.is_some() {
-            "accepted"
-        } else {
-            "pending"
-        },
-    )?;
-    stmt.raw_bind_parameter(4, accepted_at.map(|p| i64::try_from(p).unwrap_or(i64::MAX)))?;
-    tables::bind_fields(&mut stmt, 5, c, entry)?;
-    stmt.raw_execute()?;
-    Ok(())
 }

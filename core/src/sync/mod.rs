@@ -11,13 +11,16 @@
 //!   entries at or below a cursor are skipped, so redelivered batches change nothing, and a batch
 //!   that starts past a cursor (a gap) is refused.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod membership;
+mod rebuild;
 
-use automerge::{Change as AmChange, ChangeHash, ReadDoc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use automerge::{ChangeHash, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use crate::document::{self, DocOp, Mode};
+use crate::document;
 use crate::error::{Error, Result};
 use crate::protocol::{
     Change, ChangeBody, LogEntry, LogOp, Outcome, PullRequest, PullResponse, PushRequest,
@@ -26,10 +29,11 @@ use crate::protocol::{
 use crate::schema::{Collection, Kind};
 use crate::store::tables::{Scopes, TableSql};
 use crate::store::{
-    Changed, Origin, Store, insert_ledger_row, load_document, now_ms, save_document, tables,
-    write_document_row,
+    Changed, Origin, Store, insert_ledger_row, now_ms, save_document, tables, write_document_row,
 };
 use crate::value::Record;
+use membership::{drop_if_unheld, evict, holds_scope_sql, record_scopes};
+use rebuild::{Refusal, abandon_pending, rebuild_document};
 
 /// The most payload bytes [`Store::next_push`] puts in one push.
 pub const MAX_PUSH_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
@@ -394,128 +398,6 @@ impl Store {
     }
 }
 
-/// The server's refusal of a document change, shared by the writes that build on it.
-struct Refusal {
-    kind: String,
-    code: String,
-    message: String,
-    /// The refused changes' hashes.
-    hashes: Vec<ChangeHash>,
-}
-
-/// Removes every queued change of a record, recording each as rejected with `verdict`: they
-/// built on a change the server refused.
-fn abandon_pending(tx: &Connection, collection: &str, id: &str, verdict: &Refusal) -> Result<()> {
-    let Refusal {
-        kind,
-        code,
-        message,
-        ..
-    } = verdict;
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO lapak_rejections
-         (change_id, collection, record_id, kind, code, message, rejected_at)
-         SELECT change_id, collection, record_id, ?3, ?4, ?5, ?6 FROM lapak_queue
-         WHERE collection = ?1 AND record_id = ?2",
-    )?
-    .execute(params![collection, id, kind, code, message, now_ms()])?;
-    tx.prepare_cached("DELETE FROM lapak_queue WHERE collection = ?1 AND record_id = ?2")?
-        .execute(params![collection, id])?;
-    Ok(())
-}
-
-/// Drops the refused changes (`verdict.hashes`) and every still-pending change of the document, then
-/// replays the pending writes' intents onto what is left (the server-confirmed state), re-queueing
-/// their new changes.
-fn rebuild_document(
-    tx: &Connection,
-    c: &Collection,
-    sql: &TableSql,
-    id: &str,
-    verdict: &Refusal,
-    actor: &automerge::ActorId,
-    followed: &BTreeSet<String>,
-) -> Result<()> {
-    let Some(mut stored) = load_document(tx, c, id, actor)? else {
-        return Ok(());
-    };
-    let pending: Vec<(i64, Option<Vec<u8>>, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT seq, change_hash, op FROM lapak_queue WHERE collection = ?1 AND record_id = ?2 ORDER BY seq",
-        )?
-        .query_map(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut excluded: HashSet<ChangeHash> = verdict.hashes.iter().copied().collect();
-    excluded.extend(
-        pending
-            .iter()
-            .filter_map(|(_, h, _)| h.as_deref().and_then(|h| ChangeHash::try_from(h).ok())),
-    );
-    let confirmed: Vec<AmChange> = stored
-        .doc
-        .get_changes(&[])
-        .into_iter()
-        .filter(|ch| !excluded.contains(&ch.hash()))
-        .collect();
-    if confirmed.is_empty() {
-        // The server never accepted this record's creation: the writes that build on it cannot
-        // stand either. They share the creation's verdict; the record goes.
-        abandon_pending(tx, c.name(), id, verdict)?;
-        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
-            .execute(params![c.name(), id])?;
-        return write_document_row(tx, c, sql, id, &Record::new(), true, &Scopes::default());
-    }
-    let mut doc = document::new_doc(actor);
-    doc.apply_changes(confirmed)
-        .map_err(|e| document::doc_error(c.name(), id, &e))?;
-    if !doc.get_missing_deps(&[]).is_empty() {
-        return Err(document::doc_error(
-            c.name(),
-            id,
-            &"server-confirmed changes depend on a rejected change",
-        ));
-    }
-    let confirmed_scopes = document::scopes(&doc, c, id)?;
-    for (seq, _, op) in pending {
-        let op: DocOp = serde_json::from_str(op.as_deref().unwrap_or("null")).map_err(|e| {
-            document::doc_error(c.name(), id, &format!("queued write unreadable: {e}"))
-        })?;
-        document::apply(&mut doc, c, id, &op, Mode::Replay)?;
-        match doc.commit() {
-            Some(hash) => {
-                let change = doc.get_change_by_hash(&hash).ok_or_else(|| {
-                    document::doc_error(c.name(), id, &"replayed change vanished")
-                })?;
-                // New content, so a new identity: no verdict about the old bytes can apply to it.
-                tx.prepare_cached(
-                    "UPDATE lapak_queue SET change_id = ?2, payload = ?3, change_hash = ?4 WHERE seq = ?1",
-                )?
-                .execute(params![
-                    seq,
-                    Uuid::now_v7().as_bytes().as_slice(),
-                    change.raw_bytes(),
-                    hash.0.as_slice()
-                ])?;
-            }
-            None => {
-                tx.prepare_cached("DELETE FROM lapak_queue WHERE seq = ?1")?
-                    .execute(params![seq])?;
-            }
-        }
-    }
-    let (record, deleted) = document::project(&doc, c, id)?;
-    // The scopes the refused change moved the record into were only this device's guess: keep
-    // the tentative scopes the rebuilt record still has, and those its pending writes move it to.
-    let scopes_now = c.scopes_of(&record);
-    stored.scopes.retain_tentative(&scopes_now);
-    stored
-        .scopes
-        .add_moved_into(&confirmed_scopes, &scopes_now, followed);
-    stored.doc = doc;
-    save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
-    write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)
-}
-
 /// Checks the types of the fields this app declares; fields it does not know (sent by a newer
 /// server) are ignored, and pulled again after the app's schema upgrade.
 fn check_known_fields(c: &Collection, fields: &Record) -> Result<()> {
@@ -693,90 +575,4 @@ fn upsert_reference(
             .execute(params![id, scope])?;
     }
     Ok(())
-}
-
-/// SQL condition: the scope list `column` holds `scope` (a parameter), confirmed or tentative.
-fn holds_scope_sql(column: &str, scope: &str) -> String {
-    format!(
-        "(instr(char(10) || {column} || char(10), char(10) || {scope} || char(10)) > 0 \
-         OR instr(char(10) || {column} || char(10), char(10) || '~' || {scope} || char(10)) > 0)"
-    )
-}
-
-/// Removes `scope` from the record's scopes, then drops the record if it is settled and
-/// unheld (see [`drop_if_unheld`]).
-fn evict(
-    tx: &Connection,
-    c: &Collection,
-    sql: &TableSql,
-    id: &str,
-    scope: &str,
-    followed: &BTreeSet<String>,
-) -> Result<()> {
-    let Some(mut scopes) = record_scopes(tx, c, id)? else {
-        return Ok(());
-    };
-    scopes.remove(scope);
-    if !drop_if_unheld(tx, c, sql, id, &scopes, followed)? {
-        let joined = scopes.join();
-        if c.kind() == Kind::Document {
-            tx.prepare_cached(
-                "UPDATE lapak_documents SET scopes = ?3 WHERE collection = ?1 AND id = ?2",
-            )?
-            .execute(params![c.name(), id, joined])?;
-        }
-        tx.prepare_cached(&format!(
-            "UPDATE {} SET _scopes = ?2 WHERE id = ?1",
-            tables::quote(c.name())
-        ))?
-        .execute(params![id, joined])?;
-    }
-    Ok(())
-}
-
-/// The scopes a record is held through, or `None` when the device does not hold it.
-fn record_scopes(tx: &Connection, c: &Collection, id: &str) -> Result<Option<Scopes>> {
-    let scopes: Option<String> = if c.kind() == Kind::Document {
-        tx.prepare_cached("SELECT scopes FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
-            .query_row(params![c.name(), id], |r| r.get(0))
-            .optional()?
-    } else {
-        tx.prepare_cached(&format!(
-            "SELECT _scopes FROM {} WHERE id = ?1",
-            tables::quote(c.name())
-        ))?
-        .query_row(params![id], |r| r.get(0))
-        .optional()?
-    };
-    Ok(scopes.map(|s| Scopes::parse(&s)))
-}
-
-/// Drops a record (row, and for a document its bytes) when none of its scopes is followed and
-/// none of its changes waits in the queue; a record with pending changes stays until their
-/// verdicts land. Returns whether it was dropped.
-fn drop_if_unheld(
-    tx: &Connection,
-    c: &Collection,
-    sql: &TableSql,
-    id: &str,
-    scopes: &Scopes,
-    followed: &BTreeSet<String>,
-) -> Result<bool> {
-    if scopes.held(followed) {
-        return Ok(false);
-    }
-    let pending: bool = tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM lapak_queue WHERE collection = ?1 AND record_id = ?2)",
-        )?
-        .query_row(params![c.name(), id], |r| r.get(0))?;
-    if pending {
-        return Ok(false);
-    }
-    if c.kind() == Kind::Document {
-        tx.prepare_cached("DELETE FROM lapak_documents WHERE collection = ?1 AND id = ?2")?
-            .execute(params![c.name(), id])?;
-    }
-    tx.prepare_cached(&sql.delete_row)?.execute(params![id])?;
-    Ok(true)
 }
