@@ -30,6 +30,11 @@ fn log(position: u64, collection: &str, record_id: &str, op: LogOp) -> LogEntry 
     }
 }
 
+/// A batch of the first entry of a scope's log.
+fn first(scope: &str, collection: &str, record_id: &str, op: LogOp) -> PullResponse {
+    batch(scope, 0, 1, vec![log(1, collection, record_id, op)])
+}
+
 fn batch(scope: &str, after: u64, upto: u64, entries: Vec<LogEntry>) -> PullResponse {
     PullResponse {
         batches: vec![ScopeBatch {
@@ -109,18 +114,13 @@ fn refused_pulls_store_nothing() {
         ),
         (
             "undecodable document data",
-            batch(
+            first(
                 "branch:A",
-                0,
-                1,
-                vec![log(
-                    1,
-                    "outlets",
-                    "o",
-                    LogOp::Document {
-                        data: vec![1, 2, 3],
-                    },
-                )],
+                "outlets",
+                "o",
+                LogOp::Document {
+                    data: vec![1, 2, 3],
+                },
             ),
         ),
     ];
@@ -173,18 +173,13 @@ fn document_changes_must_arrive_after_their_dependencies() {
     // The edit alone, to a device that never saw the creation: refused, nothing stored.
     let mut reader = store(&["branch:A"]);
     let err = reader
-        .apply_pull(&batch(
+        .apply_pull(&first(
             "branch:A",
-            0,
-            1,
-            vec![log(
-                1,
-                "outlets",
-                &id,
-                LogOp::Document {
-                    data: change.clone(),
-                },
-            )],
+            "outlets",
+            &id,
+            LogOp::Document {
+                data: change.clone(),
+            },
         ))
         .unwrap_err();
     assert!(err.to_string().contains("depends on"), "{err}");
@@ -296,11 +291,11 @@ fn rows_leave_with_their_scope_and_deletions_stay_deleted() {
 
     // A reference row deleted through one scope is not revived by an older version via another.
     let mut c = store(&["org", "branch:A"]);
-    c.apply_pull(&batch(
+    c.apply_pull(&first(
         "branch:A",
-        0,
-        1,
-        vec![log(1, "items", "K", LogOp::Delete { version: 6 })],
+        "items",
+        "K",
+        LogOp::Delete { version: 6 },
     ))
     .unwrap();
     c.apply_pull(&batch("org", 0, 1, vec![item_entry(1, "K", 5)]))
@@ -460,13 +455,8 @@ fn data_of_a_newer_schema_is_accepted_where_it_fits() {
         lapak_core::item! {"sku" => "KOPI", "qty" => 2, "unit" => "pcs"},
     ]);
     let entry = record! {"branch" => "A", "total" => lapak_core::Value::Null, "lines" => lines, "loyalty_id" => "L-1"};
-    s.apply_pull(&batch(
-        "branch:A",
-        0,
-        1,
-        vec![log(1, "sales", "s1", LogOp::Ledger { entry })],
-    ))
-    .unwrap();
+    s.apply_pull(&first("branch:A", "sales", "s1", LogOp::Ledger { entry }))
+        .unwrap();
     let row = s.get("sales", "s1").unwrap().unwrap();
     assert_eq!(row.fields["total"], lapak_core::Value::Null);
     assert_eq!(
@@ -537,12 +527,7 @@ fn damaged_or_empty_document_data_is_refused_whole() {
         ("a valid change followed by junk", damaged),
         ("no data at all", Vec::new()),
     ] {
-        let response = batch(
-            "branch:A",
-            0,
-            1,
-            vec![log(1, "outlets", &id, LogOp::Document { data })],
-        );
+        let response = first("branch:A", "outlets", &id, LogOp::Document { data });
         assert!(
             matches!(reader.apply_pull(&response), Err(Error::Protocol(_))),
             "{what}"
@@ -555,18 +540,13 @@ fn damaged_or_empty_document_data_is_refused_whole() {
         );
     }
     // The intact change applies.
-    let response = batch(
+    let response = first(
         "branch:A",
-        0,
-        1,
-        vec![log(
-            1,
-            "outlets",
-            &id,
-            LogOp::Document {
-                data: change.clone(),
-            },
-        )],
+        "outlets",
+        &id,
+        LogOp::Document {
+            data: change.clone(),
+        },
     );
     reader.apply_pull(&response).unwrap();
     assert_eq!(
