@@ -65,10 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     sync_fully(&mut pos1, &mut server)?;
     sync_fully(&mut pos2, &mut server)?;
+    let seen = pos2.get("outlets", &outlet)?.expect("pulled");
     println!(
-        "   pos-2 sees: {:?}\n",
-        pos2.get("outlets", &outlet)?
-            .map(|r| r.fields["notes"].clone())
+        "   pos-2 sees {} with notes \"{}\"\n",
+        seen.fields["name"], seen.fields["notes"]
     );
 
     println!("3. The network drops. Both terminals keep working:");
@@ -123,11 +123,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, s) in [("pos-1", &pos1), ("pos-2", &pos2)] {
         let o = s.get("outlets", &outlet)?.expect("outlet present");
         println!(
-            "   {name} notes: {:?}",
+            "   {name} notes: \"{}\"",
             o.fields["notes"].as_text().unwrap_or_default()
         );
         println!(
-            "   {name} phone: {:?}, order lines: {}",
+            "   {name} phone: {}, order lines: {}",
             o.fields["phone"],
             o.fields["lines"].as_list().map_or(0, <[_]>::len)
         );

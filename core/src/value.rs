@@ -103,6 +103,43 @@ impl Scalar {
     }
 }
 
+impl std::fmt::Display for Scalar {
+    /// Plain text for people: text as is, numbers and booleans as usual, null as empty.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Null => Ok(()),
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Real(r) => write!(f, "{r}"),
+            Scalar::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// Plain text for people; a list shows its items as `key=value` pairs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Real(r) => write!(f, "{r}"),
+            Value::Text(t) => f.write_str(t),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (n, item) in items.iter().enumerate() {
+                    f.write_str(if n == 0 { "{" } else { ", {" })?;
+                    for (k, (key, v)) in item.iter().enumerate() {
+                        write!(f, "{}{key}={v}", if k == 0 { "" } else { " " })?;
+                    }
+                    f.write_str("}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
 impl From<Scalar> for Value {
     fn from(s: Scalar) -> Self {
         match s {
@@ -175,4 +212,21 @@ macro_rules! item {
         $( r.insert(::std::string::String::from($k), $crate::Scalar::from($v)); )*
         r
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_display_as_plain_text() {
+        assert_eq!(Value::from("Toko Maju").to_string(), "Toko Maju");
+        assert_eq!(Value::Null.to_string(), "");
+        assert_eq!(Value::Int(14_500).to_string(), "14500");
+        let lines = Value::List(vec![
+            crate::item! {"sku" => "KOPI", "qty" => 2},
+            crate::item! {"sku" => "GULA"},
+        ]);
+        assert_eq!(lines.to_string(), "[{qty=2 sku=KOPI}, {sku=GULA}]");
+    }
 }
