@@ -16,6 +16,7 @@ pub(crate) mod tables;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -94,7 +95,8 @@ const COMPACT_AFTER: u32 = 32;
 /// The local store of one device.
 pub struct Store {
     pub(crate) conn: Connection,
-    pub(crate) schema: Schema,
+    /// Shared, so a write can hold its collection while it changes the store.
+    pub(crate) schema: Arc<Schema>,
     pub(crate) device_id: Uuid,
     pub(crate) actor: ActorId,
     /// The plain tables' write statements, per collection.
@@ -231,7 +233,7 @@ impl Store {
             cache: cache::DocCache::default(),
             followed,
             listeners: Vec::new(),
-            schema,
+            schema: Arc::new(schema),
         })
     }
 
@@ -270,8 +272,20 @@ impl Store {
         }
     }
 
-    fn collection_of(&self, name: &str, kind: Kind, operation: &'static str) -> Result<Collection> {
-        let c = self.schema.collection(name)?;
+    /// The schema (shared) and the index of the collection `name`, which must be of `kind`.
+    fn collection_of(
+        &self,
+        name: &str,
+        kind: Kind,
+        operation: &'static str,
+    ) -> Result<(Arc<Schema>, usize)> {
+        let at = self
+            .schema
+            .collections()
+            .iter()
+            .position(|c| c.name() == name)
+            .ok_or_else(|| Error::UnknownCollection(name.to_owned()))?;
+        let c = &self.schema.collections()[at];
         if c.kind() != kind {
             return Err(Error::WrongKind {
                 collection: name.to_owned(),
@@ -279,7 +293,7 @@ impl Store {
                 operation,
             });
         }
-        Ok(c.clone())
+        Ok((Arc::clone(&self.schema), at))
     }
 
     // ----- local writes -------------------------------------------------------------------
@@ -300,11 +314,12 @@ impl Store {
     /// # Errors
     /// As [`Store::create`], and [`Error::AlreadyExists`].
     pub fn create_with_id(&mut self, collection: &str, id: &str, fields: Record) -> Result<()> {
-        let c = self.collection_of(collection, Kind::Document, "create")?;
-        check_id(&c, id)?;
+        let (schema, at) = self.collection_of(collection, Kind::Document, "create")?;
+        let c = &schema.collections()[at];
+        check_id(c, id)?;
         c.check_record(&fields)?;
-        check_scopes(&c, &fields)?;
-        self.write_document(&c, id, &DocOp::Create(fields))
+        check_scopes(c, &fields)?;
+        self.write_document(c, id, &DocOp::Create(fields))
     }
 
     /// Applies edits to a document record, as one change.
@@ -313,11 +328,12 @@ impl Store {
     /// [`Error::NotFound`] for a missing or deleted record, [`Error::InvalidValue`] for values or
     /// positions that do not fit.
     pub fn edit(&mut self, collection: &str, id: &str, edits: Vec<Edit>) -> Result<()> {
-        let c = self.collection_of(collection, Kind::Document, "edit")?;
+        let (schema, at) = self.collection_of(collection, Kind::Document, "edit")?;
+        let c = &schema.collections()[at];
         for e in &edits {
-            check_edit(&c, e)?;
+            check_edit(c, e)?;
         }
-        self.write_document(&c, id, &DocOp::Edit(edits))
+        self.write_document(c, id, &DocOp::Edit(edits))
     }
 
     /// Sets one field of a document record.
@@ -346,8 +362,9 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] for a missing or already deleted record.
     pub fn delete(&mut self, collection: &str, id: &str) -> Result<()> {
-        let c = self.collection_of(collection, Kind::Document, "delete")?;
-        self.write_document(&c, id, &DocOp::Delete)
+        let (schema, at) = self.collection_of(collection, Kind::Document, "delete")?;
+        let c = &schema.collections()[at];
+        self.write_document(c, id, &DocOp::Delete)
     }
 
     fn write_document(&mut self, c: &Collection, id: &str, op: &DocOp) -> Result<()> {
@@ -443,9 +460,10 @@ impl Store {
     /// [`Error::InvalidValue`] or [`Error::UnknownField`] for fields that do not fit;
     /// [`Error::WrongKind`] when the collection is not a ledger.
     pub fn append(&mut self, collection: &str, entry: Record) -> Result<String> {
-        let c = self.collection_of(collection, Kind::Ledger, "append")?;
+        let (schema, at) = self.collection_of(collection, Kind::Ledger, "append")?;
+        let c = &schema.collections()[at];
         c.check_record(&entry)?;
-        check_scopes(&c, &entry)?;
+        check_scopes(c, &entry)?;
         let id = Uuid::now_v7();
         let id_text = id.to_string();
         let payload = postcard::to_allocvec(&entry).map_err(|e| Error::InvalidValue {
@@ -453,7 +471,7 @@ impl Store {
             field: String::new(),
             detail: e.to_string(),
         })?;
-        check_size(&c, &id_text, payload.len())?;
+        check_size(c, &id_text, payload.len())?;
         let mut scopes = Scopes::default();
         scopes.add_moved_into(&[], &c.scopes_of(&entry), &self.followed);
         let tx = self
@@ -461,7 +479,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         insert_ledger_row(
             &tx,
-            &c,
+            c,
             &self.sql[c.name()],
             &id_text,
             &entry,

@@ -182,8 +182,9 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = PushReport::default();
         let mut changed = Changed::new(listening);
-        // Rejected documents to rebuild: their rejected change hashes, and the first verdict.
+        // Records whose changes were judged (some may now leave the device).
         let mut settled: BTreeSet<(String, String)> = BTreeSet::new();
+        // Rejected documents to rebuild: their rejected change hashes, and the first verdict.
         let mut rebuild: BTreeMap<(String, String), Refusal> = BTreeMap::new();
         for result in &response.results {
             let queued: Option<(String, String, String, Option<Vec<u8>>)> = tx
