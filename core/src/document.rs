@@ -87,16 +87,17 @@ pub(crate) enum Mode {
     Replay,
 }
 
-pub(crate) fn new_doc(actor: &ActorId) -> AutoCommit {
+/// A new, empty document written by `actor`, with the text encoding every Lapak document uses.
+#[must_use]
+pub fn new_doc(actor: &ActorId) -> AutoCommit {
     AutoCommit::new_with_encoding(TextEncoding::UnicodeCodePoint).with_actor(actor.clone())
 }
 
-pub(crate) fn load(
-    bytes: &[u8],
-    actor: &ActorId,
-    collection: &str,
-    id: &str,
-) -> Result<AutoCommit> {
+/// Loads a saved document (whole saves and appended changes alike) with Lapak's text encoding.
+///
+/// # Errors
+/// [`Error::Document`] when the bytes are not an Automerge document.
+pub fn load(bytes: &[u8], actor: &ActorId, collection: &str, id: &str) -> Result<AutoCommit> {
     let opts = automerge::LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint);
     AutoCommit::load_with_options(bytes, opts)
         .map(|d| d.with_actor(actor.clone()))
@@ -350,7 +351,10 @@ pub(crate) fn scopes(doc: &AutoCommit, c: &Collection, id: &str) -> Result<Vec<S
 
 /// The document's fields as a plain record (every declared field, null when absent), and
 /// whether it is deleted.
-pub(crate) fn project(doc: &AutoCommit, c: &Collection, id: &str) -> Result<(Record, bool)> {
+///
+/// # Errors
+/// [`Error::Document`] when the document cannot be read.
+pub fn project(doc: &AutoCommit, c: &Collection, id: &str) -> Result<(Record, bool)> {
     let am = |e: automerge::AutomergeError| doc_error(c.name(), id, &e);
     let deleted = matches!(
         doc.get(ROOT, DELETED_KEY).map_err(am)?,

@@ -1,5 +1,6 @@
 //! Lapak's engine, shared by the desktop POS app, the phone bindings and the sync server.
 //!
+//! - [`catalog`]: the collections Lapak ships with (server and clients declare the same).
 //! - [`schema`]: collections declared once in Rust (documents, ledgers, reference data).
 //! - [`store`]: the device's SQLite store: plain tables, Automerge bytes, pending queue, cursors.
 //! - [`document`]: Automerge documents: local edits and their projection to plain rows.
@@ -10,6 +11,7 @@
 //! The engine does no network I/O and needs no async runtime; the client SDK carries its
 //! messages. See `ARCHITECTURE.md` for how the pieces fit.
 
+pub mod catalog;
 pub mod document;
 pub mod error;
 pub mod protocol;

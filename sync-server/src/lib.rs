@@ -1,6 +1,32 @@
-//! `lapak-server`: the central sync server (auth, push/pull/live endpoints, Postgres and
-//! embedded SQLite storage, materialized tables, outbox). Not built yet: its issue comes after
-//! the core engine's. Today this crate only re-exports the engine's protocol so that the
-//! workspace's crate graph is already the final one.
+//! `lapak-server`: the central sync server. It authenticates users and devices, judges and
+//! sequences every device's pushed changes, serves pulls and live notifications per scope,
+//! materializes accepted changes into plain relational tables and an outbox of events, on
+//! Postgres or an embedded SQLite file.
+//!
+//! - [`config`]: flags, environment and file settings.
+//! - [`auth`]: passwords, tokens, roles and grants.
+//! - [`engine`]: the judgement of writes, without I/O.
+//! - [`rules`]: business rules and event names per collection.
+//! - [`storage`]: the storage trait and its two backends.
+//! - [`error`]: errors as HTTP clients see them.
+//! - [`limits`]: per-device rate limits.
+//! - [`live`]: the hub that tells live devices about news.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`routes`]: the HTTP and WebSocket endpoints.
+//! - [`app`]: the server assembled: state, router, start and graceful shutdown.
 
-pub use lapak_core::protocol;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod limits;
+pub mod live;
+pub mod metrics;
+pub mod routes;
+pub mod rules;
+pub mod storage;
+
+pub use app::Server;
+pub use config::Config;
+pub use storage::{SqlStorage, Storage};

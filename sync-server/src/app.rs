@@ -1,0 +1,299 @@
+//! The server assembled: shared state, the router with its middleware, the first start's
+//! admin, and a graceful shutdown that lets pushes in flight finish and closes live sockets
+//! with a reason.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::auth::{self, Grant, Keys, Role};
+use crate::config::{Config, JwtKeys};
+use crate::limits::RateLimiter;
+use crate::live::Hub;
+use crate::metrics::{Metrics, RequestLabels, RouteLabels};
+use crate::routes;
+use crate::storage::Storage;
+
+/// Everything a request handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    /// The storage backend.
+    pub storage: Arc<dyn Storage>,
+    /// Token keys.
+    pub keys: Arc<Keys>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Live news.
+    pub hub: Hub,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Per-device rate limits.
+    pub limiter: Arc<RateLimiter>,
+    /// Becomes `true` when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    live: Arc<LiveCount>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("dialect", &self.storage.dialect())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct LiveCount {
+    n: AtomicUsize,
+    idle: Notify,
+}
+
+/// Counts a live socket while it exists.
+pub struct LiveGuard {
+    live: Arc<LiveCount>,
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.metrics.live_devices.dec();
+        if self.live.n.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.live.idle.notify_waiters();
+        }
+    }
+}
+
+impl AppState {
+    /// Marks a live socket open until the guard drops.
+    #[must_use]
+    pub fn live_guard(&self) -> LiveGuard {
+        self.live.n.fetch_add(1, Ordering::SeqCst);
+        self.metrics.live_devices.inc();
+        LiveGuard {
+            live: self.live.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// Now, in milliseconds since the epoch.
+    #[must_use]
+    pub fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] auth::KeyError),
+    /// The generated secret could not be kept.
+    #[error("cannot keep the JWT secret in {path}: {source}")]
+    Secret {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+/// Loads (or, the first time, generates and keeps) the signing keys.
+///
+/// # Errors
+/// [`StartError`] when a key file cannot be read or written.
+pub fn load_keys(jwt: &JwtKeys) -> Result<Keys, StartError> {
+    match jwt {
+        JwtKeys::Hs256(s) => Ok(Keys::hs256(s.0.as_bytes())),
+        JwtKeys::Pair {
+            algorithm,
+            private,
+            public,
+        } => Ok(Keys::from_pem_files(algorithm, private, public)?),
+        JwtKeys::Hs256File(path) => {
+            let err = |source| StartError::Secret {
+                path: path.display().to_string(),
+                source,
+            };
+            if let Ok(s) = std::fs::read_to_string(path) {
+                return Ok(Keys::hs256(s.trim().as_bytes()));
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(err)?;
+            }
+            let secret = auth::random_secret();
+            write_private(path, &secret).map_err(err)?;
+            Ok(Keys::hs256(secret.as_bytes()))
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(contents.as_bytes())
+}
+
+/// What the first start did about the admin user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// Users exist already.
+    Exists,
+    /// Created `admin` with the password from `LAPAK_ADMIN_PASSWORD`.
+    FromEnvironment,
+    /// Created `admin` with this generated password (print it once).
+    Generated(String),
+}
+
+/// On a database without users, creates `admin` (all scopes) with the password from
+/// `password` (the `LAPAK_ADMIN_PASSWORD` environment variable) or a generated one.
+///
+/// # Errors
+/// Storage errors.
+pub async fn ensure_admin(
+    storage: &dyn Storage,
+    password: Option<String>,
+) -> Result<FirstAdmin, StartError> {
+    if storage.user_count().await? > 0 {
+        return Ok(FirstAdmin::Exists);
+    }
+    let (password, outcome) = match password.filter(|p| !p.is_empty()) {
+        Some(p) => (p, FirstAdmin::FromEnvironment),
+        None => {
+            let p = auth::random_secret()[..20].to_owned();
+            (p.clone(), FirstAdmin::Generated(p))
+        }
+    };
+    let hash = auth::hash_password(&password).map_err(|e| {
+        StartError::Storage(crate::storage::StorageError::Corrupt(format!(
+            "hashing: {e}"
+        )))
+    })?;
+    let grants = [Grant {
+        scope: "*".into(),
+        write: true,
+    }];
+    match storage
+        .create_user("admin", &hash, Role::Admin, &grants, AppState::now_ms())
+        .await
+    {
+        // Another replica created it at the same moment.
+        Err(crate::storage::StorageError::Conflict(_)) => Ok(FirstAdmin::Exists),
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(outcome),
+    }
+}
+
+/// A server ready to run: state, router and the switch that shuts it down.
+pub struct Server {
+    /// Shared state.
+    pub state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Assembles a server over `storage` with `config` and `keys`.
+    #[must_use]
+    pub fn new(storage: Arc<dyn Storage>, config: Config, keys: Keys) -> Self {
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = AppState {
+            storage,
+            keys: Arc::new(keys),
+            limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),
+            config: Arc::new(config),
+            hub: Hub::new(),
+            metrics: Arc::new(Metrics::new()),
+            shutdown,
+            live: Arc::new(LiveCount::default()),
+        };
+        Server { state, shutdown_tx }
+    }
+
+    /// The router with every endpoint and middleware.
+    pub fn router(&self) -> Router {
+        routes::router(self.state.clone()).layer(axum::middleware::from_fn_with_state(
+            self.state.clone(),
+            track_requests,
+        ))
+    }
+
+    /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops
+    /// accepting, lets requests in flight (pushes included) finish, closes live sockets with
+    /// the reason `shutdown`, and waits for them (at most 10 s).
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = self.router();
+        let tx = self.shutdown_tx.clone();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down: finishing requests in flight, closing live sockets");
+                let _ = tx.send(true);
+            })
+            .await;
+        let _ = self.shutdown_tx.send(true);
+        let live = self.state.live.clone();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while live.n.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            let _ = tokio::time::timeout(Duration::from_millis(100), live.idle.notified()).await;
+        }
+        self.state.storage.close().await;
+        result
+    }
+}
+
+async fn track_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .request_seconds
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
+        .observe(start.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}

@@ -1,0 +1,386 @@
+//! The server's settings, from (highest first) command-line flags, environment variables
+//! (`LAPAK_*`), an optional TOML file (`--config`), and defaults that need nothing installed:
+//! listen on 127.0.0.1:8080, keep an SQLite database in `./data`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "lapak-server", version, about = "Lapak's sync server")]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply migrations and create the collections' tables, then exit.
+    Migrate,
+    /// Create a user; the password is read from LAPAK_NEW_USER_PASSWORD or standard input.
+    CreateUser {
+        /// Login name.
+        username: String,
+        /// cashier, salesperson, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// Scopes the user may read and write (`branch:JKT-01`); repeat the flag for more.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Scopes the user may only read (`org`); repeat the flag for more.
+        #[arg(long = "read-scope")]
+        read_scopes: Vec<String>,
+    },
+}
+
+/// Every setting; each may also come from the environment or the config file.
+#[derive(Debug, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// A TOML file with any of these settings (snake_case keys).
+    #[arg(long, env = "LAPAK_CONFIG", global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "LAPAK_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// `postgres://user@host/db`; when absent, an SQLite file in the data directory.
+    #[arg(long, env = "LAPAK_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Where the SQLite database and the generated JWT secret live [default: ./data].
+    #[arg(long, env = "LAPAK_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// HS256 signing secret (at least 32 characters); when absent and no key pair is set, one
+    /// is generated and kept in the data directory.
+    #[arg(long, env = "LAPAK_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// HS256, EdDSA or RS256 [default: HS256, or EdDSA/RS256 with a key pair].
+    #[arg(long, env = "LAPAK_JWT_ALGORITHM", global = true)]
+    pub jwt_algorithm: Option<String>,
+    /// PEM private key for EdDSA or RS256.
+    #[arg(long, env = "LAPAK_JWT_PRIVATE_KEY", global = true)]
+    pub jwt_private_key: Option<PathBuf>,
+    /// PEM public key for EdDSA or RS256 (published at /.well-known/jwks.json).
+    #[arg(long, env = "LAPAK_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Largest request body, bytes [default: 33554432].
+    #[arg(long, env = "LAPAK_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    /// Most log entries one pull answer carries [default: 100000].
+    #[arg(long, env = "LAPAK_MAX_PULL_ENTRIES", global = true)]
+    pub max_pull_entries: Option<u32>,
+    /// Requests per second each device may make, sustained [default: 50].
+    #[arg(long, env = "LAPAK_RATE_LIMIT", global = true)]
+    pub rate_limit: Option<u32>,
+    /// Requests a device may burst above the rate [default: 100].
+    #[arg(long, env = "LAPAK_RATE_BURST", global = true)]
+    pub rate_burst: Option<u32>,
+    /// Seconds between pings on live sockets [default: 20].
+    #[arg(long, env = "LAPAK_LIVE_PING_SECONDS", global = true)]
+    pub live_ping_seconds: Option<u64>,
+    /// `text` or `json` [default: text].
+    #[arg(long, env = "LAPAK_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// How tokens are signed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum JwtKeys {
+    /// HS256 with this secret.
+    Hs256(Secret),
+    /// HS256 with a secret generated and kept in this file.
+    Hs256File(PathBuf),
+    /// EdDSA or RS256 with a key pair.
+    Pair {
+        /// `EdDSA` or `RS256`.
+        algorithm: String,
+        /// PEM private key.
+        private: PathBuf,
+        /// PEM public key.
+        public: PathBuf,
+    },
+}
+
+impl fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwtKeys::Hs256(_) => f.write_str("Hs256(<redacted>)"),
+            JwtKeys::Hs256File(p) => write!(f, "Hs256File({})", p.display()),
+            JwtKeys::Pair {
+                algorithm, public, ..
+            } => {
+                write!(f, "{algorithm}(public key {})", public.display())
+            }
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Database URL (`sqlite://…` when none was given).
+    pub database_url: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Token keys.
+    pub jwt: JwtKeys,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Most entries per pull answer.
+    pub max_pull_entries: u32,
+    /// Requests per second per device.
+    pub rate_limit: u32,
+    /// Burst per device.
+    pub rate_burst: u32,
+    /// Seconds between live pings.
+    pub live_ping_seconds: u64,
+    /// Logs as JSON.
+    pub log_json: bool,
+}
+
+/// Why the settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML of known settings.
+    #[error("the config file {path} is not valid: {detail}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        detail: String,
+    },
+    /// A setting has an unusable value.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
+    flag.or(file).unwrap_or(default)
+}
+
+impl Settings {
+    /// Resolves flags and environment over the config file over defaults.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the bad file or setting.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(p) => read_file(p)?,
+            None => Settings::default(),
+        };
+        let data_dir = pick(self.data_dir, file.data_dir, PathBuf::from("data"));
+        let database_url = match self.database_url.or(file.database_url) {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join("lapak.sqlite3").display()),
+        };
+        let algorithm = self.jwt_algorithm.or(file.jwt_algorithm);
+        let private = self.jwt_private_key.or(file.jwt_private_key);
+        let public = self.jwt_public_key.or(file.jwt_public_key);
+        let secret = self.jwt_secret.or(file.jwt_secret);
+        let jwt = match (algorithm.as_deref(), private, public) {
+            (Some("EdDSA" | "RS256") | None, Some(private), Some(public)) => JwtKeys::Pair {
+                algorithm: algorithm.unwrap_or_else(|| "EdDSA".into()),
+                private,
+                public,
+            },
+            (Some(a @ ("EdDSA" | "RS256")), _, _) => {
+                return Err(ConfigError::Invalid(format!(
+                    "the JWT algorithm {a} needs both --jwt-private-key and --jwt-public-key (PEM files)"
+                )));
+            }
+            (Some("HS256") | None, None, None) => match secret {
+                Some(s) if s.0.len() < 32 => {
+                    return Err(ConfigError::Invalid(
+                        "LAPAK_JWT_SECRET must be at least 32 characters: generate one with `openssl rand -base64 32`".into(),
+                    ));
+                }
+                Some(s) => JwtKeys::Hs256(s),
+                None => JwtKeys::Hs256File(data_dir.join("jwt-secret")),
+            },
+            (Some("HS256"), _, _) => {
+                return Err(ConfigError::Invalid(
+                    "HS256 takes a secret (LAPAK_JWT_SECRET), not a key pair: drop the key files or choose EdDSA/RS256".into(),
+                ));
+            }
+            (Some(other), _, _) => {
+                return Err(ConfigError::Invalid(format!(
+                    "unknown JWT algorithm `{other}`: use HS256, EdDSA or RS256"
+                )));
+            }
+            (None, _, _) => {
+                return Err(ConfigError::Invalid(
+                    "a JWT key pair needs both --jwt-private-key and --jwt-public-key".into(),
+                ));
+            }
+        };
+        let log_format = pick(self.log_format, file.log_format, "text".into());
+        if log_format != "text" && log_format != "json" {
+            return Err(ConfigError::Invalid(format!(
+                "unknown log format `{log_format}`: use text or json"
+            )));
+        }
+        let rate_limit = pick(self.rate_limit, file.rate_limit, 50);
+        if rate_limit == 0 {
+            return Err(ConfigError::Invalid(
+                "the rate limit must be at least 1 request per second".into(),
+            ));
+        }
+        Ok(Config {
+            listen: pick(
+                self.listen,
+                file.listen,
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            ),
+            database_url,
+            data_dir,
+            jwt,
+            max_body_bytes: pick(
+                self.max_body_bytes,
+                file.max_body_bytes,
+                lapak_core::protocol::MAX_MESSAGE_BYTES,
+            ),
+            max_pull_entries: pick(self.max_pull_entries, file.max_pull_entries, 100_000).clamp(
+                1,
+                u32::try_from(lapak_core::protocol::MAX_PULL_ENTRIES).unwrap_or(u32::MAX),
+            ),
+            rate_limit,
+            rate_burst: pick(self.rate_burst, file.rate_burst, 100).max(1),
+            live_ping_seconds: pick(self.live_ping_seconds, file.live_ping_seconds, 20).max(1),
+            log_json: log_format == "json",
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })
+}
+
+impl Config {
+    /// Settings for tests: port 0 on loopback, SQLite in `data_dir`, a fixed HS256 secret.
+    #[must_use]
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: format!("sqlite://{}", data_dir.join("lapak.sqlite3").display()),
+            data_dir: data_dir.to_owned(),
+            jwt: JwtKeys::Hs256(Secret("test secret of at least thirty-two bytes".into())),
+            max_body_bytes: lapak_core::protocol::MAX_MESSAGE_BYTES,
+            max_pull_entries: 100_000,
+            rate_limit: 1_000,
+            rate_burst: 2_000,
+            live_ping_seconds: 20,
+            log_json: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let c = Settings::default().resolve().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(matches!(c.jwt, JwtKeys::Hs256File(_)));
+    }
+
+    #[test]
+    fn file_settings_apply_below_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("lapak.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\nrate_limit = 7\n").unwrap();
+        let c = Settings {
+            config: Some(f.clone()),
+            rate_limit: Some(9),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.rate_limit, 9);
+        std::fs::write(&f, "lisen = 1\n").unwrap();
+        let err = Settings {
+            config: Some(f),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_and_half_key_pairs_are_refused() {
+        let short = Settings {
+            jwt_secret: Some(Secret("short".into())),
+            ..Settings::default()
+        };
+        assert!(
+            short
+                .resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("32 characters")
+        );
+        let half = Settings {
+            jwt_algorithm: Some("RS256".into()),
+            jwt_private_key: Some("k.pem".into()),
+            ..Settings::default()
+        };
+        assert!(
+            half.resolve()
+                .unwrap_err()
+                .to_string()
+                .contains("jwt-public-key")
+        );
+        assert!(!format!("{:?}", Secret("hunter2".into())).contains("hunter2"));
+    }
+}

@@ -1,0 +1,791 @@
+//! The server's judgement of writes, without I/O: given a push (or a back-office write of
+//! reference rows) and the stored state it touches, decide each change's verdict and return a
+//! [`Plan`] of everything to store in one transaction: verdicts, log entries per scope,
+//! document bytes, materialized rows and outbox events.
+//!
+//! Storage backends load the inputs (stored verdicts, documents, the log head) under the
+//! sequencer lock, call [`plan_push`] or [`plan_reference`], and write the plan. Because the
+//! rules live here once, both backends judge identically.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use automerge::{AutoCommit, Change as AmChange, ReadDoc as _};
+use lapak_core::protocol::{
+    ChangeBody, ChangeResult, LogOp, MAX_CHANGE_BYTES, Outcome, PushRequest, PushResponse,
+};
+use lapak_core::schema::Kind;
+use lapak_core::{Record, Scalar, Schema, Value, document};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::rules::{RuleVerdict, Rules, WriteKind};
+
+/// A stored verdict (rejections and acceptances are final; deferrals are never stored).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredVerdict {
+    /// The stored outcome.
+    pub outcome: Outcome,
+}
+
+/// A document as stored: its whole Automerge save and the scopes its fields put it in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredDoc {
+    /// `AutoCommit::save` bytes.
+    pub data: Vec<u8>,
+    /// Scopes of its current fields.
+    pub scopes: Vec<String>,
+    /// Whether it is deleted.
+    pub deleted: bool,
+}
+
+/// The current state of a reference row (for scope moves).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredReference {
+    /// Scopes it is delivered to.
+    pub scopes: Vec<String>,
+    /// Whether it is deleted.
+    pub deleted: bool,
+}
+
+/// A verdict to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewVerdict {
+    /// The change.
+    pub change_id: Uuid,
+    /// Its collection.
+    pub collection: String,
+    /// Its record.
+    pub record_id: String,
+    /// Accepted (with position) or rejected.
+    pub outcome: Outcome,
+}
+
+/// One entry of one scope's log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRow {
+    /// The scope.
+    pub scope: String,
+    /// The global position.
+    pub position: u64,
+    /// The record's collection.
+    pub collection: String,
+    /// The record.
+    pub record_id: String,
+    /// What devices of this scope apply.
+    pub op: LogOp,
+}
+
+/// A row of a materialized table to write (`None`: delete the row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowWrite {
+    /// The collection (and table).
+    pub collection: String,
+    /// The record id (the table's key).
+    pub id: String,
+    /// The new row, or `None` to delete it.
+    pub row: Option<MaterialRow>,
+}
+
+/// The content of a materialized row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaterialRow {
+    /// The record's fields.
+    pub record: Record,
+    /// The scopes it is in.
+    pub scopes: Vec<String>,
+    /// The position of the change that wrote it.
+    pub position: u64,
+    /// The device that wrote it (ledgers and documents).
+    pub device_id: Option<Uuid>,
+}
+
+/// An outbox event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Unique id.
+    pub event_id: Uuid,
+    /// `invoice.issued`, `outlets.updated`, ...
+    pub event_type: String,
+    /// Envelope version (`v1`).
+    pub version: String,
+    /// RFC 3339 time the change was accepted.
+    pub timestamp: String,
+    /// The trace of the request that carried the change.
+    pub trace_id: String,
+    /// The emitting service.
+    pub source: String,
+    /// The event's data (JSON).
+    pub payload: serde_json::Value,
+    /// The position of the change.
+    pub position: u64,
+}
+
+/// A stale log entry to delete: every entry of `record_id` in `scope` below `below`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Superseded {
+    /// The scope.
+    pub scope: String,
+    /// The collection.
+    pub collection: String,
+    /// The record.
+    pub record_id: String,
+    /// Entries with a lower position are superseded.
+    pub below: u64,
+}
+
+/// Everything a push or back-office write stores, in one transaction.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// Answers to the device, in request order.
+    pub results: Vec<ChangeResult>,
+    /// The log head after the plan (unchanged when nothing was accepted).
+    pub head: u64,
+    /// Verdicts to store.
+    pub verdicts: Vec<NewVerdict>,
+    /// Log entries to append.
+    pub log: Vec<LogRow>,
+    /// Log entries made stale by this plan (older versions of reference rows).
+    pub superseded: Vec<Superseded>,
+    /// Documents to store.
+    pub docs: Vec<((String, String), StoredDoc)>,
+    /// Reference rows' new state.
+    pub references: Vec<((String, String), StoredReference, u64)>,
+    /// Materialized rows to write.
+    pub rows: Vec<RowWrite>,
+    /// Outbox events.
+    pub events: Vec<Event>,
+}
+
+impl Plan {
+    /// The push answer.
+    #[must_use]
+    pub fn response(&self) -> PushResponse {
+        PushResponse {
+            results: self.results.clone(),
+        }
+    }
+
+    /// The newest position per scope this plan writes (for live notifications).
+    #[must_use]
+    pub fn heads(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for r in &self.log {
+            let e = out.entry(r.scope.clone()).or_insert(0);
+            *e = (*e).max(r.position);
+        }
+        out
+    }
+
+    /// How many changes were accepted and rejected.
+    #[must_use]
+    pub fn counts(&self) -> (u64, u64) {
+        let accepted = self
+            .verdicts
+            .iter()
+            .filter(|v| matches!(v.outcome, Outcome::Accepted { .. }))
+            .count() as u64;
+        (accepted, self.verdicts.len() as u64 - accepted)
+    }
+}
+
+/// The context of a write that is not part of its content.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The schema served.
+    pub schema: &'a Schema,
+    /// Its rules and event names.
+    pub rules: &'a Rules,
+    /// The log head before this write.
+    pub head: u64,
+    /// Now, in milliseconds since the epoch.
+    pub now_ms: i64,
+    /// The request's trace id.
+    pub trace_id: &'a str,
+}
+
+struct LoadedDoc {
+    doc: AutoCommit,
+    scopes: Vec<String>,
+    existed: bool,
+    dirty: bool,
+}
+
+fn reject(code: &str, message: impl Into<String>) -> Outcome {
+    Outcome::Rejected {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Judges a push: each change once (a change id with a stored verdict gets that verdict
+/// again and changes nothing), in order, assigning consecutive positions after `ctx.head`.
+///
+/// `known` holds the stored verdicts of the request's change ids; `docs` the stored documents
+/// the request touches (absent: new).
+#[must_use]
+pub fn plan_push(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    request: &PushRequest,
+    known: &HashMap<Uuid, StoredVerdict>,
+    docs: &HashMap<(String, String), StoredDoc>,
+) -> Plan {
+    let mut plan = Plan {
+        head: ctx.head,
+        ..Plan::default()
+    };
+    let mut seen: HashMap<Uuid, Outcome> = HashMap::new();
+    let mut loaded: HashMap<(String, String), LoadedDoc> = HashMap::new();
+    let mut held_back: HashSet<(String, String)> = HashSet::new();
+    for ch in &request.changes {
+        let outcome = if let Some(v) = known.get(&ch.change_id) {
+            v.outcome.clone()
+        } else if let Some(o) = seen.get(&ch.change_id) {
+            o.clone()
+        } else {
+            let key = (ch.collection.clone(), ch.record_id.clone());
+            let outcome = if held_back.contains(&key) {
+                Outcome::Deferred {
+                    reason: "an earlier change of this record in the same push was not accepted; send it again after that one is settled".into(),
+                }
+            } else {
+                judge(
+                    ctx,
+                    principal,
+                    ch,
+                    request.device_id,
+                    docs,
+                    &mut loaded,
+                    &mut plan,
+                )
+            };
+            if !matches!(outcome, Outcome::Deferred { .. }) {
+                plan.verdicts.push(NewVerdict {
+                    change_id: ch.change_id,
+                    collection: ch.collection.clone(),
+                    record_id: ch.record_id.clone(),
+                    outcome: outcome.clone(),
+                });
+            }
+            seen.insert(ch.change_id, outcome.clone());
+            outcome
+        };
+        if !matches!(outcome, Outcome::Accepted { .. }) {
+            held_back.insert((ch.collection.clone(), ch.record_id.clone()));
+        }
+        plan.results.push(ChangeResult {
+            change_id: ch.change_id,
+            outcome,
+        });
+    }
+    for (key, d) in loaded {
+        if d.dirty {
+            let deleted = is_deleted(&d.doc);
+            let mut doc = d.doc;
+            plan.docs.push((
+                key,
+                StoredDoc {
+                    data: doc.save(),
+                    scopes: d.scopes,
+                    deleted,
+                },
+            ));
+        }
+    }
+    plan
+}
+
+fn is_deleted(doc: &AutoCommit) -> bool {
+    matches!(
+        doc.get(automerge::ROOT, "_deleted"),
+        Ok(Some((automerge::Value::Scalar(s), _))) if *s == automerge::ScalarValue::Boolean(true)
+    )
+}
+
+fn forbidden(principal: &Principal, scopes: &[String]) -> Option<Outcome> {
+    if principal.is_admin() {
+        return None;
+    }
+    if scopes.is_empty() {
+        return Some(reject(
+            "no_scope",
+            "the record belongs to no scope (its scope field is empty), so nobody could receive it: fill in its branch or territory",
+        ));
+    }
+    let denied: Vec<&str> = scopes
+        .iter()
+        .filter(|s| !principal.can_write(s))
+        .map(String::as_str)
+        .collect();
+    if denied.is_empty() {
+        None
+    } else {
+        Some(reject(
+            "forbidden_scope",
+            format!(
+                "user `{}` may not write records of {}: ask an administrator for a grant, or write within your own scopes",
+                principal.username,
+                denied.join(", ")
+            ),
+        ))
+    }
+}
+
+fn next_position(plan: &mut Plan) -> u64 {
+    plan.head += 1;
+    plan.head
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    ch: &lapak_core::protocol::Change,
+    device: Uuid,
+    docs: &HashMap<(String, String), StoredDoc>,
+    loaded: &mut HashMap<(String, String), LoadedDoc>,
+    plan: &mut Plan,
+) -> Outcome {
+    let Ok(c) = ctx.schema.collection(&ch.collection) else {
+        return reject(
+            "unknown_collection",
+            format!(
+                "the server has no collection `{}`: update the app, or check the collection name",
+                ch.collection
+            ),
+        );
+    };
+    if ch.record_id.is_empty() || ch.record_id.len() > 200 {
+        return reject(
+            "invalid",
+            "a record id must be 1 to 200 bytes long".to_owned(),
+        );
+    }
+    match (&ch.body, c.kind()) {
+        (ChangeBody::Ledger { entry }, Kind::Ledger) => {
+            if ch.record_id != ch.change_id.to_string() {
+                return reject(
+                    "invalid",
+                    "a ledger entry's id must be its change id".to_owned(),
+                );
+            }
+            let size = postcard::to_allocvec(entry).map_or(usize::MAX, |v| v.len());
+            if size > MAX_CHANGE_BYTES {
+                return reject(
+                    "too_large",
+                    format!("the entry is {size} bytes; at most {MAX_CHANGE_BYTES} are allowed"),
+                );
+            }
+            if let Err(e) = c.check_record(entry) {
+                return reject("invalid", e.to_string());
+            }
+            let scopes = c.scopes_of(entry);
+            if let Some(o) = forbidden(principal, &scopes) {
+                return o;
+            }
+            if let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, entry)
+            {
+                return reject(&code, message);
+            }
+            let position = next_position(plan);
+            for s in &scopes {
+                plan.log.push(LogRow {
+                    scope: s.clone(),
+                    position,
+                    collection: c.name().to_owned(),
+                    record_id: ch.record_id.clone(),
+                    op: LogOp::Ledger {
+                        entry: entry.clone(),
+                    },
+                });
+            }
+            plan.rows.push(RowWrite {
+                collection: c.name().to_owned(),
+                id: ch.record_id.clone(),
+                row: Some(MaterialRow {
+                    record: entry.clone(),
+                    scopes: scopes.clone(),
+                    position,
+                    device_id: Some(device),
+                }),
+            });
+            plan.events.push(event(
+                ctx,
+                ctx.rules.event_type(c.name(), WriteKind::Recorded),
+                c.name(),
+                &ch.record_id,
+                entry,
+                &scopes,
+                position,
+                Some(device),
+            ));
+            Outcome::Accepted { position }
+        }
+        (ChangeBody::Document { change }, Kind::Document) => {
+            if change.len() > MAX_CHANGE_BYTES {
+                return reject(
+                    "too_large",
+                    format!(
+                        "the change is {} bytes; at most {MAX_CHANGE_BYTES} are allowed: save smaller edits",
+                        change.len()
+                    ),
+                );
+            }
+            let Ok(am) = AmChange::from_bytes(change.clone()) else {
+                return reject("malformed", "the change is not an Automerge change");
+            };
+            let key = (ch.collection.clone(), ch.record_id.clone());
+            if !loaded.contains_key(&key) {
+                let d = match docs.get(&key) {
+                    Some(stored) => {
+                        match document::load(&stored.data, &server_actor(), c.name(), &ch.record_id)
+                        {
+                            Ok(doc) => LoadedDoc {
+                                doc,
+                                scopes: stored.scopes.clone(),
+                                existed: true,
+                                dirty: false,
+                            },
+                            Err(_) => {
+                                return reject(
+                                    "server_document_unreadable",
+                                    "the server cannot read its copy of this document; an administrator must repair it",
+                                );
+                            }
+                        }
+                    }
+                    None => LoadedDoc {
+                        doc: document::new_doc(&server_actor()),
+                        scopes: Vec::new(),
+                        existed: false,
+                        dirty: false,
+                    },
+                };
+                loaded.insert(key.clone(), d);
+            }
+            let Some(d) = loaded.get_mut(&key) else {
+                return reject("internal", "document not loaded");
+            };
+            if d.doc.get_change_by_hash(&am.hash()).is_some() {
+                // Already merged under another change id (a device restored from a backup):
+                // accept without a new log entry.
+                let position = next_position(plan);
+                return Outcome::Accepted { position };
+            }
+            if am
+                .deps()
+                .iter()
+                .any(|h| d.doc.get_change_by_hash(h).is_none())
+            {
+                return Outcome::Deferred {
+                    reason: "the change depends on changes the server does not have yet; send it again after them".into(),
+                };
+            }
+            let mut trial = d.doc.fork();
+            if trial.apply_changes([am]).is_err() {
+                return reject("malformed", "the change cannot be applied to the document");
+            }
+            let Ok((record, deleted)) = document::project(&trial, c, &ch.record_id) else {
+                return reject("malformed", "the document cannot be read after the change");
+            };
+            if !deleted && let Err(e) = c.check_record(&record) {
+                return reject("invalid", e.to_string());
+            }
+            let new_scopes = c.scopes_of(&record);
+            let mut touched: Vec<String> = d.scopes.clone();
+            touched.extend(new_scopes.iter().cloned());
+            touched.sort();
+            touched.dedup();
+            if let Some(o) = forbidden(principal, &touched) {
+                return o;
+            }
+            if !deleted
+                && let RuleVerdict::Reject { code, message } =
+                    ctx.rules.check(c, &ch.record_id, &record)
+            {
+                return reject(&code, message);
+            }
+            let position = next_position(plan);
+            let old: BTreeSet<&String> = d.scopes.iter().collect();
+            let new: BTreeSet<&String> = new_scopes.iter().collect();
+            let full = if new.difference(&old).next().is_some() {
+                Some(trial.save())
+            } else {
+                None
+            };
+            for s in &touched {
+                let op = match (old.contains(s), new.contains(s)) {
+                    (true, true) => LogOp::Document {
+                        data: change.clone(),
+                    },
+                    (false, true) => LogOp::Document {
+                        data: full.clone().unwrap_or_default(),
+                    },
+                    _ => LogOp::Evict,
+                };
+                plan.log.push(LogRow {
+                    scope: s.clone(),
+                    position,
+                    collection: c.name().to_owned(),
+                    record_id: ch.record_id.clone(),
+                    op,
+                });
+            }
+            let kind = if deleted {
+                WriteKind::Deleted
+            } else if d.existed || d.dirty {
+                WriteKind::Updated
+            } else {
+                WriteKind::Created
+            };
+            plan.rows.push(RowWrite {
+                collection: c.name().to_owned(),
+                id: ch.record_id.clone(),
+                row: (!deleted).then(|| MaterialRow {
+                    record: record.clone(),
+                    scopes: new_scopes.clone(),
+                    position,
+                    device_id: Some(device),
+                }),
+            });
+            plan.events.push(event(
+                ctx,
+                ctx.rules.event_type(c.name(), kind),
+                c.name(),
+                &ch.record_id,
+                &record,
+                &new_scopes,
+                position,
+                Some(device),
+            ));
+            d.doc = trial;
+            d.scopes = new_scopes;
+            d.dirty = true;
+            Outcome::Accepted { position }
+        }
+        (_, kind) => reject(
+            "wrong_kind",
+            format!(
+                "`{}` is a {kind} collection and does not take this kind of change{}",
+                c.name(),
+                if kind == Kind::Reference {
+                    ": reference data is written by the back office only"
+                } else {
+                    ""
+                }
+            ),
+        ),
+    }
+}
+
+/// The actor id the server loads documents with (it never writes changes of its own).
+fn server_actor() -> automerge::ActorId {
+    automerge::ActorId::from(&[0u8; 16][..])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    ctx: &Context<'_>,
+    event_type: String,
+    collection: &str,
+    id: &str,
+    record: &Record,
+    scopes: &[String],
+    position: u64,
+    device: Option<Uuid>,
+) -> Event {
+    let timestamp = chrono::DateTime::from_timestamp_millis(ctx.now_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Event {
+        event_id: Uuid::now_v7(),
+        event_type,
+        version: "v1".into(),
+        timestamp,
+        trace_id: ctx.trace_id.to_owned(),
+        source: "lapak-server".into(),
+        payload: serde_json::json!({
+            "collection": collection,
+            "id": id,
+            "position": position,
+            "scopes": scopes,
+            "device_id": device,
+            "record": record_json(record),
+        }),
+        position,
+    }
+}
+
+/// A record as plain JSON (lists of items as arrays of objects).
+#[must_use]
+pub fn record_json(record: &Record) -> serde_json::Value {
+    serde_json::Value::Object(
+        record
+            .iter()
+            .map(|(k, v)| (k.clone(), value_json(v)))
+            .collect(),
+    )
+}
+
+fn scalar_json(s: &Scalar) -> serde_json::Value {
+    match s {
+        Scalar::Null => serde_json::Value::Null,
+        Scalar::Bool(b) => (*b).into(),
+        Scalar::Int(i) => (*i).into(),
+        Scalar::Real(f) => (*f).into(),
+        Scalar::Text(t) => t.clone().into(),
+    }
+}
+
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::Real(f) => (*f).into(),
+        Value::Text(t) => t.clone().into(),
+        Value::List(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|item| {
+                    serde_json::Value::Object(
+                        item.iter()
+                            .map(|(k, s)| (k.clone(), scalar_json(s)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Why a back-office write of reference rows was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReferenceError {
+    /// No such collection, or not reference data.
+    #[error("`{0}` is not a reference collection of this server's schema")]
+    NotReference(String),
+    /// A row does not fit the collection.
+    #[error("row `{id}` of `{collection}`: {detail}")]
+    Invalid {
+        /// The collection.
+        collection: String,
+        /// The row.
+        id: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// Plans a back-office write of reference rows: each `(id, Some(fields))` is an upsert, each
+/// `(id, None)` a deletion. Each row gets its own position, which is also its version; the
+/// log keeps only each row's newest entry per scope (older ones are superseded), so a new
+/// device's first pull of a scope is a snapshot, not a replay of history.
+///
+/// # Errors
+/// [`ReferenceError`] when the collection is not reference data or a row does not fit it;
+/// nothing of the batch is then stored.
+pub fn plan_reference(
+    ctx: &Context<'_>,
+    collection: &str,
+    rows: &[(String, Option<Record>)],
+    current: &HashMap<String, StoredReference>,
+) -> Result<Plan, ReferenceError> {
+    let c = ctx
+        .schema
+        .collection(collection)
+        .ok()
+        .filter(|c| c.kind() == Kind::Reference)
+        .ok_or_else(|| ReferenceError::NotReference(collection.to_owned()))?;
+    let mut plan = Plan {
+        head: ctx.head,
+        ..Plan::default()
+    };
+    let mut state: HashMap<String, StoredReference> = HashMap::new();
+    for (id, fields) in rows {
+        let invalid = |detail: String| ReferenceError::Invalid {
+            collection: collection.to_owned(),
+            id: id.clone(),
+            detail,
+        };
+        if id.is_empty() || id.len() > 200 {
+            return Err(invalid("a row id must be 1 to 200 bytes long".into()));
+        }
+        if let Some(f) = fields {
+            c.check_record(f).map_err(|e| invalid(e.to_string()))?;
+        }
+        let before = state
+            .get(id)
+            .or_else(|| current.get(id))
+            .cloned()
+            .unwrap_or(StoredReference {
+                scopes: Vec::new(),
+                deleted: true,
+            });
+        if fields.is_none() && before.deleted {
+            continue; // deleting what is not there changes nothing
+        }
+        let position = next_position(&mut plan);
+        let new_scopes = fields.as_ref().map(|f| c.scopes_of(f)).unwrap_or_default();
+        let mut touched = before.scopes.clone();
+        touched.extend(new_scopes.iter().cloned());
+        touched.sort();
+        touched.dedup();
+        for s in &touched {
+            let op = match (fields, new_scopes.contains(s)) {
+                (Some(f), true) => LogOp::Upsert {
+                    version: position,
+                    fields: f.clone(),
+                },
+                (None, _) => LogOp::Delete { version: position },
+                (Some(_), false) => LogOp::Evict,
+            };
+            plan.log.push(LogRow {
+                scope: s.clone(),
+                position,
+                collection: collection.to_owned(),
+                record_id: id.clone(),
+                op,
+            });
+            plan.superseded.push(Superseded {
+                scope: s.clone(),
+                collection: collection.to_owned(),
+                record_id: id.clone(),
+                below: position,
+            });
+        }
+        plan.rows.push(RowWrite {
+            collection: collection.to_owned(),
+            id: id.clone(),
+            row: fields.as_ref().map(|f| MaterialRow {
+                record: f.clone(),
+                scopes: new_scopes.clone(),
+                position,
+                device_id: None,
+            }),
+        });
+        let (kind, record) = match fields {
+            Some(f) => (WriteKind::Updated, f.clone()),
+            None => (WriteKind::Deleted, Record::new()),
+        };
+        plan.events.push(event(
+            ctx,
+            ctx.rules.event_type(collection, kind),
+            collection,
+            id,
+            &record,
+            &new_scopes,
+            position,
+            None,
+        ));
+        let after = StoredReference {
+            scopes: new_scopes,
+            deleted: fields.is_none(),
+        };
+        plan.references
+            .push(((collection.to_owned(), id.clone()), after.clone(), position));
+        state.insert(id.clone(), after);
+    }
+    Ok(plan)
+}

@@ -1,0 +1,195 @@
+//! Live notifications: a hub that every accepted write announces its scopes' new heads to, and
+//! the WebSocket conversation with each live device (hello, news, ping/pong, close with a
+//! reason). The socket only says *that* there is news; the device pulls it, so the pull path
+//! stays the one place that enforces scopes and batching.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use lapak_core::protocol::{Cursor, LiveMessage, Message};
+use tokio::sync::broadcast;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+
+/// News from one write: the newest position of each scope it touched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct News {
+    /// Scope → newest position.
+    pub heads: BTreeMap<String, u64>,
+}
+
+/// Fans news out to every live socket.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<News>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    /// A hub with room for 4,096 unread announcements per socket (a socket that falls further
+    /// behind is sent the current heads instead).
+    #[must_use]
+    pub fn new() -> Self {
+        Hub {
+            tx: broadcast::channel(4096).0,
+        }
+    }
+
+    /// Announces news (no-op without listeners or heads).
+    pub fn publish(&self, heads: BTreeMap<String, u64>) {
+        if !heads.is_empty() {
+            let _ = self.tx.send(Arc::new(News { heads }));
+        }
+    }
+
+    /// A new listener.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<News>> {
+        self.tx.subscribe()
+    }
+}
+
+/// How a socket's messages are encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Binary frames, `LPK` wire format.
+    Binary,
+    /// Text frames, JSON form.
+    Json,
+}
+
+fn frame(format: Format, msg: LiveMessage) -> WsMessage {
+    let m = Message::Live(msg);
+    match format {
+        Format::Binary => WsMessage::Binary(m.encode().into()),
+        Format::Json => WsMessage::Text(m.to_json().into()),
+    }
+}
+
+async fn close(socket: &mut WebSocket, format: Format, code: u16, reason: &str, message: &str) {
+    let _ = socket
+        .send(frame(
+            format,
+            LiveMessage::Close {
+                code: reason.to_owned(),
+                reason: message.to_owned(),
+            },
+        ))
+        .await;
+    let _ = socket
+        .send(WsMessage::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// Runs one live socket until it closes, the token expires or the server shuts down.
+pub async fn run_socket(
+    mut socket: WebSocket,
+    state: AppState,
+    principal: Principal,
+    format: Format,
+    token_expires_in: Duration,
+) {
+    let _live = state.live_guard();
+    let mut news = state.hub.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    let ping_every = Duration::from_secs(state.config.live_ping_seconds);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let expiry = tokio::time::sleep(token_expires_in);
+    tokio::pin!(expiry);
+    let mut followed: Option<BTreeSet<String>> = None;
+    let mut next_ping = 0u64;
+    let mut unanswered = 0u32;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                close(&mut socket, format, 1001, "shutdown", "the server is shutting down; reconnect in a moment").await;
+                return;
+            }
+            () = &mut expiry => {
+                close(&mut socket, format, 1008, "token_expired", "the access token expired: refresh it and reconnect").await;
+                return;
+            }
+            _ = ping.tick() => {
+                if unanswered >= 2 {
+                    close(&mut socket, format, 1001, "timeout", "no pong to two pings: reconnect").await;
+                    return;
+                }
+                next_ping += 1;
+                unanswered += 1;
+                if socket.send(frame(format, LiveMessage::Ping(next_ping))).await.is_err() {
+                    return;
+                }
+            }
+            got = news.recv() => {
+                let heads: Vec<Cursor> = match got {
+                    Ok(n) => n.heads.iter()
+                        .filter(|(s, _)| principal.can_read(s) && followed.as_ref().is_none_or(|f| f.contains(*s)))
+                        .map(|(s, p)| Cursor { scope: s.clone(), position: *p })
+                        .collect(),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let scopes: Vec<String> = followed.iter().flatten().cloned().collect();
+                        state.storage.scope_heads(&scopes).await.unwrap_or_default()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                if !heads.is_empty() && socket.send(frame(format, LiveMessage::News { heads })).await.is_err() {
+                    return;
+                }
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(msg)) = incoming else { return };
+                let decoded = match msg {
+                    WsMessage::Binary(b) => Message::decode(&b),
+                    WsMessage::Text(t) => Message::from_json(t.as_str()),
+                    WsMessage::Close(_) => return,
+                    WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
+                };
+                match decoded {
+                    Ok(Message::Live(LiveMessage::Hello { cursors, .. })) => {
+                        let denied: Vec<&str> = cursors.iter().map(|c| c.scope.as_str()).filter(|s| !principal.can_read(s)).collect();
+                        if !denied.is_empty() {
+                            let m = format!("this user may not follow {}", denied.join(", "));
+                            close(&mut socket, format, 1008, "forbidden_scope", &m).await;
+                            return;
+                        }
+                        followed = Some(cursors.iter().map(|c| c.scope.clone()).collect());
+                        let scopes: Vec<String> = cursors.iter().map(|c| c.scope.clone()).collect();
+                        let heads: Vec<Cursor> = state.storage.scope_heads(&scopes).await.unwrap_or_default()
+                            .into_iter()
+                            .filter(|h| cursors.iter().any(|c| c.scope == h.scope && c.position < h.position))
+                            .collect();
+                        if !heads.is_empty() && socket.send(frame(format, LiveMessage::News { heads })).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(Message::Live(LiveMessage::Ping(n))) => {
+                        if socket.send(frame(format, LiveMessage::Pong(n))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(Message::Live(LiveMessage::Pong(_))) => unanswered = 0,
+                    Ok(Message::Live(LiveMessage::Close { .. })) => return,
+                    Ok(_) => {
+                        close(&mut socket, format, 1003, "unexpected_message", "only live messages (Hello, Ping, Pong, Close) are sent on this socket").await;
+                        return;
+                    }
+                    Err(e) => {
+                        close(&mut socket, format, 1007, "malformed", &e.to_string()).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The `lapak-server` binary: reads its settings, opens storage (an SQLite file in the data
+//! directory unless `--database-url postgres://…` is given), creates the first admin on a new
+//! database, and serves until SIGINT or SIGTERM.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use lapak_server::app::{self, FirstAdmin, Server};
+use lapak_server::auth::{self, Grant, Role};
+use lapak_server::config::{Cli, Command, Config};
+use lapak_server::{SqlStorage, Storage};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.settings.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lapak-server: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logs(&config);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lapak-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_storage(config: &Config) -> anyhow::Result<SqlStorage> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let schema = lapak_core::catalog::starter();
+    SqlStorage::open(&config.database_url, schema, lapak_server::rules::starter())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&config.database_url)
+            )
+        })
+}
+
+/// The URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            let storage = open_storage(&config).await?;
+            storage.close().await;
+            println!(
+                "lapak-server: database {} is up to date",
+                redact_url(&config.database_url)
+            );
+            Ok(())
+        }
+        Command::CreateUser {
+            username,
+            role,
+            scopes,
+            read_scopes,
+        } => {
+            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let password = match std::env::var("LAPAK_NEW_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password for {username} (then end of input):");
+                    let mut p = String::new();
+                    std::io::stdin().read_to_string(&mut p)?;
+                    p.trim_end_matches(['\n', '\r']).to_owned()
+                }
+            };
+            anyhow::ensure!(
+                password.chars().count() >= 8,
+                "a password must be at least 8 characters"
+            );
+            let grants: Vec<Grant> = scopes
+                .into_iter()
+                .map(|scope| Grant { scope, write: true })
+                .chain(read_scopes.into_iter().map(|scope| Grant {
+                    scope,
+                    write: false,
+                }))
+                .collect();
+            let storage = open_storage(&config).await?;
+            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            let user = storage
+                .create_user(&username, &hash, role, &grants, app::AppState::now_ms())
+                .await?;
+            storage.close().await;
+            println!(
+                "created {} `{}` with {} grant(s)",
+                role.as_str(),
+                user.username,
+                user.grants.len()
+            );
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let storage = Arc::new(open_storage(&config).await?);
+    let keys = app::load_keys(&config.jwt)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another server using it? Choose another with --listen",
+                config.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let first =
+        app::ensure_admin(storage.as_ref(), std::env::var("LAPAK_ADMIN_PASSWORD").ok()).await?;
+    let backend = storage.dialect().name();
+    println!(
+        "Lapak sync server listening on http://{addr} ({backend}: {})",
+        redact_url(&config.database_url)
+    );
+    match first {
+        FirstAdmin::Generated(password) => {
+            println!("First start: created the administrator `admin` with password {password}");
+            println!(
+                "  (shown only this once; set LAPAK_ADMIN_PASSWORD before the first start to choose it)"
+            );
+        }
+        FirstAdmin::FromEnvironment => {
+            println!(
+                "First start: created the administrator `admin` with the password from LAPAK_ADMIN_PASSWORD"
+            );
+        }
+        FirstAdmin::Exists => {}
+    }
+    println!("Log in:");
+    println!(
+        "  curl -s http://{addr}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"admin\",\"password\":\"<password>\",\"device_id\":\"{}\",\"device_name\":\"my laptop\"}}'",
+        uuid::Uuid::now_v7()
+    );
+    println!(
+        "Health: http://{addr}/healthz  Readiness: http://{addr}/readyz  Metrics: http://{addr}/metrics"
+    );
+    let storage: Arc<dyn Storage> = storage;
+    Server::new(storage, config, keys)
+        .serve(listener, shutdown_signal())
+        .await?;
+    println!("lapak-server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

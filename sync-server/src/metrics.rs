@@ -1,0 +1,185 @@
+//! Prometheus metrics, served at `/metrics`: HTTP requests, pushes and pulls with their
+//! latencies, accepted and rejected changes, live devices, the log head and how far behind
+//! each device was at its last pull. One registry per server (no global state), so tests can
+//! run several servers in one process.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of an HTTP request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// Method.
+    pub method: String,
+    /// Matched route (`/v1/sync/push`).
+    pub route: String,
+    /// Status code.
+    pub status: u16,
+}
+
+/// Labels of a route.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// Matched route.
+    pub route: String,
+}
+
+/// Labels of a change verdict.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `accepted`, `rejected`, `deferred`.
+    pub outcome: String,
+}
+
+/// Labels of a device.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeviceLabels {
+    /// Device id.
+    pub device: String,
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by method, route and status.
+    pub requests: Family<RequestLabels, Counter>,
+    /// Request latency by route.
+    pub request_seconds: Family<RouteLabels, Histogram>,
+    /// Push latency (count = pushes).
+    pub push_seconds: Histogram,
+    /// Pull latency (count = pulls).
+    pub pull_seconds: Histogram,
+    /// Changes judged, by outcome.
+    pub changes: Family<OutcomeLabels, Counter>,
+    /// Log entries served by pulls.
+    pub pulled_entries: Counter,
+    /// Devices holding a live socket.
+    pub live_devices: Gauge,
+    /// The newest log position.
+    pub head: Gauge<u64, AtomicU64>,
+    /// Positions between the head and the device's position at its last pull.
+    pub device_lag: Family<DeviceLabels, Gauge>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+fn latency() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_5, 2.0, 16))
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("lapak");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            requests.clone(),
+        );
+        let request_seconds =
+            Family::<RouteLabels, Histogram>::new_with_constructor(latency as fn() -> Histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            request_seconds.clone(),
+        );
+        let push_seconds = latency();
+        registry.register(
+            "push_duration_seconds",
+            "Push latency; its count is the number of pushes",
+            push_seconds.clone(),
+        );
+        let pull_seconds = latency();
+        registry.register(
+            "pull_duration_seconds",
+            "Pull latency; its count is the number of pulls",
+            pull_seconds.clone(),
+        );
+        let changes = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "changes",
+            "Pushed changes judged, by outcome",
+            changes.clone(),
+        );
+        let pulled_entries = Counter::default();
+        registry.register(
+            "pulled_entries",
+            "Log entries sent by pulls",
+            pulled_entries.clone(),
+        );
+        let live_devices = Gauge::default();
+        registry.register(
+            "live_devices",
+            "Devices holding a live socket",
+            live_devices.clone(),
+        );
+        let head = Gauge::<u64, AtomicU64>::default();
+        registry.register("log_head_position", "The newest log position", head.clone());
+        let device_lag = Family::<DeviceLabels, Gauge>::default();
+        registry.register(
+            "device_lag_positions",
+            "How many positions behind the head each device was after its last pull",
+            device_lag.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            push_seconds,
+            pull_seconds,
+            changes,
+            pulled_entries,
+            live_devices,
+            head,
+            device_lag,
+        }
+    }
+
+    /// Counts verdicts.
+    pub fn count_changes(&self, outcome: &str, n: u64) {
+        if n > 0 {
+            self.changes
+                .get_or_create(&OutcomeLabels {
+                    outcome: outcome.to_owned(),
+                })
+                .inc_by(n);
+        }
+    }
+
+    /// Records how far behind a device is after a pull.
+    pub fn set_lag(&self, device: &str, lag: u64) {
+        self.device_lag
+            .get_or_create(&DeviceLabels {
+                device: device.to_owned(),
+            })
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
+
+    /// The Prometheus text exposition.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,293 @@
+//! The HTTP and WebSocket endpoints, and what they share: the authenticated caller, request
+//! bodies read under the size limit, and the two encodings of protocol messages.
+//!
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, `/.well-known/jwks.json`.
+//! - [`v1`]: the versioned API: auth, sync (push, pull, bootstrap, live), admin.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lapak_core::protocol::Message;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::{Claims, Principal};
+use crate::error::ApiError;
+
+pub mod ops;
+pub mod v1;
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ops::router())
+        .nest("/v1", v1::router())
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint: the API lives under /v1 (see docs/protocol.md)",
+            )
+        })
+        .with_state(state)
+}
+
+/// The request's trace id: the trace of a W3C `traceparent` header, else a new one.
+#[must_use]
+pub fn trace_id(headers: &HeaderMap) -> String {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split('-').nth(1))
+        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned)
+}
+
+/// The media type of the binary wire format.
+pub const BINARY: &str = "application/x-lapak";
+
+/// How a protocol message is encoded in a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// `application/x-lapak`: `LPK` + version + postcard.
+    Binary,
+    /// `application/json`: `{"v":1,"msg":{...}}`.
+    Json,
+}
+
+fn media(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+}
+
+/// The encoding of a request body, from its `Content-Type`.
+///
+/// # Errors
+/// 415 for any other type.
+pub fn request_encoding(headers: &HeaderMap) -> Result<Encoding, ApiError> {
+    match media(headers, header::CONTENT_TYPE).as_deref() {
+        Some(t) if t.starts_with(BINARY) || t.starts_with("application/octet-stream") => {
+            Ok(Encoding::Binary)
+        }
+        Some(t) if t.starts_with("application/json") => Ok(Encoding::Json),
+        other => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Content-Type {} is not accepted: send {BINARY} (binary) or application/json",
+                other.unwrap_or("(none)")
+            ),
+        )),
+    }
+}
+
+/// The encoding of the answer: what `Accept` asks for, else the request's.
+#[must_use]
+pub fn response_encoding(headers: &HeaderMap, request: Encoding) -> Encoding {
+    match media(headers, header::ACCEPT).as_deref() {
+        Some(a) if a.contains(BINARY) => Encoding::Binary,
+        Some(a) if a.contains("application/json") => Encoding::Json,
+        _ => request,
+    }
+}
+
+/// Encodes a protocol message as a response.
+#[must_use]
+pub fn message_response(msg: &Message, encoding: Encoding) -> Response {
+    match encoding {
+        Encoding::Binary => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(BINARY))],
+            msg.encode(),
+        )
+            .into_response(),
+        Encoding::Json => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            msg.to_json(),
+        )
+            .into_response(),
+    }
+}
+
+/// Reads a whole body, refusing more than `limit` bytes with a 413 that says so.
+///
+/// # Errors
+/// 413 past the limit, 400 when the body cannot be read.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request body is larger than this server's limit of {limit} bytes: send smaller batches"
+            ),
+        )
+    };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.to_string().contains("length limit") {
+            too_large()
+        } else {
+            ApiError::bad_request(
+                "unreadable_body",
+                format!("the request body could not be read: {e}"),
+            )
+        }
+    })
+}
+
+/// A protocol message from a request body, in either encoding, with the encoding to answer in.
+#[derive(Debug)]
+pub struct ProtocolBody {
+    /// The message.
+    pub message: Message,
+    /// How to encode the answer.
+    pub answer: Encoding,
+}
+
+impl FromRequest<AppState> for ProtocolBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let encoding = request_encoding(&parts.headers)?;
+        let bytes = read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+        let message = match encoding {
+            Encoding::Binary => Message::decode(&bytes)?,
+            Encoding::Json => {
+                let text = std::str::from_utf8(&bytes).map_err(|_| {
+                    ApiError::bad_request("malformed", "the JSON body is not valid UTF-8")
+                })?;
+                Message::from_json(text)?
+            }
+        };
+        Ok(ProtocolBody {
+            message,
+            answer: response_encoding(&parts.headers, encoding),
+        })
+    }
+}
+
+/// A JSON body whose problems are answered in the API's error format.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        if !media(&parts.headers, header::CONTENT_TYPE)
+            .is_some_and(|t| t.starts_with("application/json"))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send a JSON body with Content-Type: application/json",
+            ));
+        }
+        let bytes = read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::bad_request("malformed", format!("the JSON body is not valid: {e}"))
+        })
+    }
+}
+
+/// The authenticated caller: a valid access token of a live session, within its rate limit.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    /// Who.
+    pub principal: Principal,
+    /// The token's claims.
+    pub claims: Claims,
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .map(|t| t.trim().to_owned());
+    }
+    // Browsers cannot set headers on a WebSocket: they pass the token in the query.
+    parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("access_token="))
+            .map(str::to_owned)
+    })
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::unauthorized(
+                "unauthenticated",
+                "no access token: log in with POST /v1/auth/login and send `Authorization: Bearer <token>`",
+            )
+        })?;
+        let claims = state
+            .keys
+            .verify(&token)
+            .map_err(|m| ApiError::unauthorized("invalid_token", m))?;
+        let session = state
+            .storage
+            .session(&claims.sub, claims.dev)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "invalid_token",
+                    "the token's user or device no longer exists: log in again",
+                )
+            })?;
+        if session.blocked {
+            return Err(ApiError::forbidden(
+                "revoked",
+                "this device or user was revoked or disabled by an administrator",
+            ));
+        }
+        if session.generation != claims.session {
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "this session was revoked (logged out, or a refresh token was used twice): log in again",
+            ));
+        }
+        if let Err(wait) = state.limiter.check(claims.dev) {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "this device sends too many requests: wait {wait} s and batch changes into fewer pushes"
+                ),
+            );
+            e.retry_after = Some(wait);
+            return Err(e);
+        }
+        Ok(Authed {
+            principal: session.principal,
+            claims,
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! `/v1/admin/*`, for the back office (role `admin` only): users and their grants, devices
+//! (list, revoke), reference data (upsert and delete rows) and the outbox.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use lapak_core::schema::{FieldType, ScalarType};
+use lapak_core::{Collection, Item, Record, Scalar, Value};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{self, Grant, Role};
+use crate::error::ApiError;
+use crate::routes::{Authed, JsonBody, trace_id};
+use crate::storage::{DeviceInfo, UserInfo, WriteContext};
+
+/// The admin routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(list_users).post(create_user))
+        .route("/admin/users/{username}/grants", put(set_grants))
+        .route("/admin/devices", get(list_devices))
+        .route("/admin/devices/{id}/revoke", post(revoke_device))
+        .route("/admin/reference/{collection}", put(put_reference))
+        .route("/admin/outbox", get(outbox))
+}
+
+fn require_admin(authed: &Authed) -> Result<(), ApiError> {
+    if authed.principal.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "forbidden",
+            format!(
+                "user `{}` is a {}; only administrators may use /v1/admin",
+                authed.principal.username,
+                authed.principal.role.as_str()
+            ),
+        ))
+    }
+}
+
+/// A new user.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Password (at least 8 characters).
+    pub password: String,
+    /// Role.
+    pub role: String,
+    /// Grants.
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+}
+
+fn check_grants(grants: &[Grant]) -> Result<(), ApiError> {
+    for g in grants {
+        if g.scope.is_empty() || g.scope.len() > 200 || g.scope.contains(['\n', '\r']) {
+            return Err(ApiError::bad_request(
+                "invalid_scope",
+                "a scope name is 1 to 200 characters without line breaks",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    JsonBody(req): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<UserInfo>), ApiError> {
+    require_admin(&authed)?;
+    let role = Role::parse(&req.role).map_err(|m| ApiError::bad_request("invalid_role", m))?;
+    if req.username.is_empty()
+        || req.username.len() > 100
+        || req.username.chars().any(char::is_whitespace)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_username",
+            "a username is 1 to 100 characters without spaces",
+        ));
+    }
+    if req.password.chars().count() < 8 {
+        return Err(ApiError::bad_request(
+            "weak_password",
+            "a password must be at least 8 characters",
+        ));
+    }
+    check_grants(&req.grants)?;
+    let password = req.password;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let user = state
+        .storage
+        .create_user(&req.username, &hash, role, &req.grants, AppState::now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<Vec<UserInfo>>, ApiError> {
+    require_admin(&authed)?;
+    Ok(Json(state.storage.list_users().await?))
+}
+
+async fn set_grants(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(username): Path<String>,
+    JsonBody(grants): JsonBody<Vec<Grant>>,
+) -> Result<Json<UserInfo>, ApiError> {
+    require_admin(&authed)?;
+    check_grants(&grants)?;
+    Ok(Json(state.storage.set_grants(&username, &grants).await?))
+}
+
+async fn list_devices(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
+    require_admin(&authed)?;
+    Ok(Json(state.storage.list_devices().await?))
+}
+
+async fn revoke_device(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&authed)?;
+    let id = Uuid::parse_str(&id).map_err(|_| {
+        ApiError::bad_request("invalid", format!("`{id}` is not a device id (a UUID)"))
+    })?;
+    state.storage.revoke_device(id, AppState::now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rows to write: `{"rows": [{"id": "SKU-1", "fields": {...}}, {"id": "SKU-2", "deleted": true}]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceRows {
+    /// The rows, applied in order.
+    pub rows: Vec<ReferenceRow>,
+}
+
+/// One row.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceRow {
+    /// Row id.
+    pub id: String,
+    /// All the row's fields (absent for a deletion).
+    #[serde(default)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Delete the row.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+fn json_scalar(ty: ScalarType, v: &serde_json::Value) -> Result<Scalar, String> {
+    Ok(match (ty, v) {
+        (_, serde_json::Value::Null) => Scalar::Null,
+        (ScalarType::Text, serde_json::Value::String(s)) => Scalar::Text(s.clone()),
+        (ScalarType::Int | ScalarType::Timestamp, serde_json::Value::Number(n)) if n.is_i64() => {
+            Scalar::Int(n.as_i64().unwrap_or_default())
+        }
+        (ScalarType::Real, serde_json::Value::Number(n)) => {
+            Scalar::Real(n.as_f64().unwrap_or_default())
+        }
+        (ScalarType::Bool, serde_json::Value::Bool(b)) => Scalar::Bool(*b),
+        (ty, v) => return Err(format!("expected {ty:?}, got {v}").to_lowercase()),
+    })
+}
+
+/// A JSON object as a record of `collection` (types checked against the schema).
+///
+/// # Errors
+/// A message naming the field and what was expected.
+pub fn json_record(
+    c: &Collection,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Record, String> {
+    let mut record = Record::new();
+    for (k, v) in obj {
+        let f = c
+            .field_named(k)
+            .map_err(|_| format!("`{}` has no field `{k}`", c.name()))?;
+        let value = match (&f.ty, v) {
+            (_, serde_json::Value::Null) => Value::Null,
+            (FieldType::Scalar(t), v) => json_scalar(*t, v)
+                .map_err(|e| format!("field `{k}`: {e}"))?
+                .into(),
+            (FieldType::MergeText, serde_json::Value::String(s)) => Value::Text(s.clone()),
+            (FieldType::List(keys), serde_json::Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let serde_json::Value::Object(o) = item else {
+                        return Err(format!("field `{k}`: list items are objects"));
+                    };
+                    let mut it = Item::new();
+                    for (ik, iv) in o {
+                        let (_, t) = keys
+                            .iter()
+                            .find(|(n, _)| n == ik)
+                            .ok_or_else(|| format!("field `{k}`: items have no key `{ik}`"))?;
+                        it.insert(
+                            ik.clone(),
+                            json_scalar(*t, iv).map_err(|e| format!("field `{k}.{ik}`: {e}"))?,
+                        );
+                    }
+                    out.push(it);
+                }
+                Value::List(out)
+            }
+            (_, v) => return Err(format!("field `{k}`: unexpected value {v}")),
+        };
+        record.insert(k.clone(), value);
+    }
+    Ok(record)
+}
+
+async fn put_reference(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    authed: Authed,
+    Path(collection): Path<String>,
+    JsonBody(req): JsonBody<ReferenceRows>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&authed)?;
+    let c = state
+        .storage
+        .schema()
+        .collection(&collection)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_collection",
+                format!("no collection `{collection}`"),
+            )
+        })?
+        .clone();
+    let mut rows = Vec::with_capacity(req.rows.len());
+    for r in &req.rows {
+        let fields = match (&r.fields, r.deleted) {
+            (Some(_), true) => {
+                return Err(ApiError::bad_request(
+                    "invalid",
+                    format!("row `{}` has both fields and deleted: true", r.id),
+                ));
+            }
+            (Some(f), false) => Some(json_record(&c, f).map_err(|m| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    format!("row `{}`: {m}", r.id),
+                )
+            })?),
+            (None, true) => None,
+            (None, false) => {
+                return Err(ApiError::bad_request(
+                    "invalid",
+                    format!("row `{}` needs fields, or deleted: true", r.id),
+                ));
+            }
+        };
+        rows.push((r.id.clone(), fields));
+    }
+    let ctx = WriteContext {
+        now_ms: AppState::now_ms(),
+        trace_id: trace_id(&headers),
+    };
+    let plan = state
+        .storage
+        .put_reference(&ctx, &collection, &rows)
+        .await?;
+    state.hub.publish(plan.heads());
+    state.metrics.head.set(plan.head);
+    Ok(Json(
+        serde_json::json!({ "written": plan.references.len(), "head": plan.head }),
+    ))
+}
+
+/// `?after=<seq>&limit=<n>`.
+#[derive(Debug, Deserialize)]
+pub struct OutboxQuery {
+    /// Events after this sequence number.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (default 100, at most 10,000).
+    pub limit: Option<u32>,
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&authed)?;
+    let events = state
+        .storage
+        .outbox(q.after, q.limit.unwrap_or(100).min(10_000))
+        .await?;
+    Ok(Json(serde_json::Value::Array(
+        events
+            .into_iter()
+            .map(|(seq, e)| {
+                serde_json::json!({
+                    "seq": seq,
+                    "event_id": e.event_id,
+                    "event_type": e.event_type,
+                    "version": e.version,
+                    "timestamp": e.timestamp,
+                    "trace_id": e.trace_id,
+                    "source": e.source,
+                    "payload": e.payload,
+                })
+            })
+            .collect(),
+    )))
+}

@@ -1,0 +1,287 @@
+//! `/v1/auth/*` and `/v1/me`: logging in (which registers the device), rotating refresh
+//! tokens, logging out, changing a password, and who the caller is.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{self, ACCESS_TOKEN_SECONDS, Grant, REFRESH_TOKEN_SECONDS, Role};
+use crate::error::ApiError;
+use crate::routes::{Authed, JsonBody};
+use crate::storage::Refresh;
+
+/// `/v1/auth/login`, `/v1/auth/refresh`, `/v1/auth/logout`, `/v1/auth/password`, `/v1/me`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/auth/password", post(password))
+        .route("/me", get(me))
+}
+
+/// A login.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// The device's id (its store's device id, a UUID).
+    pub device_id: Uuid,
+    /// A name for the device, shown to administrators (`POS 2, Jakarta 01`).
+    #[serde(default)]
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens and who they are for.
+#[derive(Serialize)]
+pub struct TokenResponse {
+    /// The access JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds the access token lives.
+    pub expires_in: i64,
+    /// The refresh token (rotates on every use).
+    pub refresh_token: String,
+    /// Seconds the refresh token lives.
+    pub refresh_expires_in: i64,
+    /// The user.
+    pub user_id: String,
+    /// The user's role.
+    pub role: Role,
+    /// The device.
+    pub device_id: Uuid,
+    /// The user's grants: the scopes to follow.
+    pub grants: Vec<Grant>,
+}
+
+async fn issue(
+    state: &AppState,
+    user_id: &str,
+    device: Uuid,
+    generation: i64,
+) -> Result<TokenResponse, ApiError> {
+    let session = state
+        .storage
+        .session(user_id, device)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("invalid_credentials", "the user or device no longer exists")
+        })?;
+    let now = AppState::now_ms();
+    let access_token = state
+        .keys
+        .issue(
+            user_id,
+            device,
+            session.principal.role,
+            generation,
+            now / 1000,
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+    let refresh_token = auth::new_refresh_token();
+    state
+        .storage
+        .store_refresh(
+            &auth::token_hash(&refresh_token),
+            device,
+            generation,
+            now,
+            now + REFRESH_TOKEN_SECONDS * 1000,
+        )
+        .await?;
+    state.storage.touch_device(device, now).await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_SECONDS,
+        refresh_token,
+        refresh_expires_in: REFRESH_TOKEN_SECONDS,
+        user_id: user_id.to_owned(),
+        role: session.principal.role,
+        device_id: device,
+        grants: session.principal.grants,
+    })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let bad = || {
+        ApiError::unauthorized(
+            "invalid_credentials",
+            "wrong username or password (ask an administrator to reset it if you forgot it)",
+        )
+    };
+    if req.device_id.is_nil() {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "device_id must be the device's own UUID, not the nil UUID",
+        ));
+    }
+    if let Err(wait) = state.limiter.check(req.device_id) {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many attempts: wait {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let user = state.storage.find_user(&req.username).await?;
+    // Hash even for unknown users, so timing does not tell which names exist.
+    let password = req.password.clone();
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(h) => auth::verify_password(&password, &h),
+        None => {
+            let _ = auth::hash_password(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(bad());
+    };
+    if user.disabled {
+        return Err(ApiError::forbidden(
+            "revoked",
+            "this user is disabled: ask an administrator",
+        ));
+    }
+    let name = if req.device_name.is_empty() {
+        format!("device of {}", user.username)
+    } else {
+        req.device_name.chars().take(100).collect()
+    };
+    let generation = state
+        .storage
+        .register_device(req.device_id, &user.id, &name, AppState::now_ms())
+        .await?;
+    tracing::info!(user = %user.username, device = %req.device_id, "login");
+    Ok(Json(
+        issue(&state, &user.id, req.device_id, generation).await?,
+    ))
+}
+
+/// A refresh.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token last received.
+    pub refresh_token: String,
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    match state
+        .storage
+        .rotate_refresh(&auth::token_hash(&req.refresh_token), AppState::now_ms())
+        .await?
+    {
+        Refresh::Rotated {
+            user_id,
+            device_id,
+            generation,
+        } => Ok(Json(issue(&state, &user_id, device_id, generation).await?)),
+        Refresh::Reused { device_id } => {
+            tracing::warn!(device = %device_id, "a rotated refresh token was presented again: the device's sessions are revoked");
+            Err(ApiError::unauthorized(
+                "refresh_reused",
+                "this refresh token was already used, so it may have been stolen: every session of this device is revoked. Log in again",
+            ))
+        }
+        Refresh::Invalid => Err(ApiError::unauthorized(
+            "invalid_refresh_token",
+            "the refresh token is unknown, expired or revoked: log in again",
+        )),
+    }
+}
+
+async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, ApiError> {
+    state
+        .storage
+        .revoke_sessions(authed.claims.dev, AppState::now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A password change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// The current password.
+    pub current_password: String,
+    /// The new one (at least 8 characters).
+    pub new_password: String,
+}
+
+async fn password(
+    State(state): State<AppState>,
+    authed: Authed,
+    JsonBody(req): JsonBody<PasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    if req.new_password.chars().count() < 8 {
+        return Err(ApiError::bad_request(
+            "weak_password",
+            "the new password must be at least 8 characters",
+        ));
+    }
+    let user = state
+        .storage
+        .find_user(&authed.principal.username)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "the user no longer exists"))?;
+    let current = req.current_password;
+    let old_hash = user.password_hash.clone();
+    let new = req.new_password;
+    let (ok, hash) = tokio::task::spawn_blocking(move || {
+        (
+            auth::verify_password(&current, &old_hash),
+            auth::hash_password(&new),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    if !ok {
+        return Err(ApiError::forbidden(
+            "invalid_credentials",
+            "the current password is wrong",
+        ));
+    }
+    let hash = hash.map_err(|e| ApiError::internal(&e))?;
+    state.storage.set_password(&user.id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(authed: Authed) -> Json<serde_json::Value> {
+    let p = authed.principal;
+    Json(serde_json::json!({
+        "user_id": p.user_id,
+        "username": p.username,
+        "role": p.role,
+        "device_id": p.device_id,
+        "grants": p.grants,
+    }))
+}

@@ -1,0 +1,522 @@
+//! The two SQL backends behind one small interface: a pool, a transaction, bound arguments and
+//! typed row access, for Postgres and SQLite alike.
+//!
+//! Every statement of the storage layer is written once, with `$1`-style placeholders that both
+//! sqlx drivers accept; where the dialects differ (column types, row locks, bulk inserts) the
+//! caller asks [`Dialect`]. Values cross this boundary as [`Arg`] and are read back through
+//! [`DbRow`]'s typed getters, so no SQL value is converted twice.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+
+/// Which SQL dialect a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// PostgreSQL 13 or newer.
+    Postgres,
+    /// SQLite 3.38 or newer (bundled).
+    Sqlite,
+}
+
+impl Dialect {
+    /// The backend's name, for logs and `/readyz`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+        }
+    }
+
+    pub(crate) fn bytes_type(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "BYTEA",
+            Dialect::Sqlite => "BLOB",
+        }
+    }
+}
+
+/// A value bound to a statement. A null carries its column type, because Postgres checks it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    Null(ColType),
+}
+
+/// The types a column can hold, as the storage layer sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ColType {
+    Text,
+    Int,
+    Real,
+    Bool,
+    Bytes,
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(v)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::Null(ColType::Text), Arg::Text)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::Null(ColType::Int), Arg::Int)
+    }
+}
+
+/// Binds `args` to a query of either driver.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::Int(v) => q.bind(*v),
+                Arg::Real(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Bytes(v) => q.bind(v.as_slice()),
+                Arg::Null(ColType::Text) => q.bind(None::<String>),
+                Arg::Null(ColType::Int) => q.bind(None::<i64>),
+                Arg::Null(ColType::Real) => q.bind(None::<f64>),
+                Arg::Null(ColType::Bool) => q.bind(None::<bool>),
+                Arg::Null(ColType::Bytes) => q.bind(None::<Vec<u8>>),
+            };
+        }
+        q
+    }};
+}
+
+/// A connection pool of either backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Postgres(PgPool),
+    /// SQLite: one writer connection (SQLite has one writer at a time; queueing in the pool is
+    /// fairer than spinning on `SQLITE_BUSY`) and several readers.
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
+}
+
+/// A transaction of either backend.
+pub(crate) enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+/// A row of either backend.
+pub(crate) enum DbRow {
+    Postgres(PgRow),
+    Sqlite(SqliteRow),
+}
+
+impl Pool {
+    /// Connects to `url`: `postgres://…` or `sqlite://path` / `sqlite:path`.
+    pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?.application_name("lapak-server");
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Pool::Postgres(pool))
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(max_connections.clamp(1, 8))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts.read_only(true))
+                .await?;
+            Ok(Pool::Sqlite { write, read })
+        }
+    }
+
+    pub(crate) fn from_pg(pool: PgPool) -> Self {
+        Pool::Postgres(pool)
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Sqlite { .. } => Dialect::Sqlite,
+        }
+    }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so two writers never deadlock upgrading their locks.
+    pub(crate) async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    /// Begins a read-only transaction that sees one snapshot for all its statements.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
+            Pool::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+        })
+    }
+
+    /// Runs a statement outside any transaction (it commits by itself).
+    pub(crate) async fn execute(
+        &self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            Pool::Sqlite { write, .. } => bind_all!(sqlx::query(sql), args)
+                .execute(write)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Runs a query outside any transaction.
+    pub(crate) async fn fetch_all(
+        &self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+            Pool::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args)
+                .fetch_all(read)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+        })
+    }
+
+    /// The first row of a query, if any.
+    pub(crate) async fn fetch_optional(
+        &self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<Option<DbRow>, sqlx::Error> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Postgres(p) => p.close().await,
+            Pool::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+        }
+    }
+}
+
+/// Splits a migration script into statements: comment lines are dropped, then the text is
+/// cut at semicolons (our scripts have none inside literals or bodies).
+pub(crate) fn split_statements(script: &str) -> Vec<String> {
+    let code: String = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Tx {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Postgres(_) => Dialect::Postgres,
+            Tx::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Runs SQL built at run time (materialized tables, whose names come from the schema).
+    pub(crate) async fn execute_dynamic(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<u64, sqlx::Error> {
+        let sql = AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Runs a query built at run time.
+    pub(crate) async fn fetch_all_dynamic(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        let sql = AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg],
+    ) -> Result<Option<DbRow>, sqlx::Error> {
+        Ok(self.fetch_all(sql, args).await?.into_iter().next())
+    }
+
+    /// Inserts many rows into one table: Postgres binds one array per column and inserts them
+    /// with `UNNEST` in one statement; SQLite runs the prepared single-row insert per row (it is
+    /// in-process, so a statement costs microseconds). `suffix` follows the insert (`ON CONFLICT
+    /// ...`).
+    pub(crate) async fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[(&str, ColType)],
+        rows: &[Vec<Arg>],
+        suffix: &str,
+    ) -> Result<(), sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote_ident(n)).collect();
+        match self {
+            Tx::Postgres(t) => {
+                // One UNNEST statement per chunk: Postgres arrays can be large, but a bounded
+                // chunk keeps each statement's memory modest.
+                for chunk in rows.chunks(5_000) {
+                    let mut selects = Vec::with_capacity(columns.len());
+                    for (i, (_, ty)) in columns.iter().enumerate() {
+                        selects.push(format!(
+                            "${}::{}",
+                            i + 1,
+                            match ty {
+                                ColType::Text => "text[]",
+                                ColType::Int => "int8[]",
+                                ColType::Real => "float8[]",
+                                ColType::Bool => "bool[]",
+                                ColType::Bytes => "bytea[]",
+                            }
+                        ));
+                    }
+                    let sql = format!(
+                        "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {suffix}",
+                        quote_ident(table),
+                        names.join(", "),
+                        selects.join(", ")
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for (i, (_, ty)) in columns.iter().enumerate() {
+                        let col = chunk.iter().map(|r| &r[i]);
+                        q = match ty {
+                            ColType::Text => q.bind(
+                                col.map(|a| match a {
+                                    Arg::Text(s) => Some(s.clone()),
+                                    _ => None,
+                                })
+                                .collect::<Vec<_>>(),
+                            ),
+                            ColType::Int => q.bind(
+                                col.map(|a| match a {
+                                    Arg::Int(v) => Some(*v),
+                                    _ => None,
+                                })
+                                .collect::<Vec<_>>(),
+                            ),
+                            ColType::Real => q.bind(
+                                col.map(|a| match a {
+                                    Arg::Real(v) => Some(*v),
+                                    _ => None,
+                                })
+                                .collect::<Vec<_>>(),
+                            ),
+                            ColType::Bool => q.bind(
+                                col.map(|a| match a {
+                                    Arg::Bool(v) => Some(*v),
+                                    _ => None,
+                                })
+                                .collect::<Vec<_>>(),
+                            ),
+                            ColType::Bytes => q.bind(
+                                col.map(|a| match a {
+                                    Arg::Bytes(v) => Some(v.clone()),
+                                    _ => None,
+                                })
+                                .collect::<Vec<_>>(),
+                            ),
+                        };
+                    }
+                    q.execute(&mut **t).await?;
+                }
+            }
+            Tx::Sqlite(t) => {
+                let placeholders: Vec<String> =
+                    (1..=columns.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES ({}) {suffix}",
+                    quote_ident(table),
+                    names.join(", "),
+                    placeholders.join(", ")
+                );
+                for row in rows {
+                    bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), row)
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
+        }
+    }
+}
+
+/// Quotes an identifier for both dialects.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+macro_rules! getter {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(&self, i: usize) -> Result<$t, sqlx::Error> {
+            match self {
+                DbRow::Postgres(r) => r.try_get(i),
+                DbRow::Sqlite(r) => r.try_get(i),
+            }
+        }
+    };
+}
+
+impl DbRow {
+    getter!(text, String);
+    getter!(opt_text, Option<String>);
+    getter!(int, i64);
+    getter!(opt_int, Option<i64>);
+    getter!(boolean, bool);
+    getter!(bytes, Vec<u8>);
+}

@@ -1,0 +1,361 @@
+//! The plain relational tables that the back office, reports and other services read: one
+//! table per collection, named after it (`outlets`, `sales`, `items`), one row per record with
+//! one column per field, and one child table per list field (`sales_lines`: `parent_id`,
+//! `idx` and the item's keys). Written in the same transaction as the change that caused them.
+//!
+//! Columns added by the engine start with `_`: `_scopes` (JSON array), `_position` (the change's
+//! log position), `_device_id` (the device that wrote it; documents and ledgers) and
+//! `_version` (reference data). Timestamps are milliseconds since the epoch, as on devices.
+
+use std::collections::HashMap;
+
+use lapak_core::schema::{FieldType, Kind, ScalarType};
+use lapak_core::{Collection, Scalar, Schema, Value};
+
+use super::db::{Arg, ColType, Dialect, Tx, quote_ident};
+use crate::engine::RowWrite;
+
+fn col_type(t: ScalarType) -> ColType {
+    match t {
+        ScalarType::Text => ColType::Text,
+        ScalarType::Int | ScalarType::Timestamp => ColType::Int,
+        ScalarType::Real => ColType::Real,
+        ScalarType::Bool => ColType::Bool,
+    }
+}
+
+fn sql_type(d: Dialect, t: ColType) -> &'static str {
+    match (d, t) {
+        (_, ColType::Text) => "TEXT",
+        (Dialect::Postgres, ColType::Int) => "BIGINT",
+        (Dialect::Sqlite, ColType::Int) => "INTEGER",
+        (Dialect::Postgres, ColType::Real) => "DOUBLE PRECISION",
+        (Dialect::Sqlite, ColType::Real) => "REAL",
+        (Dialect::Postgres, ColType::Bool) => "BOOLEAN",
+        (Dialect::Sqlite, ColType::Bool) => "INTEGER",
+        (d, ColType::Bytes) => d.bytes_type(),
+    }
+}
+
+/// The name of the child table of a list field.
+#[must_use]
+pub fn child_table(collection: &str, field: &str) -> String {
+    format!("{collection}_{field}")
+}
+
+/// The columns of a collection's table, in order, with their types.
+fn columns(c: &Collection) -> Vec<(String, ColType)> {
+    let mut cols = vec![("id".to_owned(), ColType::Text)];
+    for f in c.fields() {
+        match &f.ty {
+            FieldType::Scalar(t) => cols.push((f.name.clone(), col_type(*t))),
+            FieldType::MergeText => cols.push((f.name.clone(), ColType::Text)),
+            FieldType::List(_) => {}
+        }
+    }
+    cols.push(("_scopes".into(), ColType::Text));
+    cols.push(("_position".into(), ColType::Int));
+    match c.kind() {
+        Kind::Reference => cols.push(("_version".into(), ColType::Int)),
+        Kind::Document | Kind::Ledger => cols.push(("_device_id".into(), ColType::Text)),
+    }
+    cols
+}
+
+fn child_columns(keys: &[(String, ScalarType)]) -> Vec<(String, ColType)> {
+    let mut cols = vec![
+        ("parent_id".to_owned(), ColType::Text),
+        ("idx".to_owned(), ColType::Int),
+    ];
+    cols.extend(keys.iter().map(|(k, t)| (k.clone(), col_type(*t))));
+    cols
+}
+
+/// Every table name the schema materializes, for clash checks.
+fn table_names(schema: &Schema) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in schema.collections() {
+        names.push(c.name().to_owned());
+        for f in c.fields() {
+            if matches!(f.ty, FieldType::List(_)) {
+                names.push(child_table(c.name(), &f.name));
+            }
+        }
+    }
+    names
+}
+
+/// Why the materialized tables cannot follow the schema.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MaterializeError {
+    /// Two tables would get the same name.
+    #[error(
+        "the schema needs two tables named `{0}` (a collection and a list field's child table): rename one"
+    )]
+    Clash(String),
+    /// A name the engine reserves.
+    #[error(
+        "collection `{0}` uses a name reserved for the engine's own tables (`lapak_...`): rename it"
+    )]
+    Reserved(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for MaterializeError {
+    fn from(e: sqlx::Error) -> Self {
+        MaterializeError::Database(e)
+    }
+}
+
+/// Creates the tables, columns and indexes the schema needs that do not exist yet. Only
+/// additions happen: a field removed from the schema keeps its column (nullable), so nothing
+/// stored is lost.
+///
+/// # Errors
+/// [`MaterializeError`].
+pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), MaterializeError> {
+    let d = tx.dialect();
+    let names = table_names(schema);
+    for (i, n) in names.iter().enumerate() {
+        if n.starts_with("lapak_") {
+            return Err(MaterializeError::Reserved(n.clone()));
+        }
+        if names[..i].contains(n) {
+            return Err(MaterializeError::Clash(n.clone()));
+        }
+    }
+    for c in schema.collections() {
+        ensure_table(tx, d, c.name(), &columns(c), "id", None).await?;
+        for idx in c.indexes() {
+            let name = format!("{}_{}_idx", c.name(), idx.fields.join("_"));
+            let cols: Vec<String> = idx.fields.iter().map(|f| quote_ident(f)).collect();
+            tx.execute_dynamic(
+                &format!(
+                    "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                    quote_ident(&name),
+                    quote_ident(c.name()),
+                    cols.join(", ")
+                ),
+                &[],
+            )
+            .await?;
+        }
+        for f in c.fields() {
+            if let FieldType::List(keys) = &f.ty {
+                ensure_table(
+                    tx,
+                    d,
+                    &child_table(c.name(), &f.name),
+                    &child_columns(keys),
+                    "parent_id, idx",
+                    Some(c.name()),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn ensure_table(
+    tx: &mut Tx,
+    d: Dialect,
+    table: &str,
+    cols: &[(String, ColType)],
+    key: &str,
+    parent: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let defs: Vec<String> = cols
+        .iter()
+        .map(|(n, t)| format!("{} {}", quote_ident(n), sql_type(d, *t)))
+        .collect();
+    let fk = parent.map_or(String::new(), |p| {
+        format!(
+            ", FOREIGN KEY (parent_id) REFERENCES {} (id) ON DELETE CASCADE",
+            quote_ident(p)
+        )
+    });
+    tx.execute_dynamic(
+        &format!(
+            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({key}){fk})",
+            quote_ident(table),
+            defs.join(", ")
+        ),
+        &[],
+    )
+    .await?;
+    let existing: Vec<String> = match d {
+        Dialect::Postgres => tx
+            .fetch_all_dynamic(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                &[Arg::Text(table.to_owned())],
+            )
+            .await?,
+        Dialect::Sqlite => tx
+            .fetch_all_dynamic(
+                "SELECT name FROM pragma_table_info($1)",
+                &[Arg::Text(table.to_owned())],
+            )
+            .await?,
+    }
+    .iter()
+    .filter_map(|r| r.text(0).ok())
+    .collect();
+    for (n, t) in cols {
+        if !existing.contains(n) {
+            tx.execute_dynamic(
+                &format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    quote_ident(table),
+                    quote_ident(n),
+                    sql_type(d, *t)
+                ),
+                &[],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn scalar_arg(t: ColType, v: Option<&Scalar>) -> Arg {
+    match (t, v) {
+        (ColType::Text, Some(Scalar::Text(s))) => Arg::Text(s.clone()),
+        (ColType::Int, Some(Scalar::Int(i))) => Arg::Int(*i),
+        (ColType::Real, Some(Scalar::Real(f))) => Arg::Real(*f),
+        (ColType::Real, Some(Scalar::Int(i))) => Arg::Real(*i as f64),
+        (ColType::Bool, Some(Scalar::Bool(b))) => Arg::Bool(*b),
+        (t, _) => Arg::Null(t),
+    }
+}
+
+fn value_arg(t: ColType, v: Option<&Value>) -> Arg {
+    let s = match v {
+        Some(Value::Text(s)) => Some(Scalar::Text(s.clone())),
+        Some(Value::Int(i)) => Some(Scalar::Int(*i)),
+        Some(Value::Real(f)) => Some(Scalar::Real(*f)),
+        Some(Value::Bool(b)) => Some(Scalar::Bool(*b)),
+        _ => None,
+    };
+    scalar_arg(t, s.as_ref())
+}
+
+/// Writes materialized rows: deletions, then upserts (ledger rows only insert), with their
+/// child rows replaced. When a record appears twice, its last write wins.
+pub(crate) async fn write_rows(
+    tx: &mut Tx,
+    schema: &Schema,
+    rows: &[RowWrite],
+) -> Result<(), sqlx::Error> {
+    let mut last: HashMap<(&str, &str), &RowWrite> = HashMap::new();
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    for r in rows {
+        let k = (r.collection.as_str(), r.id.as_str());
+        if last.insert(k, r).is_none() {
+            order.push(k);
+        }
+    }
+    for c in schema.collections() {
+        let writes: Vec<&RowWrite> = order
+            .iter()
+            .filter(|(coll, _)| *coll == c.name())
+            .filter_map(|k| last.get(k).copied())
+            .collect();
+        if writes.is_empty() {
+            continue;
+        }
+        let table = quote_ident(c.name());
+        let lists: Vec<(&str, &[(String, ScalarType)])> = c
+            .fields()
+            .iter()
+            .filter_map(|f| match &f.ty {
+                FieldType::List(keys) => Some((f.name.as_str(), keys.as_slice())),
+                _ => None,
+            })
+            .collect();
+        // Deletions, and the child rows of rows about to be replaced.
+        if c.kind() != Kind::Ledger {
+            for w in &writes {
+                if w.row.is_none() {
+                    tx.execute_dynamic(
+                        &format!("DELETE FROM {table} WHERE id = $1"),
+                        &[Arg::Text(w.id.clone())],
+                    )
+                    .await?;
+                } else {
+                    for (field, _) in &lists {
+                        tx.execute_dynamic(
+                            &format!(
+                                "DELETE FROM {} WHERE parent_id = $1",
+                                quote_ident(&child_table(c.name(), field))
+                            ),
+                            &[Arg::Text(w.id.clone())],
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        let cols = columns(c);
+        let mut parent_rows = Vec::new();
+        let mut child_rows: Vec<Vec<Vec<Arg>>> = vec![Vec::new(); lists.len()];
+        for w in &writes {
+            let Some(row) = &w.row else { continue };
+            let mut args = Vec::with_capacity(cols.len());
+            for (name, t) in &cols {
+                args.push(match name.as_str() {
+                    "id" => Arg::Text(w.id.clone()),
+                    "_scopes" => Arg::Text(serde_json::to_string(&row.scopes).unwrap_or_default()),
+                    "_position" => Arg::Int(i64::try_from(row.position).unwrap_or(i64::MAX)),
+                    "_version" => Arg::Int(i64::try_from(row.position).unwrap_or(i64::MAX)),
+                    "_device_id" => row
+                        .device_id
+                        .map_or(Arg::Null(ColType::Text), |d| Arg::Text(d.to_string())),
+                    field => value_arg(*t, row.record.get(field)),
+                });
+            }
+            parent_rows.push(args);
+            for (li, (field, keys)) in lists.iter().enumerate() {
+                if let Some(Value::List(items)) = row.record.get(*field) {
+                    for (i, item) in items.iter().enumerate() {
+                        let mut args = vec![
+                            Arg::Text(w.id.clone()),
+                            Arg::Int(i64::try_from(i).unwrap_or(i64::MAX)),
+                        ];
+                        for (k, t) in *keys {
+                            args.push(scalar_arg(col_type(*t), item.get(k)));
+                        }
+                        child_rows[li].push(args);
+                    }
+                }
+            }
+        }
+        let col_refs: Vec<(&str, ColType)> = cols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        let suffix = if c.kind() == Kind::Ledger {
+            "ON CONFLICT (id) DO NOTHING".to_owned()
+        } else {
+            let sets: Vec<String> = cols[1..]
+                .iter()
+                .map(|(n, _)| format!("{0} = excluded.{0}", quote_ident(n)))
+                .collect();
+            format!("ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
+        };
+        tx.insert_rows(c.name(), &col_refs, &parent_rows, &suffix)
+            .await?;
+        for (li, (field, keys)) in lists.iter().enumerate() {
+            let ccols: Vec<(String, ColType)> = child_columns(keys);
+            let refs: Vec<(&str, ColType)> = ccols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+            tx.insert_rows(
+                &child_table(c.name(), field),
+                &refs,
+                &child_rows[li],
+                "ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

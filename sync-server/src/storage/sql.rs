@@ -1,0 +1,1007 @@
+//! [`SqlStorage`]: the [`Storage`] of both backends, over the [`db`](super::db) dialect layer.
+//!
+//! Sequencing: every write transaction first locks the one row of `lapak_head` (Postgres:
+//! `SELECT ... FOR UPDATE`; SQLite: `BEGIN IMMEDIATE` holds the database's write lock), takes
+//! its positions after the head it read, and moves the head before committing. So positions
+//! commit in order: a reader's snapshot always holds every position up to the head it sees,
+//! and a pull can never pass over a change that commits later with a lower position.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lapak_core::protocol::{
+    Cursor, LogEntry, LogOp, MAX_PULL_ENTRIES, Outcome, PullResponse, PushRequest, ScopeBatch,
+};
+use lapak_core::schema::Kind;
+use lapak_core::{Record, Schema};
+use sqlx::postgres::PgPool;
+use uuid::Uuid;
+
+use super::db::{Arg, ColType, DbRow, Dialect, Pool, Tx};
+use super::{
+    DeviceInfo, Refresh, Result, Session, Storage, StorageError, StoredUser, UserInfo,
+    WriteContext, materialize, migrations,
+};
+use crate::auth::{Grant, Principal, Role};
+use crate::engine::{self, Context, Event, Plan, StoredDoc, StoredReference, StoredVerdict};
+use crate::rules::Rules;
+
+/// The storage of both backends.
+#[derive(Clone)]
+pub struct SqlStorage {
+    pool: Pool,
+    schema: Arc<Schema>,
+    rules: Arc<Rules>,
+}
+
+impl std::fmt::Debug for SqlStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStorage")
+            .field("dialect", &self.pool.dialect())
+            .finish_non_exhaustive()
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn scopes_json(scopes: &[String]) -> String {
+    serde_json::to_string(scopes).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_scopes(s: &str) -> Result<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| StorageError::Corrupt(format!("scope list `{s}`: {e}")))
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s).map_err(StorageError::Corrupt)
+}
+
+impl SqlStorage {
+    /// Connects to `url` (`postgres://…`, or `sqlite://path`), applies migrations and creates
+    /// the materialized tables of `schema`.
+    ///
+    /// # Errors
+    /// [`StorageError`]: unreachable database, a database of a newer server, a schema whose
+    /// tables cannot be made.
+    pub async fn open(url: &str, schema: Schema, rules: Rules) -> Result<Self> {
+        let pool = Pool::connect(url, 16).await?;
+        Self::init(pool, schema, rules).await
+    }
+
+    /// Uses an existing Postgres pool (tests use the pool `#[sqlx::test]` made).
+    ///
+    /// # Errors
+    /// As [`SqlStorage::open`].
+    pub async fn from_pg_pool(pool: PgPool, schema: Schema, rules: Rules) -> Result<Self> {
+        Self::init(Pool::from_pg(pool), schema, rules).await
+    }
+
+    async fn init(pool: Pool, schema: Schema, rules: Rules) -> Result<Self> {
+        migrations::run(&pool).await?;
+        let stored = pool
+            .fetch_optional(
+                "SELECT value FROM lapak_meta WHERE key = 'collections'",
+                &[],
+            )
+            .await?
+            .map(|r| r.text(0))
+            .transpose()?;
+        if let Some(stored) = stored {
+            let old: Schema = serde_json::from_str(&stored)
+                .map_err(|e| StorageError::Corrupt(format!("stored schema: {e}")))?;
+            if old.version() > schema.version() {
+                return Err(StorageError::CollectionsTooNew {
+                    found: old.version(),
+                    supported: schema.version(),
+                });
+            }
+        }
+        let mut tx = pool.begin_write().await?;
+        materialize::ensure_tables(&mut tx, &schema).await?;
+        tx.execute(
+            "INSERT INTO lapak_meta (key, value) VALUES ('collections', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[Arg::Text(serde_json::to_string(&schema).unwrap_or_default())],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SqlStorage {
+            pool,
+            schema: Arc::new(schema),
+            rules: Arc::new(rules),
+        })
+    }
+
+    async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
+        let sql = match tx.dialect() {
+            Dialect::Postgres => "SELECT position FROM lapak_head WHERE id = 1 FOR UPDATE",
+            Dialect::Sqlite => "SELECT position FROM lapak_head WHERE id = 1",
+        };
+        let row = tx
+            .fetch_optional(sql, &[])
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("lapak_head has no row".into()))?;
+        Ok(to_u64(row.int(0)?))
+    }
+
+    async fn load_verdicts(
+        &self,
+        tx: &mut Tx,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, StoredVerdict>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let args: Vec<Arg> = chunk.iter().map(|id| Arg::Text(id.to_string())).collect();
+            let rows = tx
+                .fetch_all_dynamic(
+                    &format!(
+                        "SELECT change_id, status, position, code, message FROM lapak_changes WHERE change_id IN ({})",
+                        placeholders.join(", ")
+                    ),
+                    &args,
+                )
+                .await?;
+            for r in rows {
+                let id = Uuid::parse_str(&r.text(0)?)
+                    .map_err(|e| StorageError::Corrupt(format!("change id: {e}")))?;
+                let outcome = if r.text(1)? == "accepted" {
+                    Outcome::Accepted {
+                        position: to_u64(r.opt_int(2)?.unwrap_or(0)),
+                    }
+                } else {
+                    Outcome::Rejected {
+                        code: r.opt_text(3)?.unwrap_or_default(),
+                        message: r.opt_text(4)?.unwrap_or_default(),
+                    }
+                };
+                out.insert(id, StoredVerdict { outcome });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn write_plan(
+        &self,
+        tx: &mut Tx,
+        plan: &Plan,
+        device: Option<Uuid>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let device_text = device.map(|d| d.to_string()).unwrap_or_default();
+        let verdicts: Vec<Vec<Arg>> = plan
+            .verdicts
+            .iter()
+            .map(|v| {
+                let (status, position, code, message) = match &v.outcome {
+                    Outcome::Accepted { position } => {
+                        ("accepted", Some(to_i64(*position)), None, None)
+                    }
+                    Outcome::Rejected { code, message } => {
+                        ("rejected", None, Some(code.clone()), Some(message.clone()))
+                    }
+                    Outcome::Deferred { .. } => ("deferred", None, None, None),
+                };
+                vec![
+                    Arg::Text(v.change_id.to_string()),
+                    Arg::Text(device_text.clone()),
+                    Arg::Text(v.collection.clone()),
+                    Arg::Text(v.record_id.clone()),
+                    Arg::Text(status.into()),
+                    position.into(),
+                    code.into(),
+                    message.into(),
+                    Arg::Int(now_ms),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_changes",
+            &[
+                ("change_id", ColType::Text),
+                ("device_id", ColType::Text),
+                ("collection", ColType::Text),
+                ("record_id", ColType::Text),
+                ("status", ColType::Text),
+                ("position", ColType::Int),
+                ("code", ColType::Text),
+                ("message", ColType::Text),
+                ("received_at", ColType::Int),
+            ],
+            &verdicts,
+            "ON CONFLICT (change_id) DO NOTHING",
+        )
+        .await?;
+
+        // Older entries of rewritten reference rows leave the log, in the database and in
+        // this plan alike.
+        let mut newest: HashMap<(&str, &str, &str), u64> = HashMap::new();
+        for s in &plan.superseded {
+            tx.execute(
+                "DELETE FROM lapak_log WHERE scope = $1 AND collection = $2 AND record_id = $3 AND position < $4",
+                &[
+                    Arg::Text(s.scope.clone()),
+                    Arg::Text(s.collection.clone()),
+                    Arg::Text(s.record_id.clone()),
+                    Arg::Int(to_i64(s.below)),
+                ],
+            )
+            .await?;
+            let e = newest
+                .entry((
+                    s.scope.as_str(),
+                    s.collection.as_str(),
+                    s.record_id.as_str(),
+                ))
+                .or_insert(0);
+            *e = (*e).max(s.below);
+        }
+        let log: Vec<Vec<Arg>> = plan
+            .log
+            .iter()
+            .filter(|r| {
+                newest
+                    .get(&(
+                        r.scope.as_str(),
+                        r.collection.as_str(),
+                        r.record_id.as_str(),
+                    ))
+                    .is_none_or(|below| r.position >= *below)
+            })
+            .map(|r| {
+                vec![
+                    Arg::Text(r.scope.clone()),
+                    Arg::Int(to_i64(r.position)),
+                    Arg::Text(r.collection.clone()),
+                    Arg::Text(r.record_id.clone()),
+                    Arg::Bytes(postcard::to_allocvec(&r.op).unwrap_or_default()),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_log",
+            &[
+                ("scope", ColType::Text),
+                ("position", ColType::Int),
+                ("collection", ColType::Text),
+                ("record_id", ColType::Text),
+                ("op", ColType::Bytes),
+            ],
+            &log,
+            "",
+        )
+        .await?;
+
+        let docs: Vec<Vec<Arg>> = plan
+            .docs
+            .iter()
+            .map(|((c, id), d)| {
+                vec![
+                    Arg::Text(c.clone()),
+                    Arg::Text(id.clone()),
+                    Arg::Bytes(d.data.clone()),
+                    Arg::Text(scopes_json(&d.scopes)),
+                    Arg::Bool(d.deleted),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_documents",
+            &[
+                ("collection", ColType::Text),
+                ("record_id", ColType::Text),
+                ("data", ColType::Bytes),
+                ("scopes", ColType::Text),
+                ("deleted", ColType::Bool),
+            ],
+            &docs,
+            "ON CONFLICT (collection, record_id) DO UPDATE SET data = excluded.data, scopes = excluded.scopes, deleted = excluded.deleted",
+        )
+        .await?;
+
+        let mut refs: HashMap<(&str, &str), Vec<Arg>> = HashMap::new();
+        for ((c, id), r, version) in &plan.references {
+            refs.insert(
+                (c.as_str(), id.as_str()),
+                vec![
+                    Arg::Text(c.clone()),
+                    Arg::Text(id.clone()),
+                    Arg::Int(to_i64(*version)),
+                    Arg::Text(scopes_json(&r.scopes)),
+                    Arg::Bool(r.deleted),
+                ],
+            );
+        }
+        let refs: Vec<Vec<Arg>> = refs.into_values().collect();
+        tx.insert_rows(
+            "lapak_reference",
+            &[
+                ("collection", ColType::Text),
+                ("record_id", ColType::Text),
+                ("version", ColType::Int),
+                ("scopes", ColType::Text),
+                ("deleted", ColType::Bool),
+            ],
+            &refs,
+            "ON CONFLICT (collection, record_id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, deleted = excluded.deleted",
+        )
+        .await?;
+
+        materialize::write_rows(tx, &self.schema, &plan.rows).await?;
+
+        let events: Vec<Vec<Arg>> = plan
+            .events
+            .iter()
+            .map(|e| {
+                vec![
+                    Arg::Text(e.event_id.to_string()),
+                    Arg::Text(e.event_type.clone()),
+                    Arg::Text(e.version.clone()),
+                    Arg::Text(e.timestamp.clone()),
+                    Arg::Text(e.trace_id.clone()),
+                    Arg::Text(e.source.clone()),
+                    Arg::Text(e.payload.to_string()),
+                    Arg::Int(to_i64(e.position)),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_outbox",
+            &[
+                ("event_id", ColType::Text),
+                ("event_type", ColType::Text),
+                ("version", ColType::Text),
+                ("timestamp", ColType::Text),
+                ("trace_id", ColType::Text),
+                ("source", ColType::Text),
+                ("payload", ColType::Text),
+                ("position", ColType::Int),
+            ],
+            &events,
+            "",
+        )
+        .await?;
+        tx.execute(
+            "UPDATE lapak_head SET position = $1 WHERE id = 1",
+            &[Arg::Int(to_i64(plan.head))],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn grants_of(&self, user_id: &str) -> Result<Vec<Grant>> {
+        self.pool
+            .fetch_all(
+                "SELECT scope, can_write FROM lapak_grants WHERE user_id = $1 ORDER BY scope",
+                &[Arg::Text(user_id.to_owned())],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Grant {
+                    scope: r.text(0)?,
+                    write: r.boolean(1)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn user_info(&self, row: &DbRow) -> Result<UserInfo> {
+        let id = row.text(0)?;
+        Ok(UserInfo {
+            grants: self.grants_of(&id).await?,
+            id,
+            username: row.text(1)?,
+            role: parse_role(&row.text(2)?)?,
+            disabled: row.boolean(3)?,
+        })
+    }
+
+    async fn replace_grants(tx: &mut Tx, user_id: &str, grants: &[Grant]) -> Result<()> {
+        tx.execute(
+            "DELETE FROM lapak_grants WHERE user_id = $1",
+            &[Arg::Text(user_id.to_owned())],
+        )
+        .await?;
+        let mut seen = Vec::new();
+        for g in grants {
+            if seen.contains(&&g.scope) {
+                continue;
+            }
+            seen.push(&g.scope);
+            tx.execute(
+                "INSERT INTO lapak_grants (user_id, scope, can_write) VALUES ($1, $2, $3)",
+                &[
+                    Arg::Text(user_id.to_owned()),
+                    Arg::Text(g.scope.clone()),
+                    Arg::Bool(g.write),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Storage for SqlStorage {
+    fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+
+    async fn ready(&self) -> Result<()> {
+        let found = migrations::applied(&self.pool).await?;
+        if found != migrations::latest() {
+            return Err(StorageError::SchemaTooNew {
+                found,
+                supported: migrations::latest(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn head(&self) -> Result<u64> {
+        let row = self
+            .pool
+            .fetch_optional("SELECT position FROM lapak_head WHERE id = 1", &[])
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("lapak_head has no row".into()))?;
+        Ok(to_u64(row.int(0)?))
+    }
+
+    async fn user_count(&self) -> Result<u64> {
+        let row = self
+            .pool
+            .fetch_optional("SELECT COUNT(*) FROM lapak_users", &[])
+            .await?;
+        Ok(row.map_or(Ok(0), |r| r.int(0))?.try_into().unwrap_or(0))
+    }
+
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        grants: &[Grant],
+        now_ms: i64,
+    ) -> Result<UserInfo> {
+        let mut tx = self.pool.begin_write().await?;
+        let id = Uuid::now_v7().to_string();
+        let inserted = tx
+            .execute(
+                "INSERT INTO lapak_users (id, username, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING",
+                &[
+                    Arg::Text(id.clone()),
+                    Arg::Text(username.to_owned()),
+                    Arg::Text(password_hash.to_owned()),
+                    Arg::Text(role.as_str().to_owned()),
+                    Arg::Bool(false),
+                    Arg::Int(now_ms),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StorageError::Conflict(format!(
+                "a user named `{username}` exists already: choose another name"
+            )));
+        }
+        Self::replace_grants(&mut tx, &id, grants).await?;
+        tx.commit().await?;
+        Ok(UserInfo {
+            id,
+            username: username.to_owned(),
+            role,
+            grants: dedup_grants(grants),
+            disabled: false,
+        })
+    }
+
+    async fn set_grants(&self, username: &str, grants: &[Grant]) -> Result<UserInfo> {
+        let user = self
+            .find_user(username)
+            .await?
+            .ok_or_else(|| StorageError::NotFound(format!("no user named `{username}`")))?;
+        let mut tx = self.pool.begin_write().await?;
+        Self::replace_grants(&mut tx, &user.id, grants).await?;
+        tx.commit().await?;
+        Ok(UserInfo {
+            grants: self.grants_of(&user.id).await?,
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            disabled: user.disabled,
+        })
+    }
+
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<()> {
+        self.pool
+            .execute(
+                "UPDATE lapak_users SET password_hash = $1 WHERE id = $2",
+                &[
+                    Arg::Text(password_hash.to_owned()),
+                    Arg::Text(user_id.to_owned()),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<StoredUser>> {
+        let Some(r) = self
+            .pool
+            .fetch_optional(
+                "SELECT id, username, password_hash, role, disabled FROM lapak_users WHERE username = $1",
+                &[Arg::Text(username.to_owned())],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredUser {
+            id: r.text(0)?,
+            username: r.text(1)?,
+            password_hash: r.text(2)?,
+            role: parse_role(&r.text(3)?)?,
+            disabled: r.boolean(4)?,
+        }))
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserInfo>> {
+        let rows = self
+            .pool
+            .fetch_all(
+                "SELECT id, username, role, disabled FROM lapak_users ORDER BY username",
+                &[],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.user_info(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn register_device(
+        &self,
+        device_id: Uuid,
+        user_id: &str,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(
+            "INSERT INTO lapak_devices (id, user_id, name, registered_at, session_generation) VALUES ($1, $2, $3, $4, 0) ON CONFLICT (id) DO NOTHING",
+            &[
+                Arg::Text(device_id.to_string()),
+                Arg::Text(user_id.to_owned()),
+                Arg::Text(name.to_owned()),
+                Arg::Int(now_ms),
+            ],
+        )
+        .await?;
+        let row = tx
+            .fetch_optional(
+                "SELECT user_id, revoked_at, session_generation FROM lapak_devices WHERE id = $1",
+                &[Arg::Text(device_id.to_string())],
+            )
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("device vanished".into()))?;
+        if row.text(0)? != user_id {
+            return Err(StorageError::Conflict(format!(
+                "device {device_id} is registered to another user: log in on a device of your own, or ask an administrator to revoke it"
+            )));
+        }
+        if row.opt_int(1)?.is_some() {
+            return Err(StorageError::Forbidden(format!(
+                "device {device_id} was revoked by an administrator: it can no longer sync"
+            )));
+        }
+        let generation = row.int(2)?;
+        tx.commit().await?;
+        Ok(generation)
+    }
+
+    async fn session(&self, user_id: &str, device_id: Uuid) -> Result<Option<Session>> {
+        let Some(r) = self
+            .pool
+            .fetch_optional(
+                "SELECT u.id, u.username, u.role, u.disabled, d.session_generation, d.revoked_at FROM lapak_devices d JOIN lapak_users u ON u.id = d.user_id WHERE d.id = $1 AND u.id = $2",
+                &[
+                    Arg::Text(device_id.to_string()),
+                    Arg::Text(user_id.to_owned()),
+                ],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user_id = r.text(0)?;
+        Ok(Some(Session {
+            principal: Principal {
+                grants: self.grants_of(&user_id).await?,
+                user_id,
+                username: r.text(1)?,
+                role: parse_role(&r.text(2)?)?,
+                device_id,
+            },
+            generation: r.int(4)?,
+            blocked: r.boolean(3)? || r.opt_int(5)?.is_some(),
+        }))
+    }
+
+    async fn touch_device(&self, device_id: Uuid, now_ms: i64) -> Result<()> {
+        self.pool
+            .execute(
+                "UPDATE lapak_devices SET last_seen_at = $1 WHERE id = $2",
+                &[Arg::Int(now_ms), Arg::Text(device_id.to_string())],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn store_refresh(
+        &self,
+        token_hash: &str,
+        device_id: Uuid,
+        generation: i64,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<()> {
+        self.pool
+            .execute(
+                "INSERT INTO lapak_refresh_tokens (token_hash, device_id, generation, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Arg::Text(token_hash.to_owned()),
+                    Arg::Text(device_id.to_string()),
+                    Arg::Int(generation),
+                    Arg::Int(now_ms),
+                    Arg::Int(expires_ms),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn rotate_refresh(&self, token_hash: &str, now_ms: i64) -> Result<Refresh> {
+        let mut tx = self.pool.begin_write().await?;
+        let sql = match tx.dialect() {
+            Dialect::Postgres => {
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id WHERE t.token_hash = $1 FOR UPDATE"
+            }
+            Dialect::Sqlite => {
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id WHERE t.token_hash = $1"
+            }
+        };
+        let Some(r) = tx
+            .fetch_optional(sql, &[Arg::Text(token_hash.to_owned())])
+            .await?
+        else {
+            return Ok(Refresh::Invalid);
+        };
+        let device_id = Uuid::parse_str(&r.text(0)?)
+            .map_err(|e| StorageError::Corrupt(format!("device id: {e}")))?;
+        if r.opt_int(4)?.is_some() || r.opt_int(7)?.is_some() {
+            return Ok(Refresh::Invalid);
+        }
+        if r.opt_int(3)?.is_some() {
+            revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+            tx.commit().await?;
+            return Ok(Refresh::Reused { device_id });
+        }
+        let generation = r.int(5)?;
+        if r.int(2)? < now_ms || r.int(1)? != generation {
+            return Ok(Refresh::Invalid);
+        }
+        tx.execute(
+            "UPDATE lapak_refresh_tokens SET rotated_at = $1 WHERE token_hash = $2",
+            &[Arg::Int(now_ms), Arg::Text(token_hash.to_owned())],
+        )
+        .await?;
+        let user_id = r.text(6)?;
+        tx.commit().await?;
+        Ok(Refresh::Rotated {
+            user_id,
+            device_id,
+            generation,
+        })
+    }
+
+    async fn revoke_sessions(&self, device_id: Uuid, now_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin_write().await?;
+        revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_device(&self, device_id: Uuid, now_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin_write().await?;
+        let n = tx
+            .execute(
+                "UPDATE lapak_devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                &[Arg::Int(now_ms), Arg::Text(device_id.to_string())],
+            )
+            .await?;
+        if n == 0 {
+            let exists = tx
+                .fetch_optional(
+                    "SELECT 1 FROM lapak_devices WHERE id = $1",
+                    &[Arg::Text(device_id.to_string())],
+                )
+                .await?;
+            if exists.is_none() {
+                return Err(StorageError::NotFound(format!("no device {device_id}")));
+            }
+        }
+        revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_devices(&self) -> Result<Vec<DeviceInfo>> {
+        self.pool
+            .fetch_all(
+                "SELECT d.id, u.username, d.name, d.last_seen_at, d.revoked_at FROM lapak_devices d JOIN lapak_users u ON u.id = d.user_id ORDER BY d.registered_at",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DeviceInfo {
+                    id: r.text(0)?,
+                    username: r.text(1)?,
+                    name: r.text(2)?,
+                    last_seen_at: r.opt_int(3)?,
+                    revoked_at: r.opt_int(4)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn push(
+        &self,
+        ctx: &WriteContext,
+        principal: &Principal,
+        request: &PushRequest,
+    ) -> Result<Plan> {
+        let mut tx = self.pool.begin_write().await?;
+        let head = self.lock_head(&mut tx).await?;
+        let ids: Vec<Uuid> = request.changes.iter().map(|c| c.change_id).collect();
+        let known = self.load_verdicts(&mut tx, &ids).await?;
+        let mut docs = HashMap::new();
+        for ch in &request.changes {
+            if known.contains_key(&ch.change_id)
+                || !self
+                    .schema
+                    .collection(&ch.collection)
+                    .is_ok_and(|c| c.kind() == Kind::Document)
+            {
+                continue;
+            }
+            let key = (ch.collection.clone(), ch.record_id.clone());
+            if docs.contains_key(&key) {
+                continue;
+            }
+            if let Some(r) = tx
+                .fetch_optional(
+                    "SELECT data, scopes, deleted FROM lapak_documents WHERE collection = $1 AND record_id = $2",
+                    &[Arg::Text(key.0.clone()), Arg::Text(key.1.clone())],
+                )
+                .await?
+            {
+                docs.insert(
+                    key,
+                    StoredDoc {
+                        data: r.bytes(0)?,
+                        scopes: parse_scopes(&r.text(1)?)?,
+                        deleted: r.boolean(2)?,
+                    },
+                );
+            }
+        }
+        let context = Context {
+            schema: &self.schema,
+            rules: &self.rules,
+            head,
+            now_ms: ctx.now_ms,
+            trace_id: &ctx.trace_id,
+        };
+        let plan = engine::plan_push(&context, principal, request, &known, &docs);
+        self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms)
+            .await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    async fn put_reference(
+        &self,
+        ctx: &WriteContext,
+        collection: &str,
+        rows: &[(String, Option<Record>)],
+    ) -> Result<Plan> {
+        let mut tx = self.pool.begin_write().await?;
+        let head = self.lock_head(&mut tx).await?;
+        let mut current = HashMap::new();
+        for (id, _) in rows {
+            if current.contains_key(id) {
+                continue;
+            }
+            if let Some(r) = tx
+                .fetch_optional(
+                    "SELECT scopes, deleted FROM lapak_reference WHERE collection = $1 AND record_id = $2",
+                    &[Arg::Text(collection.to_owned()), Arg::Text(id.clone())],
+                )
+                .await?
+            {
+                current.insert(
+                    id.clone(),
+                    StoredReference {
+                        scopes: parse_scopes(&r.text(0)?)?,
+                        deleted: r.boolean(1)?,
+                    },
+                );
+            }
+        }
+        let context = Context {
+            schema: &self.schema,
+            rules: &self.rules,
+            head,
+            now_ms: ctx.now_ms,
+            trace_id: &ctx.trace_id,
+        };
+        let plan = engine::plan_reference(&context, collection, rows, &current)?;
+        self.write_plan(&mut tx, &plan, None, ctx.now_ms).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    async fn pull(&self, cursors: &[Cursor], limit: u32) -> Result<PullResponse> {
+        let mut budget = (limit.max(1) as usize).min(MAX_PULL_ENTRIES);
+        let mut tx = self.pool.begin_read().await?;
+        let head = to_u64(
+            tx.fetch_optional("SELECT position FROM lapak_head WHERE id = 1", &[])
+                .await?
+                .ok_or_else(|| StorageError::Corrupt("lapak_head has no row".into()))?
+                .int(0)?,
+        );
+        let mut batches = Vec::new();
+        for cursor in cursors {
+            if cursor.position > head {
+                return Err(StorageError::CursorAhead {
+                    scope: cursor.scope.clone(),
+                    cursor: cursor.position,
+                    head,
+                });
+            }
+            if cursor.position == head {
+                continue;
+            }
+            let rows = tx
+                .fetch_all(
+                    "SELECT position, collection, record_id, op FROM lapak_log WHERE scope = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4",
+                    &[
+                        Arg::Text(cursor.scope.clone()),
+                        Arg::Int(to_i64(cursor.position)),
+                        Arg::Int(to_i64(head)),
+                        Arg::Int(i64::try_from(budget + 1).unwrap_or(i64::MAX)),
+                    ],
+                )
+                .await?;
+            let has_more = rows.len() > budget;
+            let mut entries = Vec::with_capacity(rows.len().min(budget));
+            for r in rows.iter().take(budget) {
+                let op: LogOp = postcard::from_bytes(&r.bytes(3)?)
+                    .map_err(|e| StorageError::Corrupt(format!("log entry: {e}")))?;
+                entries.push(LogEntry {
+                    position: to_u64(r.int(0)?),
+                    collection: r.text(1)?,
+                    record_id: r.text(2)?,
+                    op,
+                });
+            }
+            budget -= entries.len();
+            let upto = if has_more {
+                entries.last().map_or(cursor.position, |e| e.position)
+            } else {
+                head
+            };
+            batches.push(ScopeBatch {
+                scope: cursor.scope.clone(),
+                after: cursor.position,
+                upto,
+                entries,
+                has_more,
+            });
+        }
+        tx.commit().await?;
+        Ok(PullResponse { batches })
+    }
+
+    async fn scope_heads(&self, scopes: &[String]) -> Result<Vec<Cursor>> {
+        let mut out = Vec::new();
+        for s in scopes {
+            if let Some(r) = self
+                .pool
+                .fetch_optional(
+                    "SELECT MAX(position) FROM lapak_log WHERE scope = $1",
+                    &[Arg::Text(s.clone())],
+                )
+                .await?
+                && let Some(p) = r.opt_int(0)?
+            {
+                out.push(Cursor {
+                    scope: s.clone(),
+                    position: to_u64(p),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outbox(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>> {
+        self.pool
+            .fetch_all(
+                "SELECT seq, event_id, event_type, version, timestamp, trace_id, source, payload, position FROM lapak_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[Arg::Int(after), Arg::Int(i64::from(limit))],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.int(0)?,
+                    Event {
+                        event_id: Uuid::parse_str(&r.text(1)?)
+                            .map_err(|e| StorageError::Corrupt(format!("event id: {e}")))?,
+                        event_type: r.text(2)?,
+                        version: r.text(3)?,
+                        timestamp: r.text(4)?,
+                        trace_id: r.text(5)?,
+                        source: r.text(6)?,
+                        payload: serde_json::from_str(&r.text(7)?)
+                            .map_err(|e| StorageError::Corrupt(format!("event payload: {e}")))?,
+                        position: to_u64(r.int(8)?),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Grants as stored: one per scope (the first given wins), sorted by scope.
+fn dedup_grants(grants: &[Grant]) -> Vec<Grant> {
+    let mut out: Vec<Grant> = Vec::new();
+    for g in grants {
+        if !out.iter().any(|o| o.scope == g.scope) {
+            out.push(g.clone());
+        }
+    }
+    out.sort_by(|a, b| a.scope.cmp(&b.scope));
+    out
+}
+
+async fn revoke_sessions_in(tx: &mut Tx, device_id: Uuid, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE lapak_devices SET session_generation = session_generation + 1 WHERE id = $1",
+        &[Arg::Text(device_id.to_string())],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE lapak_refresh_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL",
+        &[Arg::Int(now_ms), Arg::Text(device_id.to_string())],
+    )
+    .await?;
+    Ok(())
+}
