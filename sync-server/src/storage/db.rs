@@ -513,6 +513,13 @@ macro_rules! getter {
 }
 
 impl DbRow {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            DbRow::Postgres(r) => r.len(),
+            DbRow::Sqlite(r) => r.len(),
+        }
+    }
+
     getter!(text, String);
     getter!(opt_text, Option<String>);
     getter!(int, i64);

@@ -118,6 +118,24 @@ impl SqlStorage {
         })
     }
 
+    /// Runs a read-only query whose columns are all text (cast them: `CAST(x AS TEXT)`), for
+    /// tests, benchmarks and operators' checks of the plain tables.
+    ///
+    /// # Errors
+    /// Database errors (including a column that is not text).
+    pub async fn query_text(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let mut tx = self.pool.begin_read().await?;
+        let rows = tx.fetch_all_dynamic(sql, &[]).await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.opt_text(i).map_err(Into::into))
+                    .collect()
+            })
+            .collect()
+    }
+
     async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
         let sql = match tx.dialect() {
             Dialect::Postgres => "SELECT position FROM lapak_head WHERE id = 1 FOR UPDATE",
