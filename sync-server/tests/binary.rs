@@ -1,0 +1,148 @@
+//! The `lapak-server` binary as a newcomer runs it: no database to install, the address and
+//! how to log in printed, the first admin's password shown once, a clean stop on SIGTERM, and
+//! a clear refusal of a database written by a newer server.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(data: &std::path::Path) -> (Child, Vec<String>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lapak-server"))
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env_remove("LAPAK_ADMIN_PASSWORD")
+        .env_remove("LAPAK_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut addr = String::new();
+    while Instant::now() < deadline {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = rest.split_whitespace().next().unwrap().to_owned();
+        }
+        let done = line.starts_with("Health:");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    (child, lines, addr)
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn the_run_command_starts_on_sqlite_and_says_how_to_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lines, addr) = start(dir.path());
+    let text = lines.concat();
+    assert!(!addr.is_empty(), "no address printed: {text}");
+    assert!(text.contains("(sqlite:"), "{text}");
+    assert!(text.contains("/v1/auth/login"), "{text}");
+    let password = text
+        .split("with password ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the first start prints the admin password")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let ready = http
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let login = http
+        .post(format!("http://{addr}/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password, "device_id": uuid::Uuid::now_v7()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200, "the printed password logs in");
+    assert!(stop(child).success(), "SIGTERM stops it cleanly");
+    assert!(dir.path().join("lapak.sqlite3").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the generated secret is private to its owner"
+        );
+    }
+    // Second start: same database, no new password.
+    let (child, lines, _) = start(dir.path());
+    assert!(
+        !lines.concat().contains("with password"),
+        "the password is shown only once"
+    );
+    assert!(stop(child).success());
+}
+
+#[test]
+fn a_database_of_a_newer_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_lapak-server");
+    let ok = Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let db = dir.path().join("lapak.sqlite3");
+    assert!(mark_as_newer(&db), "marked the database as newer");
+    let out = Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer than this server"), "{err}");
+}
+
+/// Marks the database as migrated by a future server, with sqlx (no sqlite3 binary needed).
+fn mark_as_newer(db: &std::path::Path) -> bool {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query("INSERT INTO lapak_schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+            .execute(&pool)
+            .await
+            .is_ok()
+    })
+}
