@@ -71,7 +71,6 @@ CREATE TABLE lapak_log (
     op BLOB NOT NULL,
     PRIMARY KEY (scope, position)
 );
-CREATE INDEX lapak_log_record ON lapak_log (scope, collection, record_id);
 
 CREATE TABLE lapak_documents (
     collection TEXT NOT NULL,

@@ -234,10 +234,14 @@ impl Server {
 
     /// The router with every endpoint and middleware.
     pub fn router(&self) -> Router {
-        routes::router(self.state.clone()).layer(axum::middleware::from_fn_with_state(
-            self.state.clone(),
-            track_requests,
-        ))
+        routes::router(self.state.clone())
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                track_requests,
+            ))
+            // One span per request, with method, path and status; `RUST_LOG=tower_http=debug`
+            // logs every request.
+            .layer(tower_http::trace::TraceLayer::new_for_http())
     }
 
     /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops

@@ -38,13 +38,15 @@ pub struct StoredDoc {
     pub deleted: bool,
 }
 
-/// The current state of a reference row (for scope moves).
+/// The current state of a reference row (for scope moves and supersession).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredReference {
     /// Scopes it is delivered to.
     pub scopes: Vec<String>,
     /// Whether it is deleted.
     pub deleted: bool,
+    /// Its version: the position of its last write, where its log entries sit.
+    pub version: u64,
 }
 
 /// A verdict to store.
@@ -120,17 +122,14 @@ pub struct Event {
     pub position: u64,
 }
 
-/// A stale log entry to delete: every entry of `record_id` in `scope` below `below`.
-#[derive(Clone, Debug, PartialEq)]
+/// A stale log entry to delete: a reference row's previous entry in one scope (at the position
+/// of its previous write, which is its previous version).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Superseded {
     /// The scope.
     pub scope: String,
-    /// The collection.
-    pub collection: String,
-    /// The record.
-    pub record_id: String,
-    /// Entries with a lower position are superseded.
-    pub below: u64,
+    /// The entry's position.
+    pub position: u64,
 }
 
 /// Everything a push or back-office write stores, in one transaction.
@@ -149,7 +148,7 @@ pub struct Plan {
     /// Documents to store.
     pub docs: Vec<((String, String), StoredDoc)>,
     /// Reference rows' new state.
-    pub references: Vec<((String, String), StoredReference, u64)>,
+    pub references: Vec<((String, String), StoredReference)>,
     /// Materialized rows to write.
     pub rows: Vec<RowWrite>,
     /// Outbox events.
@@ -722,6 +721,7 @@ pub fn plan_reference(
             .unwrap_or(StoredReference {
                 scopes: Vec::new(),
                 deleted: true,
+                version: 0,
             });
         if fields.is_none() && before.deleted {
             continue; // deleting what is not there changes nothing
@@ -748,12 +748,16 @@ pub fn plan_reference(
                 record_id: id.clone(),
                 op,
             });
-            plan.superseded.push(Superseded {
-                scope: s.clone(),
-                collection: collection.to_owned(),
-                record_id: id.clone(),
-                below: position,
-            });
+        }
+        // Every write logs the row in every scope it touches, so its previous entries are all
+        // at its previous version.
+        if before.version > 0 {
+            for s in &before.scopes {
+                plan.superseded.push(Superseded {
+                    scope: s.clone(),
+                    position: before.version,
+                });
+            }
         }
         plan.rows.push(RowWrite {
             collection: collection.to_owned(),
@@ -779,12 +783,19 @@ pub fn plan_reference(
             position,
             None,
         ));
+        // A deleted row keeps the scopes its deletion was logged in, so that a later write
+        // supersedes those entries too.
         let after = StoredReference {
-            scopes: new_scopes,
+            scopes: if fields.is_some() {
+                new_scopes
+            } else {
+                touched
+            },
             deleted: fields.is_none(),
+            version: position,
         };
         plan.references
-            .push(((collection.to_owned(), id.clone()), after.clone(), position));
+            .push(((collection.to_owned(), id.clone()), after.clone()));
         state.insert(id.clone(), after);
     }
     Ok(plan)

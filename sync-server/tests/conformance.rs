@@ -450,6 +450,37 @@ async fn reference_rows_supersede_their_history(h: Harness) {
         count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
         1
     );
+    // Written again after its deletion, twice in one batch: still one entry per row.
+    s.put_reference(
+        &ctx(),
+        "items",
+        &[
+            (
+                "SKU-1".into(),
+                Some(record! {"sku" => "SKU-1", "price" => 1}),
+            ),
+            (
+                "SKU-1".into(),
+                Some(record! {"sku" => "SKU-1", "price" => 2}),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let resp = s.pull(&org, 100).await.unwrap();
+    let ids: Vec<&str> = resp.batches[0]
+        .entries
+        .iter()
+        .map(|e| e.record_id.as_str())
+        .collect();
+    assert_eq!(ids, ["SKU-2", "SKU-1"]);
+    assert!(
+        matches!(&resp.batches[0].entries[1].op, LogOp::Upsert { fields, .. } if fields["price"] == Value::Int(2))
+    );
+    assert_eq!(
+        count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
+        2
+    );
     // Bad rows are refused whole.
     let err = s
         .put_reference(
@@ -465,7 +496,7 @@ async fn reference_rows_supersede_their_history(h: Harness) {
     assert!(matches!(err, StorageError::Reference(_)), "{err}");
     assert_eq!(
         count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
-        1
+        2
     );
     assert!(matches!(
         s.put_reference(&ctx(), "sales", &[]).await,

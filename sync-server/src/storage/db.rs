@@ -470,16 +470,25 @@ impl Tx {
                 }
             }
             Tx::Sqlite(t) => {
-                let placeholders: Vec<String> =
-                    (1..=columns.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "INSERT INTO {} ({}) VALUES ({}) {suffix}",
-                    quote_ident(table),
-                    names.join(", "),
-                    placeholders.join(", ")
-                );
-                for row in rows {
-                    bind_all!(sqlx::query(AssertSqlSafe(sql.clone())), row)
+                // Multi-row VALUES: one statement per chunk (SQLite allows 32,766 parameters);
+                // full chunks share one statement text, so it is prepared once.
+                let per_chunk = (30_000 / columns.len()).clamp(1, 500);
+                for chunk in rows.chunks(per_chunk) {
+                    let tuples: Vec<String> = (0..chunk.len())
+                        .map(|r| {
+                            let ps: Vec<String> = (1..=columns.len())
+                                .map(|c| format!("${}", r * columns.len() + c))
+                                .collect();
+                            format!("({})", ps.join(", "))
+                        })
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO {} ({}) VALUES {} {suffix}",
+                        quote_ident(table),
+                        names.join(", "),
+                        tuples.join(", ")
+                    );
+                    bind_all!(sqlx::query(AssertSqlSafe(sql)), chunk.iter().flatten())
                         .execute(&mut **t)
                         .await?;
                 }

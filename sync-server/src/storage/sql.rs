@@ -237,41 +237,24 @@ impl SqlStorage {
         )
         .await?;
 
-        // Older entries of rewritten reference rows leave the log, in the database and in
-        // this plan alike.
-        let mut newest: HashMap<(&str, &str, &str), u64> = HashMap::new();
+        // The previous entries of rewritten reference rows leave the log, in the database
+        // and in this plan alike (a row written twice in one batch).
+        let stale: std::collections::HashSet<(&str, u64)> = plan
+            .superseded
+            .iter()
+            .map(|s| (s.scope.as_str(), s.position))
+            .collect();
         for s in &plan.superseded {
             tx.execute(
-                "DELETE FROM lapak_log WHERE scope = $1 AND collection = $2 AND record_id = $3 AND position < $4",
-                &[
-                    Arg::Text(s.scope.clone()),
-                    Arg::Text(s.collection.clone()),
-                    Arg::Text(s.record_id.clone()),
-                    Arg::Int(to_i64(s.below)),
-                ],
+                "DELETE FROM lapak_log WHERE scope = $1 AND position = $2",
+                &[Arg::Text(s.scope.clone()), Arg::Int(to_i64(s.position))],
             )
             .await?;
-            let e = newest
-                .entry((
-                    s.scope.as_str(),
-                    s.collection.as_str(),
-                    s.record_id.as_str(),
-                ))
-                .or_insert(0);
-            *e = (*e).max(s.below);
         }
         let log: Vec<Vec<Arg>> = plan
             .log
             .iter()
-            .filter(|r| {
-                newest
-                    .get(&(
-                        r.scope.as_str(),
-                        r.collection.as_str(),
-                        r.record_id.as_str(),
-                    ))
-                    .is_none_or(|below| r.position >= *below)
-            })
+            .filter(|r| !stale.contains(&(r.scope.as_str(), r.position)))
             .map(|r| {
                 vec![
                     Arg::Text(r.scope.clone()),
@@ -324,13 +307,13 @@ impl SqlStorage {
         .await?;
 
         let mut refs: HashMap<(&str, &str), Vec<Arg>> = HashMap::new();
-        for ((c, id), r, version) in &plan.references {
+        for ((c, id), r) in &plan.references {
             refs.insert(
                 (c.as_str(), id.as_str()),
                 vec![
                     Arg::Text(c.clone()),
                     Arg::Text(id.clone()),
-                    Arg::Int(to_i64(*version)),
+                    Arg::Int(to_i64(r.version)),
                     Arg::Text(scopes_json(&r.scopes)),
                     Arg::Bool(r.deleted),
                 ],
@@ -855,7 +838,7 @@ impl Storage for SqlStorage {
             }
             if let Some(r) = tx
                 .fetch_optional(
-                    "SELECT scopes, deleted FROM lapak_reference WHERE collection = $1 AND record_id = $2",
+                    "SELECT scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND record_id = $2",
                     &[Arg::Text(collection.to_owned()), Arg::Text(id.clone())],
                 )
                 .await?
@@ -865,6 +848,7 @@ impl Storage for SqlStorage {
                     StoredReference {
                         scopes: parse_scopes(&r.text(0)?)?,
                         deleted: r.boolean(1)?,
+                        version: to_u64(r.int(2)?),
                     },
                 );
             }
