@@ -6,6 +6,8 @@
 //! Columns added by the engine start with `_`: `_scopes` (JSON array), `_position` (the change's
 //! log position), `_device_id` (the device that wrote it; documents and ledgers) and
 //! `_version` (reference data). Timestamps are milliseconds since the epoch, as on devices.
+//! Child tables carry no foreign key (a per-row check would halve ledger ingest); the server
+//! writes and deletes child rows with their parent, in the same transaction.
 
 use std::collections::HashMap;
 
@@ -128,7 +130,7 @@ pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), Ma
         }
     }
     for c in schema.collections() {
-        ensure_table(tx, d, c.name(), &columns(c), "id", None).await?;
+        ensure_table(tx, d, c.name(), &columns(c), "id").await?;
         for idx in c.indexes() {
             let name = format!("{}_{}_idx", c.name(), idx.fields.join("_"));
             let cols: Vec<String> = idx.fields.iter().map(|f| quote_ident(f)).collect();
@@ -151,7 +153,6 @@ pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), Ma
                     &child_table(c.name(), &f.name),
                     &child_columns(keys),
                     "parent_id, idx",
-                    Some(c.name()),
                 )
                 .await?;
             }
@@ -166,21 +167,14 @@ async fn ensure_table(
     table: &str,
     cols: &[(String, ColType)],
     key: &str,
-    parent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let defs: Vec<String> = cols
         .iter()
         .map(|(n, t)| format!("{} {}", quote_ident(n), sql_type(d, *t)))
         .collect();
-    let fk = parent.map_or(String::new(), |p| {
-        format!(
-            ", FOREIGN KEY (parent_id) REFERENCES {} (id) ON DELETE CASCADE",
-            quote_ident(p)
-        )
-    });
     tx.execute_dynamic(
         &format!(
-            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({key}){fk})",
+            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({key}))",
             quote_ident(table),
             defs.join(", ")
         ),
@@ -276,26 +270,25 @@ pub(crate) async fn write_rows(
                 _ => None,
             })
             .collect();
-        // Deletions, and the child rows of rows about to be replaced.
+        // The child rows of rows about to be replaced or deleted, and the deleted rows.
         if c.kind() != Kind::Ledger {
             for w in &writes {
+                for (field, _) in &lists {
+                    tx.execute_dynamic(
+                        &format!(
+                            "DELETE FROM {} WHERE parent_id = $1",
+                            quote_ident(&child_table(c.name(), field))
+                        ),
+                        &[Arg::Text(w.id.clone())],
+                    )
+                    .await?;
+                }
                 if w.row.is_none() {
                     tx.execute_dynamic(
                         &format!("DELETE FROM {table} WHERE id = $1"),
                         &[Arg::Text(w.id.clone())],
                     )
                     .await?;
-                } else {
-                    for (field, _) in &lists {
-                        tx.execute_dynamic(
-                            &format!(
-                                "DELETE FROM {} WHERE parent_id = $1",
-                                quote_ident(&child_table(c.name(), field))
-                            ),
-                            &[Arg::Text(w.id.clone())],
-                        )
-                        .await?;
-                    }
                 }
             }
         }
