@@ -36,6 +36,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-device rate limits.
     pub limiter: Arc<RateLimiter>,
+    /// Login attempts per user name.
+    pub login_by_user: Arc<RateLimiter<String>>,
+    /// Login attempts per client address.
+    pub login_by_address: Arc<RateLimiter<std::net::IpAddr>>,
+    /// Password hashes computed at once (each takes ~19 MiB and tens of milliseconds).
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     live: Arc<LiveCount>,
@@ -107,6 +113,14 @@ pub enum StartError {
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// The kept secret is too short to be safe.
+    #[error(
+        "the JWT secret in {path} is shorter than 32 characters: delete the file to generate a new one (every device then logs in again)"
+    )]
+    ShortSecret {
+        /// The file.
+        path: String,
+    },
 }
 
 /// Loads (or, the first time, generates and keeps) the signing keys.
@@ -127,13 +141,23 @@ pub fn load_keys(jwt: &JwtKeys) -> Result<Keys, StartError> {
                 source,
             };
             if let Ok(s) = std::fs::read_to_string(path) {
-                return Ok(Keys::hs256(s.trim().as_bytes()));
+                let s = s.trim();
+                if s.len() < 32 {
+                    return Err(StartError::ShortSecret {
+                        path: path.display().to_string(),
+                    });
+                }
+                return Ok(Keys::hs256(s.as_bytes()));
             }
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(err)?;
             }
+            // Written beside, then renamed: a crash never leaves a short secret in place.
             let secret = auth::random_secret();
-            write_private(path, &secret).map_err(err)?;
+            let tmp = path.with_extension("tmp");
+            let _ = std::fs::remove_file(&tmp);
+            write_private(&tmp, &secret).map_err(err)?;
+            std::fs::rename(&tmp, path).map_err(err)?;
             Ok(Keys::hs256(secret.as_bytes()))
         }
     }
@@ -148,7 +172,9 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    opts.open(path)?.write_all(contents.as_bytes())
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
 }
 
 /// What the first start did about the admin user.
@@ -223,6 +249,9 @@ impl Server {
             storage,
             keys: Arc::new(keys),
             limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),
+            login_by_user: Arc::new(RateLimiter::new(1, 10)),
+            login_by_address: Arc::new(RateLimiter::new(10, 30)),
+            hashing: Arc::new(tokio::sync::Semaphore::new(4)),
             config: Arc::new(config),
             hub: Hub::new(),
             metrics: Arc::new(Metrics::new()),
@@ -239,9 +268,13 @@ impl Server {
                 self.state.clone(),
                 track_requests,
             ))
-            // One span per request, with method, path and status; `RUST_LOG=tower_http=debug`
-            // logs every request.
-            .layer(tower_http::trace::TraceLayer::new_for_http())
+            // One span per request, with method and path (never the query, which may carry a
+            // token); `RUST_LOG=tower_http=debug` logs every request with its status.
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &Request| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ))
     }
 
     /// Serves on `listener` until `signal` completes, then shuts down gracefully: stops
@@ -257,13 +290,16 @@ impl Server {
     ) -> std::io::Result<()> {
         let router = self.router();
         let tx = self.shutdown_tx.clone();
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down: finishing requests in flight, closing live sockets");
-                let _ = tx.send(true);
-            })
-            .await;
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("shutting down: finishing requests in flight, closing live sockets");
+            let _ = tx.send(true);
+        })
+        .await;
         let _ = self.shutdown_tx.send(true);
         let live = self.state.live.clone();
         let deadline = Instant::now() + Duration::from_secs(10);

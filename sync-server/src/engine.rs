@@ -25,6 +25,8 @@ use crate::rules::{RuleVerdict, Rules, WriteKind};
 pub struct StoredVerdict {
     /// The stored outcome.
     pub outcome: Outcome,
+    /// The device that sent the change.
+    pub device_id: Option<Uuid>,
 }
 
 /// A document as stored: its whole Automerge save and the scopes its fields put it in.
@@ -238,7 +240,15 @@ pub fn plan_push(
     let mut held_back: HashSet<(String, String)> = HashSet::new();
     for ch in &request.changes {
         let outcome = if let Some(v) = known.get(&ch.change_id) {
-            v.outcome.clone()
+            if v.device_id.is_some_and(|d| d != request.device_id) {
+                // Another device's change id: its verdict is not this device's to learn.
+                reject(
+                    "change_id_taken",
+                    "another device already sent a change with this id, so this one was not stored: the app must make a new id for every change",
+                )
+            } else {
+                v.outcome.clone()
+            }
         } else if let Some(o) = seen.get(&ch.change_id) {
             o.clone()
         } else {
@@ -301,17 +311,35 @@ fn is_deleted(doc: &AutoCommit) -> bool {
     )
 }
 
-fn forbidden(principal: &Principal, scopes: &[String]) -> Option<Outcome> {
+/// Whether `principal` may write a record that is in `before` (empty for a new record) and
+/// will be in `after`. Non-administrators may not write a record in no scope, nor one whose
+/// stored copy is in no scope (only an administrator could reach it). Scopes the record was in
+/// are not named in the refusal: the user may not know them.
+fn forbidden(
+    principal: &Principal,
+    existed: bool,
+    before: &[String],
+    after: &[String],
+) -> Option<Outcome> {
     if principal.is_admin() {
         return None;
     }
-    if scopes.is_empty() {
+    if existed && (before.is_empty() || before.iter().any(|s| !principal.can_write(s))) {
         return Some(reject(
-            "no_scope",
-            "the record belongs to no scope (its scope field is empty), so nobody could receive it: fill in its branch or territory",
+            "forbidden_scope",
+            format!(
+                "user `{}` may not change this record: it belongs to scopes outside your grants",
+                principal.username
+            ),
         ));
     }
-    let denied: Vec<&str> = scopes
+    if after.is_empty() {
+        return Some(reject(
+            "no_scope",
+            "the record would belong to no scope (its scope field is empty), so nobody could receive it: fill in its branch or territory",
+        ));
+    }
+    let denied: Vec<&str> = after
         .iter()
         .filter(|s| !principal.can_write(s))
         .map(String::as_str)
@@ -328,6 +356,55 @@ fn forbidden(principal: &Principal, scopes: &[String]) -> Option<Outcome> {
             ),
         ))
     }
+}
+
+/// The longest text an indexed field may hold (Postgres refuses index entries past ~2.7 KB).
+pub const MAX_INDEXED_TEXT: usize = 1_000;
+
+/// Checks what Postgres and SQLite must both store the same: no NUL character in any text, no
+/// control character in ids, indexed text and scope names of bounded length.
+fn check_storable(
+    c: &lapak_core::Collection,
+    record: &Record,
+    scopes: &[String],
+) -> Result<(), String> {
+    let nul = |t: &str| t.contains('\0');
+    for (k, v) in record {
+        let bad = match v {
+            Value::Text(t) => nul(t),
+            Value::List(items) => items
+                .iter()
+                .any(|i| i.values().any(|s| matches!(s, Scalar::Text(t) if nul(t)))),
+            _ => false,
+        };
+        if bad {
+            return Err(format!(
+                "field `{k}` contains a NUL character, which cannot be stored"
+            ));
+        }
+    }
+    for idx in c.indexes() {
+        for f in &idx.fields {
+            if let Some(Value::Text(t)) = record.get(f)
+                && t.len() > MAX_INDEXED_TEXT
+            {
+                return Err(format!(
+                    "field `{f}` is indexed and may hold at most {MAX_INDEXED_TEXT} bytes (it has {})",
+                    t.len()
+                ));
+            }
+        }
+    }
+    if let Some(s) = scopes
+        .iter()
+        .find(|s| s.len() > 200 || s.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "scope `{}` is not a valid scope name (at most 200 characters, no control characters)",
+            s.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 fn next_position(plan: &mut Plan) -> u64 {
@@ -351,13 +428,20 @@ fn judge(
             format!(
                 "the server has no collection `{}`: update the app, or check the collection name",
                 ch.collection
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
+                    .escape_debug()
             ),
         );
     };
-    if ch.record_id.is_empty() || ch.record_id.len() > 200 {
+    if ch.record_id.is_empty()
+        || ch.record_id.len() > 200
+        || ch.record_id.chars().any(char::is_control)
+    {
         return reject(
             "invalid",
-            "a record id must be 1 to 200 bytes long".to_owned(),
+            "a record id must be 1 to 200 bytes long, without control characters".to_owned(),
         );
     }
     match (&ch.body, c.kind()) {
@@ -379,7 +463,10 @@ fn judge(
                 return reject("invalid", e.to_string());
             }
             let scopes = c.scopes_of(entry);
-            if let Some(o) = forbidden(principal, &scopes) {
+            if let Err(m) = check_storable(c, entry, &scopes) {
+                return reject("invalid", m);
+            }
+            if let Some(o) = forbidden(principal, false, &[], &scopes) {
                 return o;
             }
             if let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, entry)
@@ -465,6 +552,12 @@ fn judge(
             let Some(d) = loaded.get_mut(&key) else {
                 return reject("internal", "document not loaded");
             };
+            // Before anything else reveals whether the record exists or what it holds.
+            if (d.existed || d.dirty)
+                && let Some(o) = forbidden(principal, true, &d.scopes, &d.scopes.clone())
+            {
+                return o;
+            }
             if d.doc.get_change_by_hash(&am.hash()).is_some() {
                 // Already merged under another change id (a device restored from a backup):
                 // accept without a new log entry.
@@ -495,7 +588,10 @@ fn judge(
             touched.extend(new_scopes.iter().cloned());
             touched.sort();
             touched.dedup();
-            if let Some(o) = forbidden(principal, &touched) {
+            if let Err(m) = check_storable(c, &record, &new_scopes) {
+                return reject("invalid", m);
+            }
+            if let Some(o) = forbidden(principal, d.existed || d.dirty, &d.scopes, &new_scopes) {
                 return o;
             }
             if !deleted
@@ -713,6 +809,7 @@ pub fn plan_reference(
         }
         if let Some(f) = fields {
             c.check_record(f).map_err(|e| invalid(e.to_string()))?;
+            check_storable(c, f, &c.scopes_of(f)).map_err(invalid)?;
         }
         let before = state
             .get(id)

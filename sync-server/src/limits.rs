@@ -1,6 +1,8 @@
-//! Per-device rate limiting: a token bucket per device, refilled at the configured rate.
+//! Rate limiting: a token bucket per key (a device, a user name, a client address), refilled at
+//! a fixed rate.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -11,14 +13,17 @@ struct Bucket {
     at: Instant,
 }
 
-/// Token buckets by device.
-pub struct RateLimiter {
+/// The most keys tracked; past it, idle keys are forgotten, and if none is idle, all are.
+const MAX_KEYS: usize = 100_000;
+
+/// Token buckets by key (by default, by device).
+pub struct RateLimiter<K = Uuid> {
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<Uuid, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl std::fmt::Debug for RateLimiter {
+impl<K> std::fmt::Debug for RateLimiter<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimiter")
             .field("rate", &self.rate)
@@ -27,7 +32,7 @@ impl std::fmt::Debug for RateLimiter {
     }
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq> RateLimiter<K> {
     /// `rate` requests per second sustained, `burst` at once.
     #[must_use]
     pub fn new(rate: u32, burst: u32) -> Self {
@@ -38,26 +43,28 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `device`'s bucket: `Ok` when allowed, otherwise the seconds to
+    /// Takes one request from `key`'s bucket: `Ok` when allowed, otherwise the seconds to
     /// wait.
     ///
     /// # Errors
     /// The whole seconds until a request is allowed again.
-    pub fn check(&self, device: Uuid) -> Result<(), u64> {
-        self.check_at(device, Instant::now())
+    pub fn check(&self, key: K) -> Result<(), u64> {
+        self.check_at(key, Instant::now())
     }
 
-    fn check_at(&self, device: Uuid, now: Instant) -> Result<(), u64> {
+    fn check_at(&self, key: K, now: Instant) -> Result<(), u64> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        if buckets.len() > 100_000 {
-            // Forget idle devices now and then, so the map stays bounded.
-            let burst = self.burst;
-            let rate = self.rate;
+        if buckets.len() >= MAX_KEYS && !buckets.contains_key(&key) {
+            // Forget idle keys, so the map stays bounded; a flood of distinct keys resets it.
+            let (burst, rate) = (self.burst, self.rate);
             buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
+            if buckets.len() >= MAX_KEYS {
+                buckets.clear();
+            }
         }
-        let b = buckets.entry(device).or_insert(Bucket {
+        let b = buckets.entry(key).or_insert(Bucket {
             tokens: self.burst,
             at: now,
         });
@@ -80,7 +87,7 @@ mod tests {
 
     #[test]
     fn bursts_then_refills() {
-        let l = RateLimiter::new(2, 3);
+        let l: RateLimiter = RateLimiter::new(2, 3);
         let d = Uuid::now_v7();
         let t = Instant::now();
         assert!((0..3).all(|_| l.check_at(d, t).is_ok()));

@@ -96,7 +96,8 @@ async fn close(socket: &mut WebSocket, format: Format, code: u16, reason: &str, 
 pub async fn run_socket(
     mut socket: WebSocket,
     state: AppState,
-    principal: Principal,
+    mut principal: Principal,
+    generation: i64,
     format: Format,
     token_expires_in: Duration,
 ) {
@@ -121,6 +122,17 @@ pub async fn run_socket(
                 return;
             }
             _ = ping.tick() => {
+                // Grants, revocations and logouts reach open sockets too: read the session again.
+                match state.storage.session(&principal.user_id, principal.device_id).await {
+                    Ok(Some(session)) if !session.blocked && session.generation == generation => {
+                        principal = session.principal;
+                    }
+                    Ok(_) => {
+                        close(&mut socket, format, 1008, "revoked", "this session was revoked or its user disabled: log in again").await;
+                        return;
+                    }
+                    Err(_) => {}
+                }
                 if unanswered >= 2 {
                     close(&mut socket, format, 1001, "timeout", "no pong to two pings: reconnect").await;
                     return;
@@ -157,6 +169,11 @@ pub async fn run_socket(
                 };
                 match decoded {
                     Ok(Message::Live(LiveMessage::Hello { cursors, .. })) => {
+                        if let Err(wait) = state.limiter.check(principal.device_id) {
+                            let m = format!("too many hellos: reconnect in {wait} s");
+                            close(&mut socket, format, 1008, "rate_limited", &m).await;
+                            return;
+                        }
                         let denied: Vec<&str> = cursors.iter().map(|c| c.scope.as_str()).filter(|s| !principal.can_read(s)).collect();
                         if !denied.is_empty() {
                             let m = format!("this user may not follow {}", denied.join(", "));

@@ -50,6 +50,9 @@ conformance!(
     cursor_past_the_head_is_refused,
     newer_database_is_refused,
     refresh_tokens_rotate_and_reuse_revokes_the_device,
+    records_in_no_scope_and_hidden_records_are_refused,
+    unstorable_text_and_borrowed_change_ids_are_rejected,
+    pull_answers_are_bounded_in_bytes,
 );
 
 fn cashier_a() -> Principal {
@@ -742,4 +745,199 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_device(h: Harness) {
         s.rotate_refresh("old", now).await.unwrap(),
         Refresh::Invalid
     );
+}
+
+async fn records_in_no_scope_and_hidden_records_are_refused(h: Harness) {
+    let s = h.storage.as_ref();
+    let dir = tempfile::tempdir().unwrap();
+    let who = cashier_a();
+    let mut d = device(dir.path(), "d", &["branch:A"]);
+    let id = d
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    sync_storage(&mut d, s, &who).await;
+    // Emptying the scope field would hide the record from everybody.
+    d.set("outlets", &id, "branch", "").unwrap();
+    let plan = s
+        .push(&ctx(), &who, &d.next_push(10).unwrap().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&plan.results[0].outcome, Outcome::Rejected { code, .. } if code == "no_scope"),
+        "{:?}",
+        plan.results
+    );
+    // A record the back office keeps in no scope cannot be claimed by a branch's device.
+    let admin = principal(Role::Admin, &[]);
+    let mut back = device(dir.path(), "back", &[]);
+    back.create_with_id("outlets", "HQ-1", record! {"name" => "Head office"})
+        .unwrap();
+    sync_storage(&mut back, s, &admin).await;
+    let b = principal(Role::Cashier, &[("branch:B", true)]);
+    let mut db = device(dir.path(), "db", &["branch:B"]);
+    db.create_with_id(
+        "outlets",
+        "HQ-1",
+        record! {"name" => "Mine now", "branch" => "B"},
+    )
+    .unwrap();
+    let plan = s
+        .push(&ctx(), &b, &db.next_push(10).unwrap().unwrap())
+        .await
+        .unwrap();
+    match &plan.results[0].outcome {
+        Outcome::Rejected { code, message } => {
+            assert_eq!(code, "forbidden_scope");
+            assert!(
+                !message.contains("branch:A"),
+                "no scope names leak: {message}"
+            );
+        }
+        other => panic!("accepted a hidden record: {other:?}"),
+    }
+    // Nor can a cashier of B touch branch A's outlet.
+    let mut db2 = device(dir.path(), "db2", &["branch:B"]);
+    db2.create_with_id("outlets", &id, record! {"name" => "Taken", "branch" => "B"})
+        .unwrap();
+    let plan = s
+        .push(&ctx(), &b, &db2.next_push(10).unwrap().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&plan.results[0].outcome, Outcome::Rejected { code, .. } if code == "forbidden_scope")
+    );
+    let rows = h
+        .storage
+        .query_text("SELECT name, branch FROM outlets ORDER BY name")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("Head office".into()), None],
+            vec![Some("Toko".into()), Some("A".into())]
+        ]
+    );
+}
+
+async fn unstorable_text_and_borrowed_change_ids_are_rejected(h: Harness) {
+    let s = h.storage.as_ref();
+    let who = cashier_a();
+    let mut nul = sale("A", 10);
+    if let ChangeBody::Ledger { entry } = &mut nul.body {
+        entry.insert("terminal".into(), Value::Text("POS\u{0}1".into()));
+    }
+    let mut long = sale("A", 10);
+    long.collection = "sales".into();
+    let mut bad_id = sale("A", 10);
+    bad_id.record_id = "line\nbreak".into();
+    let mut weird_collection = sale("A", 10);
+    weird_collection.collection = "x\u{0}y".into();
+    let plan = s
+        .push(
+            &ctx(),
+            &who,
+            &PushRequest {
+                device_id: who.device_id,
+                changes: vec![nul, bad_id, weird_collection],
+            },
+        )
+        .await
+        .unwrap();
+    let codes: Vec<&str> = plan
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Rejected { code, .. } => code.as_str(),
+            _ => "not rejected",
+        })
+        .collect();
+    assert_eq!(codes, ["invalid", "invalid", "unknown_collection"]);
+    // Another device reusing a change id learns nothing and stores nothing.
+    let taken = long;
+    let first = s
+        .push(
+            &ctx(),
+            &who,
+            &PushRequest {
+                device_id: who.device_id,
+                changes: vec![taken.clone()],
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(first.results[0].outcome, Outcome::Accepted { .. }));
+    let thief = cashier_a();
+    let plan = s
+        .push(
+            &ctx(),
+            &thief,
+            &PushRequest {
+                device_id: thief.device_id,
+                changes: vec![taken],
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(&plan.results[0].outcome, Outcome::Rejected { code, .. } if code == "change_id_taken")
+    );
+    assert_eq!(s.head().await.unwrap(), 1);
+}
+
+async fn pull_answers_are_bounded_in_bytes(h: Harness) {
+    let s = h.storage.as_ref();
+    let who = cashier_a();
+    // Twelve entries of about 900 KB: more than one answer's byte budget.
+    let changes: Vec<_> = (0..12)
+        .map(|i| {
+            let mut c = sale("A", 10 + i);
+            if let ChangeBody::Ledger { entry } = &mut c.body {
+                entry.insert("terminal".into(), Value::Text("x".repeat(900_000)));
+            }
+            c
+        })
+        .collect();
+    let plan = s
+        .push(
+            &ctx(),
+            &who,
+            &PushRequest {
+                device_id: who.device_id,
+                changes,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        plan.results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Accepted { .. }))
+    );
+    let mut cursor = 0;
+    let mut answers = 0;
+    let mut got = 0;
+    loop {
+        let resp = s
+            .pull(
+                &[Cursor {
+                    scope: "branch:A".into(),
+                    position: cursor,
+                }],
+                1_000,
+            )
+            .await
+            .unwrap();
+        answers += 1;
+        let encoded = lapak_core::protocol::Message::PullResponse(resp.clone()).encode();
+        assert!(encoded.len() <= 9 * 1024 * 1024, "{} bytes", encoded.len());
+        let b = &resp.batches[0];
+        got += b.entries.len();
+        cursor = b.upto;
+        if !b.has_more {
+            break;
+        }
+    }
+    assert_eq!(got, 12);
+    assert!(answers >= 2, "the byte budget split the pull");
 }

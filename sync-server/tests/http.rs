@@ -521,9 +521,9 @@ async fn devices_are_rate_limited() {
     })
     .await;
     server.user("kasir", Role::Cashier, &[]).await;
-    let t = server.login("kasir", Uuid::now_v7()).await; // the login takes one token
+    let t = server.login("kasir", Uuid::now_v7()).await;
     let mut statuses = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let resp = server
             .http
             .get(format!("{}/v1/me", server.base))
@@ -536,7 +536,10 @@ async fn devices_are_rate_limited() {
             resp.headers().get("retry-after").is_some(),
         ));
     }
-    assert_eq!(statuses, [(200, false), (200, false), (429, true)]);
+    assert_eq!(
+        statuses,
+        [(200, false), (200, false), (200, false), (429, true)]
+    );
 }
 
 type Ws =
@@ -813,4 +816,52 @@ async fn health_readiness_and_jwks() {
     assert!(body.contains("sqlite"));
     let (status, body) = get("/.well-known/jwks.json").await;
     assert_eq!((status, body.as_str()), (200, "{\"keys\":[]}"));
+}
+
+#[tokio::test]
+async fn revocations_reach_open_sockets_and_password_changes_end_other_sessions() {
+    let server = TestServer::start_with(common::sqlite().await, |c| c.live_ping_seconds = 1).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    server.user("boss", Role::Admin, &[]).await;
+    let boss = server.login("boss", Uuid::now_v7()).await;
+    let pos = server.login("kasir", Uuid::now_v7()).await;
+    let phone = server.login("kasir", Uuid::now_v7()).await;
+    let mut ws = connect_live(&server, &pos.access, "binary").await;
+    let resp = server
+        .http
+        .post(format!(
+            "{}/v1/admin/devices/{}/revoke",
+            server.base, pos.device
+        ))
+        .bearer_auth(&boss.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    // Within a ping interval the socket learns it and closes.
+    loop {
+        match next_live(&mut ws).await {
+            Some(LiveMessage::Ping(n)) => ws.send(live_frame(LiveMessage::Pong(n))).await.unwrap(),
+            Some(LiveMessage::Close { code, .. }) => {
+                assert_eq!(code, "revoked");
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Changing the password on the phone ends the sessions of the user's other devices.
+    let pos2 = server.login("kasir", Uuid::now_v7()).await;
+    let resp = server
+        .http
+        .post(format!("{}/v1/auth/password", server.base))
+        .bearer_auth(&phone.access)
+        .json(&serde_json::json!({"current_password": "password-1", "new_password": "password-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(status_of(&server, "/v1/me", &phone.access).await.0, 200);
+    assert_eq!(status_of(&server, "/v1/me", &pos2.access).await.0, 401);
 }

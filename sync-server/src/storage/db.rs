@@ -169,10 +169,12 @@ impl Pool {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // The writer commits with `synchronous=FULL`: a verdict the device has received must
+            // survive a power cut, or positions would be handed out twice.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().synchronous(SqliteSynchronous::Full))
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections.clamp(1, 8))

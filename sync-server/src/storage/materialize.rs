@@ -96,6 +96,11 @@ pub enum MaterializeError {
         "the schema needs two tables named `{0}` (a collection and a list field's child table): rename one"
     )]
     Clash(String),
+    /// A table name Postgres would truncate.
+    #[error(
+        "table `{0}` would be longer than 63 bytes, which Postgres truncates: shorten the collection or list field name"
+    )]
+    TooLong(String),
     /// A name the engine reserves.
     #[error(
         "collection `{0}` uses a name reserved for the engine's own tables (`lapak_...`): rename it"
@@ -128,11 +133,14 @@ pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), Ma
         if names[..i].contains(n) {
             return Err(MaterializeError::Clash(n.clone()));
         }
+        if n.len() > 63 {
+            return Err(MaterializeError::TooLong(n.clone()));
+        }
     }
     for c in schema.collections() {
         ensure_table(tx, d, c.name(), &columns(c), "id").await?;
         for idx in c.indexes() {
-            let name = format!("{}_{}_idx", c.name(), idx.fields.join("_"));
+            let name = index_name(c.name(), &idx.fields);
             let cols: Vec<String> = idx.fields.iter().map(|f| quote_ident(f)).collect();
             tx.execute_dynamic(
                 &format!(
@@ -213,6 +221,20 @@ async fn ensure_table(
         }
     }
     Ok(())
+}
+
+/// `<table>_<fields>_idx`, shortened with a hash when Postgres would truncate it (63 bytes).
+fn index_name(table: &str, fields: &[String]) -> String {
+    let name = format!("{table}_{}_idx", fields.join("_"));
+    if name.len() <= 63 {
+        return name;
+    }
+    let hash = crate::auth::token_hash(&name);
+    let mut short: String = name.chars().take(50).collect();
+    while short.len() > 50 {
+        short.pop();
+    }
+    format!("{short}_{}", &hash[..12])
 }
 
 fn scalar_arg(t: ColType, v: Option<&Scalar>) -> Arg {

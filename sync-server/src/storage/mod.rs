@@ -261,6 +261,13 @@ pub trait Storage: Send + Sync + 'static {
     /// Revokes every session of a device (its refresh tokens, and its access tokens through
     /// the session generation).
     async fn revoke_sessions(&self, device_id: Uuid, now_ms: i64) -> Result<()>;
+    /// Revokes the sessions of every device of a user, but `except`.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<Uuid>,
+        now_ms: i64,
+    ) -> Result<()>;
     /// Revokes a device for good: it can no longer log in or sync.
     async fn revoke_device(&self, device_id: Uuid, now_ms: i64) -> Result<()>;
     /// Every device.

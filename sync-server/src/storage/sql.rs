@@ -27,6 +27,11 @@ use crate::auth::{Grant, Principal, Role};
 use crate::engine::{self, Context, Event, Plan, StoredDoc, StoredReference, StoredVerdict};
 use crate::rules::Rules;
 
+/// The most encoded bytes of log entries one pull answer carries (binary; the JSON form is at
+/// most about three times larger, still below `MAX_MESSAGE_BYTES`). An answer always carries at
+/// least one entry.
+pub const PULL_BYTE_BUDGET: usize = 8 * 1024 * 1024;
+
 /// The storage of both backends.
 #[derive(Clone)]
 pub struct SqlStorage {
@@ -160,7 +165,7 @@ impl SqlStorage {
             let rows = tx
                 .fetch_all_dynamic(
                     &format!(
-                        "SELECT change_id, status, position, code, message FROM lapak_changes WHERE change_id IN ({})",
+                        "SELECT change_id, status, position, code, message, device_id FROM lapak_changes WHERE change_id IN ({})",
                         placeholders.join(", ")
                     ),
                     &args,
@@ -179,7 +184,8 @@ impl SqlStorage {
                         message: r.opt_text(4)?.unwrap_or_default(),
                     }
                 };
-                out.insert(id, StoredVerdict { outcome });
+                let device_id = Uuid::parse_str(&r.text(5)?).ok();
+                out.insert(id, StoredVerdict { outcome, device_id });
             }
         }
         Ok(out)
@@ -201,16 +207,20 @@ impl SqlStorage {
                     Outcome::Accepted { position } => {
                         ("accepted", Some(to_i64(*position)), None, None)
                     }
-                    Outcome::Rejected { code, message } => {
-                        ("rejected", None, Some(code.clone()), Some(message.clone()))
-                    }
+                    Outcome::Rejected { code, message } => (
+                        "rejected",
+                        None,
+                        Some(storable_label(code)),
+                        Some(message.replace('\0', "\\0")),
+                    ),
                     Outcome::Deferred { .. } => ("deferred", None, None, None),
                 };
                 vec![
                     Arg::Text(v.change_id.to_string()),
                     Arg::Text(device_text.clone()),
-                    Arg::Text(v.collection.clone()),
-                    Arg::Text(v.record_id.clone()),
+                    // A refused change may carry any text: keep what Postgres can store.
+                    Arg::Text(storable_label(&v.collection)),
+                    Arg::Text(storable_label(&v.record_id)),
                     Arg::Text(status.into()),
                     position.into(),
                     code.into(),
@@ -677,10 +687,10 @@ impl Storage for SqlStorage {
         let mut tx = self.pool.begin_write().await?;
         let sql = match tx.dialect() {
             Dialect::Postgres => {
-                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id WHERE t.token_hash = $1 FOR UPDATE"
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1 FOR UPDATE OF t"
             }
             Dialect::Sqlite => {
-                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id WHERE t.token_hash = $1"
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1"
             }
         };
         let Some(r) = tx
@@ -691,7 +701,7 @@ impl Storage for SqlStorage {
         };
         let device_id = Uuid::parse_str(&r.text(0)?)
             .map_err(|e| StorageError::Corrupt(format!("device id: {e}")))?;
-        if r.opt_int(4)?.is_some() || r.opt_int(7)?.is_some() {
+        if r.opt_int(4)?.is_some() || r.opt_int(7)?.is_some() || r.boolean(8)? {
             return Ok(Refresh::Invalid);
         }
         if r.opt_int(3)?.is_some() {
@@ -720,6 +730,31 @@ impl Storage for SqlStorage {
     async fn revoke_sessions(&self, device_id: Uuid, now_ms: i64) -> Result<()> {
         let mut tx = self.pool.begin_write().await?;
         revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: &str,
+        except: Option<Uuid>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let devices = self
+            .pool
+            .fetch_all(
+                "SELECT id FROM lapak_devices WHERE user_id = $1",
+                &[Arg::Text(user_id.to_owned())],
+            )
+            .await?;
+        let mut tx = self.pool.begin_write().await?;
+        for r in devices {
+            let id = Uuid::parse_str(&r.text(0)?)
+                .map_err(|e| StorageError::Corrupt(format!("device id: {e}")))?;
+            if Some(id) != except {
+                revoke_sessions_in(&mut tx, id, now_ms).await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -868,6 +903,7 @@ impl Storage for SqlStorage {
 
     async fn pull(&self, cursors: &[Cursor], limit: u32) -> Result<PullResponse> {
         let mut budget = (limit.max(1) as usize).min(MAX_PULL_ENTRIES);
+        let (mut sent, mut sent_bytes) = (0usize, 0usize);
         let mut tx = self.pool.begin_read().await?;
         let head = to_u64(
             tx.fetch_optional("SELECT position FROM lapak_head WHERE id = 1", &[])
@@ -898,19 +934,31 @@ impl Storage for SqlStorage {
                     ],
                 )
                 .await?;
-            let has_more = rows.len() > budget;
             let mut entries = Vec::with_capacity(rows.len().min(budget));
+            let mut cut = false;
             for r in rows.iter().take(budget) {
-                let op: LogOp = postcard::from_bytes(&r.bytes(3)?)
+                let bytes = r.bytes(3)?;
+                let record_id = r.text(2)?;
+                // Bound the answer's size too, so that it always decodes on the device (at least
+                // one entry, however large, so that a pull always makes progress).
+                let size = bytes.len() + record_id.len() + 48;
+                if sent > 0 && sent_bytes + size > PULL_BYTE_BUDGET {
+                    cut = true;
+                    break;
+                }
+                sent += 1;
+                sent_bytes += size;
+                let op: LogOp = postcard::from_bytes(&bytes)
                     .map_err(|e| StorageError::Corrupt(format!("log entry: {e}")))?;
                 entries.push(LogEntry {
                     position: to_u64(r.int(0)?),
                     collection: r.text(1)?,
-                    record_id: r.text(2)?,
+                    record_id,
                     op,
                 });
             }
-            budget -= entries.len();
+            let has_more = cut || rows.len() > budget;
+            budget = if cut { 0 } else { budget - entries.len() };
             let upto = if has_more {
                 entries.last().map_or(cursor.position, |e| e.position)
             } else {
@@ -980,6 +1028,21 @@ impl Storage for SqlStorage {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// An id or name as a verdict row keeps it: at most 200 characters, control characters
+/// (NUL included, which Postgres refuses) escaped.
+fn storable_label(s: &str) -> String {
+    s.chars()
+        .take(200)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// Grants as stored: one per scope (the first given wins), sorted by scope.

@@ -1,7 +1,9 @@
 //! `/v1/auth/*` and `/v1/me`: logging in (which registers the device), rotating refresh
 //! tokens, logging out, changing a password, and who the caller is.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -121,8 +123,34 @@ async fn issue(
     })
 }
 
+fn too_many(wait: u64, what: &str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many login attempts {what}: wait {wait} s"),
+    );
+    e.retry_after = Some(wait);
+    e
+}
+
+/// Hashes or verifies passwords off the async threads, a few at a time.
+async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(&e))
+}
+
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let bad = || {
@@ -137,28 +165,26 @@ async fn login(
             "device_id must be the device's own UUID, not the nil UUID",
         ));
     }
-    if let Err(wait) = state.limiter.check(req.device_id) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many attempts: wait {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
+    state
+        .login_by_address
+        .check(peer.ip())
+        .map_err(|w| too_many(w, "from this address"))?;
+    state
+        .login_by_user
+        .check(req.username.clone())
+        .map_err(|w| too_many(w, "for this user"))?;
     let user = state.storage.find_user(&req.username).await?;
     // Hash even for unknown users, so timing does not tell which names exist.
     let password = req.password.clone();
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || match hash {
+    let ok = hashing(&state, move || match hash {
         Some(h) => auth::verify_password(&password, &h),
         None => {
             let _ = auth::hash_password(&password);
             false
         }
     })
-    .await
-    .unwrap_or(false);
+    .await?;
     let Some(user) = user.filter(|_| ok) else {
         return Err(bad());
     };
@@ -272,6 +298,11 @@ async fn password(
     }
     let hash = hash.map_err(|e| ApiError::internal(&e))?;
     state.storage.set_password(&user.id, &hash).await?;
+    // Whoever knew the old password may hold sessions on other devices: end them.
+    state
+        .storage
+        .revoke_user_sessions(&user.id, Some(authed.claims.dev), AppState::now_ms())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

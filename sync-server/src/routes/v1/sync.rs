@@ -243,6 +243,7 @@ async fn live_socket(
                 socket,
                 state,
                 authed.principal,
+                authed.claims.session,
                 format,
                 Duration::from_secs(expires),
             )
