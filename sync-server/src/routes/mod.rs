@@ -182,11 +182,15 @@ impl FromRequest<AppState> for ProtocolBody {
     }
 }
 
-/// A JSON body whose problems are answered in the API's error format.
+/// A JSON body whose problems are answered in the API's error format, at most `LIMIT` bytes
+/// (0: the server's body limit).
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T, const LIMIT: usize = 0>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+/// The body limit of unauthenticated endpoints (login, refresh).
+pub const SMALL_BODY: usize = 64 * 1024;
+
+impl<T: DeserializeOwned, const LIMIT: usize> FromRequest<AppState> for JsonBody<T, LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -200,7 +204,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                 "send a JSON body with Content-Type: application/json",
             ));
         }
-        let bytes = read_body(&parts.headers, body, state.config.max_body_bytes).await?;
+        let limit = if LIMIT == 0 {
+            state.config.max_body_bytes
+        } else {
+            LIMIT
+        };
+        let bytes = read_body(&parts.headers, body, limit).await?;
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
             ApiError::bad_request("malformed", format!("the JSON body is not valid: {e}"))
         })

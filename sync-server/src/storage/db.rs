@@ -14,7 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, SqlSafeStr, Sqlite, Transaction};
 
 /// Which SQL dialect a connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,9 +299,11 @@ impl Tx {
         }
     }
 
+    /// Runs a statement: a `&'static str`, or SQL built at run time from the schema's names
+    /// wrapped in `AssertSqlSafe`.
     pub(crate) async fn execute(
         &mut self,
-        sql: &'static str,
+        sql: impl SqlSafeStr,
         args: &[Arg],
     ) -> Result<u64, sqlx::Error> {
         Ok(match self {
@@ -313,6 +315,28 @@ impl Tx {
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
+        })
+    }
+
+    /// Runs a query (same SQL forms as [`Tx::execute`]).
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: &[Arg],
+    ) -> Result<Vec<DbRow>, sqlx::Error> {
+        Ok(match self {
+            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Postgres)
+                .collect(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(DbRow::Sqlite)
+                .collect(),
         })
     }
 
@@ -322,17 +346,7 @@ impl Tx {
         sql: &str,
         args: &[Arg],
     ) -> Result<u64, sqlx::Error> {
-        let sql = AssertSqlSafe(sql.to_owned());
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-        })
+        self.execute(AssertSqlSafe(sql.to_owned()), args).await
     }
 
     /// Runs a query built at run time.
@@ -341,42 +355,7 @@ impl Tx {
         sql: &str,
         args: &[Arg],
     ) -> Result<Vec<DbRow>, sqlx::Error> {
-        let sql = AssertSqlSafe(sql.to_owned());
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(DbRow::Postgres)
-                .collect(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(DbRow::Sqlite)
-                .collect(),
-        })
-    }
-
-    pub(crate) async fn fetch_all(
-        &mut self,
-        sql: &'static str,
-        args: &[Arg],
-    ) -> Result<Vec<DbRow>, sqlx::Error> {
-        Ok(match self {
-            Tx::Postgres(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(DbRow::Postgres)
-                .collect(),
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(DbRow::Sqlite)
-                .collect(),
-        })
+        self.fetch_all(AssertSqlSafe(sql.to_owned()), args).await
     }
 
     pub(crate) async fn fetch_optional(

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{self, ACCESS_TOKEN_SECONDS, Grant, REFRESH_TOKEN_SECONDS, Role};
 use crate::error::ApiError;
-use crate::routes::{Authed, JsonBody};
+use crate::routes::{Authed, JsonBody, SMALL_BODY};
 use crate::storage::Refresh;
 
 /// `/v1/auth/login`, `/v1/auth/refresh`, `/v1/auth/logout`, `/v1/auth/password`, `/v1/me`.
@@ -151,7 +151,7 @@ async fn hashing<T: Send + 'static>(
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    JsonBody(req): JsonBody<LoginRequest>,
+    JsonBody(req): JsonBody<LoginRequest, SMALL_BODY>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let bad = || {
         ApiError::unauthorized(
@@ -219,7 +219,7 @@ pub struct RefreshRequest {
 
 async fn refresh(
     State(state): State<AppState>,
-    JsonBody(req): JsonBody<RefreshRequest>,
+    JsonBody(req): JsonBody<RefreshRequest, SMALL_BODY>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     match state
         .storage
@@ -266,7 +266,7 @@ pub struct PasswordRequest {
 async fn password(
     State(state): State<AppState>,
     authed: Authed,
-    JsonBody(req): JsonBody<PasswordRequest>,
+    JsonBody(req): JsonBody<PasswordRequest, SMALL_BODY>,
 ) -> Result<StatusCode, ApiError> {
     if req.new_password.chars().count() < 8 {
         return Err(ApiError::bad_request(
