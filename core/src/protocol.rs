@@ -216,6 +216,13 @@ pub enum LiveMessage {
         /// Human-readable reason.
         reason: String,
     },
+    /// The server's news with the entries themselves (small writes): the device applies the
+    /// batches as it applies a pull answer's; when a batch starts past its cursor (it missed
+    /// something), it pulls instead.
+    Entries {
+        /// One batch per scope, each complete for its `(after, upto]`.
+        batches: Vec<ScopeBatch>,
+    },
 }
 
 /// Every message of the protocol.
@@ -361,11 +368,12 @@ impl Message {
                     p.changes.len()
                 )))
             }
-            Message::PullResponse(p) => {
-                let n: usize = p.batches.iter().map(|b| b.entries.len()).sum();
+            Message::PullResponse(PullResponse { batches })
+            | Message::Live(LiveMessage::Entries { batches }) => {
+                let n: usize = batches.iter().map(|b| b.entries.len()).sum();
                 if n > MAX_PULL_ENTRIES {
                     return Err(DecodeError::LimitExceeded(format!(
-                        "a pull response carries {n} entries, at most {MAX_PULL_ENTRIES} are allowed"
+                        "a message carries {n} log entries, at most {MAX_PULL_ENTRIES} are allowed"
                     )));
                 }
                 Ok(())
@@ -475,6 +483,28 @@ mod tests {
             "bytes are base64 in JSON: {json}"
         );
         assert_eq!(Message::from_json(&json).unwrap(), m);
+    }
+
+    #[test]
+    fn live_entries_round_trip() {
+        let m = Message::Live(LiveMessage::Entries {
+            batches: vec![ScopeBatch {
+                scope: "branch:A".into(),
+                after: 3,
+                upto: 9,
+                entries: vec![LogEntry {
+                    position: 9,
+                    collection: "sales".into(),
+                    record_id: "r".into(),
+                    op: LogOp::Ledger {
+                        entry: record! {"total" => 5},
+                    },
+                }],
+                has_more: false,
+            }],
+        });
+        assert_eq!(Message::decode(&m.encode()).unwrap(), m);
+        assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
     }
 
     #[test]

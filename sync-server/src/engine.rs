@@ -155,9 +155,49 @@ pub struct Plan {
     pub rows: Vec<RowWrite>,
     /// Outbox events.
     pub events: Vec<Event>,
+    /// The newest position of each scope this plan writes, before it (filled by storage under
+    /// the head lock; absent: the scope had no entry). Makes [`Plan::live_batches`] exact.
+    pub previous_heads: BTreeMap<String, u64>,
 }
 
 impl Plan {
+    /// The plan's log entries as one batch per scope, each complete for `(previous head of the
+    /// scope, new head]` (positions commit in order, so no other entry of the scope lies in
+    /// between): what a live device applies without pulling.
+    #[must_use]
+    pub fn live_batches(&self) -> Vec<lapak_core::protocol::ScopeBatch> {
+        let stale: HashSet<(&str, u64)> = self
+            .superseded
+            .iter()
+            .map(|s| (s.scope.as_str(), s.position))
+            .collect();
+        let mut by_scope: BTreeMap<&str, Vec<lapak_core::protocol::LogEntry>> = BTreeMap::new();
+        for r in &self.log {
+            if stale.contains(&(r.scope.as_str(), r.position)) {
+                continue;
+            }
+            by_scope
+                .entry(r.scope.as_str())
+                .or_default()
+                .push(lapak_core::protocol::LogEntry {
+                    position: r.position,
+                    collection: r.collection.clone(),
+                    record_id: r.record_id.clone(),
+                    op: r.op.clone(),
+                });
+        }
+        by_scope
+            .into_iter()
+            .map(|(scope, entries)| lapak_core::protocol::ScopeBatch {
+                scope: scope.to_owned(),
+                after: self.previous_heads.get(scope).copied().unwrap_or(0),
+                upto: self.head,
+                entries,
+                has_more: false,
+            })
+            .collect()
+    }
+
     /// The push answer.
     #[must_use]
     pub fn response(&self) -> PushResponse {

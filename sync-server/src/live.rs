@@ -8,18 +8,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
-use lapak_core::protocol::{Cursor, LiveMessage, Message};
+use lapak_core::protocol::{Cursor, LiveMessage, Message, ScopeBatch};
 use tokio::sync::broadcast;
 
 use crate::app::AppState;
 use crate::auth::Principal;
 
-/// News from one write: the newest position of each scope it touched.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// News from one write: the newest position of each scope it touched, and, when the write was
+/// small, its entries.
+#[derive(Clone, Debug, PartialEq)]
 pub struct News {
     /// Scope → newest position.
     pub heads: BTreeMap<String, u64>,
+    /// The write's entries, one complete batch per scope (absent for large writes).
+    pub batches: Option<Vec<ScopeBatch>>,
 }
+
+/// Writes whose entries encode to at most this many bytes are sent on live sockets whole;
+/// larger ones are announced and pulled.
+pub const INLINE_NEWS_BYTES: usize = 64 * 1024;
 
 /// Fans news out to every live socket.
 #[derive(Clone, Debug)]
@@ -43,11 +50,23 @@ impl Hub {
         }
     }
 
-    /// Announces news (no-op without listeners or heads).
-    pub fn publish(&self, heads: BTreeMap<String, u64>) {
-        if !heads.is_empty() {
-            let _ = self.tx.send(Arc::new(News { heads }));
+    /// Announces a committed write (no-op without listeners or entries).
+    pub fn publish(&self, plan: &crate::engine::Plan) {
+        if self.tx.receiver_count() == 0 {
+            return;
         }
+        let heads = plan.heads();
+        if heads.is_empty() {
+            return;
+        }
+        let batches = plan.live_batches();
+        let size: usize = batches
+            .iter()
+            .flat_map(|b| &b.entries)
+            .map(|e| postcard::experimental::serialized_size(e).unwrap_or(usize::MAX))
+            .fold(0, usize::saturating_add);
+        let batches = (size <= INLINE_NEWS_BYTES).then_some(batches);
+        let _ = self.tx.send(Arc::new(News { heads, batches }));
     }
 
     /// A new listener.
@@ -144,9 +163,17 @@ pub async fn run_socket(
                 }
             }
             got = news.recv() => {
+                let wanted = |s: &str| principal.can_read(s) && followed.as_ref().is_none_or(|f| f.contains(s));
+                if let Ok(n) = &got && let Some(batches) = &n.batches {
+                    let batches: Vec<ScopeBatch> = batches.iter().filter(|b| wanted(&b.scope)).cloned().collect();
+                    if !batches.is_empty() && socket.send(frame(format, LiveMessage::Entries { batches })).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 let heads: Vec<Cursor> = match got {
                     Ok(n) => n.heads.iter()
-                        .filter(|(s, _)| principal.can_read(s) && followed.as_ref().is_none_or(|f| f.contains(*s)))
+                        .filter(|(s, _)| wanted(s))
                         .map(|(s, p)| Cursor { scope: s.clone(), position: *p })
                         .collect(),
                     Err(broadcast::error::RecvError::Lagged(_)) => {

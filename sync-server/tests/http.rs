@@ -638,15 +638,18 @@ async fn live_sockets_hear_news_of_their_scopes_only_and_close_with_a_reason() {
             },
         )
         .await;
-    assert_eq!(
-        next_live(&mut ws).await,
-        Some(LiveMessage::News {
-            heads: vec![Cursor {
-                scope: "branch:A".into(),
-                position: 3
-            }]
-        })
-    );
+    // A small write arrives whole: one batch of branch A, complete since A's previous entry.
+    match next_live(&mut ws).await {
+        Some(LiveMessage::Entries { batches }) => {
+            assert_eq!(batches.len(), 1);
+            assert_eq!(
+                (batches[0].scope.as_str(), batches[0].after, batches[0].upto),
+                ("branch:A", 1, 3)
+            );
+            assert_eq!(batches[0].entries.len(), 1);
+        }
+        other => panic!("expected entries, got {other:?}"),
+    }
     ws.send(live_frame(LiveMessage::Ping(7))).await.unwrap();
     assert_eq!(next_live(&mut ws).await, Some(LiveMessage::Pong(7)));
     let metrics = server

@@ -141,6 +141,24 @@ impl SqlStorage {
             .collect()
     }
 
+    /// Reads, under the head lock, each written scope's newest position before the plan.
+    async fn fill_previous_heads(tx: &mut Tx, plan: &mut Plan) -> Result<()> {
+        let scopes: std::collections::BTreeSet<String> =
+            plan.log.iter().map(|r| r.scope.clone()).collect();
+        for scope in scopes {
+            let row = tx
+                .fetch_optional(
+                    "SELECT MAX(position) FROM lapak_log WHERE scope = $1",
+                    &[Arg::Text(scope.clone())],
+                )
+                .await?;
+            if let Some(p) = row.map(|r| r.opt_int(0)).transpose()?.flatten() {
+                plan.previous_heads.insert(scope, to_u64(p));
+            }
+        }
+        Ok(())
+    }
+
     async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
         let sql = match tx.dialect() {
             Dialect::Postgres => "SELECT position FROM lapak_head WHERE id = 1 FOR UPDATE",
@@ -851,7 +869,8 @@ impl Storage for SqlStorage {
             now_ms: ctx.now_ms,
             trace_id: &ctx.trace_id,
         };
-        let plan = engine::plan_push(&context, principal, request, &known, &docs);
+        let mut plan = engine::plan_push(&context, principal, request, &known, &docs);
+        Self::fill_previous_heads(&mut tx, &mut plan).await?;
         self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms)
             .await?;
         tx.commit().await?;
@@ -895,7 +914,8 @@ impl Storage for SqlStorage {
             now_ms: ctx.now_ms,
             trace_id: &ctx.trace_id,
         };
-        let plan = engine::plan_reference(&context, collection, rows, &current)?;
+        let mut plan = engine::plan_reference(&context, collection, rows, &current)?;
+        Self::fill_previous_heads(&mut tx, &mut plan).await?;
         self.write_plan(&mut tx, &plan, None, ctx.now_ms).await?;
         tx.commit().await?;
         Ok(plan)

@@ -287,7 +287,7 @@ async fn put_reference(
         .storage
         .put_reference(&ctx, &collection, &rows)
         .await?;
-    state.hub.publish(plan.heads());
+    state.hub.publish(&plan);
     state.metrics.head.set(plan.head);
     Ok(Json(
         serde_json::json!({ "written": plan.references.len(), "head": plan.head }),

@@ -60,7 +60,7 @@ async fn push(
         .storage
         .push(&ctx, &authed.principal, &request)
         .await?;
-    state.hub.publish(plan.heads());
+    state.hub.publish(&plan);
     state.metrics.head.set(plan.head);
     state
         .metrics
