@@ -485,6 +485,62 @@ impl Collection {
         Ok(())
     }
 
+    /// Reads a JSON object as a record of this collection: strings for text, integers for
+    /// `int` and `timestamp` (ms since the epoch), numbers for `real`, booleans, arrays of
+    /// objects for lists, `null` for null. Only the JSON types are checked here; use
+    /// [`Collection::check_record`] for required fields.
+    ///
+    /// # Errors
+    /// A message naming the field and what it expected.
+    pub fn record_from_json(
+        &self,
+        obj: &serde_json::Map<String, serde_json::Value>,
+    ) -> std::result::Result<Record, String> {
+        let mut record = Record::new();
+        for (k, v) in obj {
+            let f = self
+                .field_named(k)
+                .map_err(|_| format!("`{}` has no field `{k}`", self.name))?;
+            let value = match (&f.ty, v) {
+                (_, serde_json::Value::Null) => Value::Null,
+                (FieldType::Scalar(t), v) => json_scalar(*t, v)
+                    .map_err(|e| format!("field `{k}`: {e}"))?
+                    .into(),
+                (FieldType::MergeText, serde_json::Value::String(s)) => Value::Text(s.clone()),
+                (FieldType::List(keys), serde_json::Value::Array(items)) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        let serde_json::Value::Object(o) = item else {
+                            return Err(format!("field `{k}`: list items are objects"));
+                        };
+                        let mut it = Item::new();
+                        for (ik, iv) in o {
+                            let (_, t) = keys
+                                .iter()
+                                .find(|(n, _)| n == ik)
+                                .ok_or_else(|| format!("field `{k}`: items have no key `{ik}`"))?;
+                            it.insert(
+                                ik.clone(),
+                                json_scalar(*t, iv)
+                                    .map_err(|e| format!("field `{k}.{ik}`: {e}"))?,
+                            );
+                        }
+                        out.push(it);
+                    }
+                    Value::List(out)
+                }
+                (FieldType::MergeText, v) => {
+                    return Err(format!("field `{k}`: expected text, got {v}"));
+                }
+                (FieldType::List(_), v) => {
+                    return Err(format!("field `{k}`: expected a list of objects, got {v}"));
+                }
+            };
+            record.insert(k.clone(), value);
+        }
+        Ok(record)
+    }
+
     /// The scopes a record with these fields belongs to, sorted and without duplicates.
     /// A scope field that is null or empty contributes no scope.
     #[must_use]
@@ -704,4 +760,28 @@ mod tests {
         let unknown_key = Value::List(vec![crate::item! {"price" => 1}]);
         assert!(l.check_value("lines", &unknown_key).is_err());
     }
+}
+
+fn json_scalar(ty: ScalarType, v: &serde_json::Value) -> std::result::Result<Scalar, String> {
+    Ok(match (ty, v) {
+        (_, serde_json::Value::Null) => Scalar::Null,
+        (ScalarType::Text, serde_json::Value::String(s)) => Scalar::Text(s.clone()),
+        (ScalarType::Int | ScalarType::Timestamp, serde_json::Value::Number(n)) if n.is_i64() => {
+            Scalar::Int(n.as_i64().unwrap_or_default())
+        }
+        (ScalarType::Real, serde_json::Value::Number(n)) => {
+            Scalar::Real(n.as_f64().unwrap_or_default())
+        }
+        (ScalarType::Bool, serde_json::Value::Bool(b)) => Scalar::Bool(*b),
+        (ty, v) => {
+            let want = match ty {
+                ScalarType::Text => "text",
+                ScalarType::Int => "an integer",
+                ScalarType::Timestamp => "an integer (ms since the epoch)",
+                ScalarType::Real => "a number",
+                ScalarType::Bool => "true or false",
+            };
+            return Err(format!("expected {want}, got {v}"));
+        }
+    })
 }

@@ -745,52 +745,9 @@ fn event(
             "position": position,
             "scopes": scopes,
             "device_id": device,
-            "record": record_json(record),
+            "record": lapak_core::value::record_to_json(record),
         }),
         position,
-    }
-}
-
-/// A record as plain JSON (lists of items as arrays of objects).
-#[must_use]
-pub fn record_json(record: &Record) -> serde_json::Value {
-    serde_json::Value::Object(
-        record
-            .iter()
-            .map(|(k, v)| (k.clone(), value_json(v)))
-            .collect(),
-    )
-}
-
-fn scalar_json(s: &Scalar) -> serde_json::Value {
-    match s {
-        Scalar::Null => serde_json::Value::Null,
-        Scalar::Bool(b) => (*b).into(),
-        Scalar::Int(i) => (*i).into(),
-        Scalar::Real(f) => (*f).into(),
-        Scalar::Text(t) => t.clone().into(),
-    }
-}
-
-fn value_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => (*b).into(),
-        Value::Int(i) => (*i).into(),
-        Value::Real(f) => (*f).into(),
-        Value::Text(t) => t.clone().into(),
-        Value::List(items) => serde_json::Value::Array(
-            items
-                .iter()
-                .map(|item| {
-                    serde_json::Value::Object(
-                        item.iter()
-                            .map(|(k, s)| (k.clone(), scalar_json(s)))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        ),
     }
 }
 

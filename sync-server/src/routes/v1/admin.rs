@@ -5,8 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use lapak_core::schema::{FieldType, ScalarType};
-use lapak_core::{Collection, Item, Record, Scalar, Value};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -171,68 +169,6 @@ pub struct ReferenceRow {
     pub deleted: bool,
 }
 
-fn json_scalar(ty: ScalarType, v: &serde_json::Value) -> Result<Scalar, String> {
-    Ok(match (ty, v) {
-        (_, serde_json::Value::Null) => Scalar::Null,
-        (ScalarType::Text, serde_json::Value::String(s)) => Scalar::Text(s.clone()),
-        (ScalarType::Int | ScalarType::Timestamp, serde_json::Value::Number(n)) if n.is_i64() => {
-            Scalar::Int(n.as_i64().unwrap_or_default())
-        }
-        (ScalarType::Real, serde_json::Value::Number(n)) => {
-            Scalar::Real(n.as_f64().unwrap_or_default())
-        }
-        (ScalarType::Bool, serde_json::Value::Bool(b)) => Scalar::Bool(*b),
-        (ty, v) => return Err(format!("expected {ty:?}, got {v}").to_lowercase()),
-    })
-}
-
-/// A JSON object as a record of `collection` (types checked against the schema).
-///
-/// # Errors
-/// A message naming the field and what was expected.
-pub fn json_record(
-    c: &Collection,
-    obj: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Record, String> {
-    let mut record = Record::new();
-    for (k, v) in obj {
-        let f = c
-            .field_named(k)
-            .map_err(|_| format!("`{}` has no field `{k}`", c.name()))?;
-        let value = match (&f.ty, v) {
-            (_, serde_json::Value::Null) => Value::Null,
-            (FieldType::Scalar(t), v) => json_scalar(*t, v)
-                .map_err(|e| format!("field `{k}`: {e}"))?
-                .into(),
-            (FieldType::MergeText, serde_json::Value::String(s)) => Value::Text(s.clone()),
-            (FieldType::List(keys), serde_json::Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    let serde_json::Value::Object(o) = item else {
-                        return Err(format!("field `{k}`: list items are objects"));
-                    };
-                    let mut it = Item::new();
-                    for (ik, iv) in o {
-                        let (_, t) = keys
-                            .iter()
-                            .find(|(n, _)| n == ik)
-                            .ok_or_else(|| format!("field `{k}`: items have no key `{ik}`"))?;
-                        it.insert(
-                            ik.clone(),
-                            json_scalar(*t, iv).map_err(|e| format!("field `{k}.{ik}`: {e}"))?,
-                        );
-                    }
-                    out.push(it);
-                }
-                Value::List(out)
-            }
-            (_, v) => return Err(format!("field `{k}`: unexpected value {v}")),
-        };
-        record.insert(k.clone(), value);
-    }
-    Ok(record)
-}
-
 async fn put_reference(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -262,7 +198,7 @@ async fn put_reference(
                     format!("row `{}` has both fields and deleted: true", r.id),
                 ));
             }
-            (Some(f), false) => Some(json_record(&c, f).map_err(|m| {
+            (Some(f), false) => Some(c.record_from_json(f).map_err(|m| {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid",

@@ -1,0 +1,862 @@
+//! [`Client`]: one device's store kept in sync with the server, by itself.
+//!
+//! The client owns the device's [`Store`] (an SQLite file in its directory) and its stored
+//! credentials. [`Client::start`] runs two background tasks until stopped:
+//! - the **sync loop**: push what is pending (one push in flight at a time), pull until nothing
+//!   is left, then wait for a local write, live news or the poll interval; on failure it backs
+//!   off exponentially with jitter and tries again;
+//! - the **live socket**: holds `/v1/sync/live`, applies the entries the server sends, wakes
+//!   the sync loop on news, answers pings, and reconnects with backoff.
+//!
+//! Access tokens are refreshed before they expire; the rotating refresh token is written to
+//! disk (owner-only) as soon as it arrives. Every change of state is published on a
+//! [`Status`] watch channel.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use lapak_core::protocol::{LiveMessage, Message, PullResponse, ScopeBatch};
+use lapak_core::{Edit, Query, Record, Rejection, Row, Schema, Store, Value};
+use tokio::sync::{Notify, watch};
+use tokio_tungstenite::tungstenite;
+
+use crate::credentials::Credentials;
+use crate::error::{ClientError, Result};
+use crate::transport::{TokenAnswer, Transport};
+
+/// How a client runs.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// The directory of the device: its store (`store.sqlite3`) and credentials.
+    pub dir: PathBuf,
+    /// The collections (the same as the server's; [`lapak_core::catalog::starter`]).
+    pub schema: Schema,
+    /// The device's name, shown to administrators.
+    pub device_name: String,
+    /// How often to sync when the live socket is down (it is the only way to hear news then).
+    pub poll_interval: Duration,
+    /// How often to sync while the live socket is up (a safety net).
+    pub live_poll_interval: Duration,
+    /// Whether to hold the live socket.
+    pub live: bool,
+    /// The most changes per push.
+    pub push_batch: usize,
+    /// The most entries asked for per pull.
+    pub pull_limit: u32,
+    /// The longest wait between retries after failures.
+    pub max_backoff: Duration,
+}
+
+impl ClientOptions {
+    /// Defaults for a device in `dir` with `schema`.
+    #[must_use]
+    pub fn new(dir: impl Into<PathBuf>, schema: Schema) -> Self {
+        ClientOptions {
+            dir: dir.into(),
+            schema,
+            device_name: "lapak device".into(),
+            poll_interval: Duration::from_secs(5),
+            live_poll_interval: Duration::from_secs(60),
+            live: true,
+            push_batch: 1_000,
+            pull_limit: 50_000,
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where the device stands, as its user should see it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    /// Credentials are stored and the server has not ended the session.
+    pub signed_in: bool,
+    /// The last exchange with the server succeeded.
+    pub online: bool,
+    /// The live socket is open.
+    pub live: bool,
+    /// Changes written here and not yet judged by the server.
+    pub pending: u64,
+    /// When the last full sync (or live update) finished, ms since the epoch.
+    pub last_sync_ms: Option<i64>,
+    /// Changes the server rejected, with its reasons, newest last.
+    pub rejected: Vec<Rejection>,
+    /// The last failure, for the user ("the server cannot be reached ...").
+    pub last_error: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Changes sent.
+    pub pushed: usize,
+    /// Of those, accepted.
+    pub accepted: usize,
+    /// Of those, rejected.
+    pub rejected: usize,
+    /// Log entries received.
+    pub pulled: usize,
+}
+
+/// Progress of a sync, for progress bars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Changes sent so far, and still pending when the sync began.
+    Pushed {
+        /// Sent so far.
+        done: usize,
+        /// Pending at the start.
+        total: u64,
+    },
+    /// Entries received so far.
+    Pulled {
+        /// Received so far.
+        done: usize,
+    },
+}
+
+/// What a login returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginInfo {
+    /// The user's role.
+    pub role: String,
+    /// The scopes the device now follows.
+    pub scopes: Vec<String>,
+}
+
+struct Session {
+    access: String,
+    expires_at: Instant,
+}
+
+struct Inner {
+    options: ClientOptions,
+    store: Arc<Mutex<Store>>,
+    creds: tokio::sync::Mutex<Option<Credentials>>,
+    session: tokio::sync::Mutex<Option<Session>>,
+    status: watch::Sender<Status>,
+    wake: Notify,
+    shutdown: watch::Sender<bool>,
+    sync_lock: tokio::sync::Mutex<()>,
+}
+
+/// A device kept in sync. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("dir", &self.inner.options.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The background tasks of a started client.
+#[derive(Debug)]
+pub struct SyncTask {
+    client: Client,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SyncTask {
+    /// Stops the background tasks: the sync in progress finishes its current request (a push
+    /// is judged whole or not at all on the server, and its answer applied in one transaction),
+    /// the live socket is closed with a close frame, and this returns when both have ended.
+    pub async fn stop(mut self) {
+        let _ = self.client.inner.shutdown.send(true);
+        self.client.inner.wake.notify_waiters();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+        self.client.inner.status.send_modify(|s| s.live = false);
+    }
+}
+
+/// Exponential backoff with jitter: 0.5–1 × base × 2ⁿ, at most `max`.
+struct Backoff {
+    attempt: u32,
+    base: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(max: Duration) -> Self {
+        Backoff {
+            attempt: 0,
+            base: Duration::from_millis(250),
+            max,
+        }
+    }
+
+    fn next(&mut self) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(self.max);
+        self.attempt += 1;
+        exp.mul_f64(rand::random_range(0.5..1.0))
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Client {
+    /// Opens the device in `options.dir` (creating its store on first use) with the credentials
+    /// stored there, if any.
+    ///
+    /// # Errors
+    /// [`ClientError::File`] when the directory cannot be made; store errors (a database of a
+    /// newer app, a damaged file).
+    pub async fn open(options: ClientOptions) -> Result<Client> {
+        std::fs::create_dir_all(&options.dir).map_err(|source| ClientError::File {
+            what: "cannot create the device directory",
+            path: options.dir.display().to_string(),
+            source,
+        })?;
+        let path = options.dir.join("store.sqlite3");
+        let schema = options.schema.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(path, schema))
+            .await
+            .map_err(|_| ClientError::Closed)??;
+        let creds = Credentials::load(&options.dir)?;
+        let client = Client {
+            inner: Arc::new(Inner {
+                status: watch::Sender::new(Status {
+                    signed_in: creds.is_some(),
+                    last_sync_ms: Self::remembered_sync(&options.dir),
+                    ..Status::default()
+                }),
+                store: Arc::new(Mutex::new(store)),
+                creds: tokio::sync::Mutex::new(creds),
+                session: tokio::sync::Mutex::new(None),
+                wake: Notify::new(),
+                shutdown: watch::Sender::new(false),
+                sync_lock: tokio::sync::Mutex::new(()),
+                options,
+            }),
+        };
+        client.refresh_status().await;
+        Ok(client)
+    }
+
+    /// The device's directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.inner.options.dir
+    }
+
+    /// Runs `f` on the store, off the async threads.
+    ///
+    /// # Errors
+    /// Whatever `f` returns; [`ClientError::Closed`] if the store's lock was poisoned.
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> lapak_core::Result<T> + Send + 'static,
+    {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = store.lock().map_err(|_| ClientError::Closed)?;
+            f(&mut s).map_err(ClientError::from)
+        })
+        .await
+        .map_err(|_| ClientError::Closed)?
+    }
+
+    /// The status channel: the current value, and every change.
+    #[must_use]
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.inner.status.subscribe()
+    }
+
+    /// The credentials in use (the refresh token redacted in `Debug`).
+    pub async fn credentials(&self) -> Option<Credentials> {
+        self.inner.creds.lock().await.clone()
+    }
+
+    /// Keeps the time of the last successful sync beside the store, so that a later run (the
+    /// CLI's `status`) can tell it.
+    fn remember_sync(&self, at: i64) {
+        let _ = std::fs::write(self.inner.options.dir.join("last-sync"), at.to_string());
+    }
+
+    fn remembered_sync(dir: &Path) -> Option<i64> {
+        std::fs::read_to_string(dir.join("last-sync"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
+    async fn refresh_status(&self) {
+        let counts = self
+            .with_store(|s| Ok((s.pending_count()?, s.rejections()?)))
+            .await;
+        if let Ok((pending, rejected)) = counts {
+            self.inner.status.send_modify(|st| {
+                st.pending = pending;
+                st.rejected = rejected;
+            });
+        }
+    }
+
+    /// Logs `username` in at `server` on this device, stores the session and follows the
+    /// scopes of the user's grants (a grant of every scope, `*`, follows none by itself: pass
+    /// `scopes` to choose).
+    ///
+    /// # Errors
+    /// [`ClientError::Unauthorized`] for a wrong password; [`ClientError::Offline`] when the
+    /// server cannot be reached; [`ClientError::Server`] when it refuses (a device registered
+    /// to another user).
+    pub async fn login(
+        &self,
+        server: &str,
+        username: &str,
+        password: &str,
+        scopes: Option<Vec<String>>,
+    ) -> Result<LoginInfo> {
+        let transport = Transport::new(server)?;
+        let device = self.with_store(|s| Ok(s.device_id())).await?;
+        let answer = transport
+            .login(username, password, device, &self.inner.options.device_name)
+            .await?;
+        let scopes = scopes.unwrap_or_else(|| followed_scopes(&answer));
+        let follow = scopes.clone();
+        self.with_store(move |s| s.set_scopes(&follow)).await?;
+        let creds = Credentials {
+            server: transport.base().to_owned(),
+            username: username.to_owned(),
+            user_id: answer.user_id.clone(),
+            role: answer.role.clone(),
+            device_id: device,
+            scopes: scopes.clone(),
+            refresh_token: answer.refresh_token.clone(),
+        };
+        creds.save(&self.inner.options.dir)?;
+        *self.inner.session.lock().await = Some(session_of(&answer));
+        *self.inner.creds.lock().await = Some(creds);
+        self.inner.status.send_modify(|s| {
+            s.signed_in = true;
+            s.online = true;
+            s.last_error = None;
+        });
+        self.inner.wake.notify_one();
+        Ok(LoginInfo {
+            role: answer.role,
+            scopes,
+        })
+    }
+
+    /// Ends the session here and on the server (best effort), and forgets the credentials.
+    /// The store and its pending changes stay.
+    ///
+    /// # Errors
+    /// [`ClientError::File`] when the credentials cannot be removed.
+    pub async fn logout(&self) -> Result<()> {
+        if let Ok((t, access)) = self.access().await {
+            let _ = t.logout(&access).await;
+        }
+        *self.inner.session.lock().await = None;
+        *self.inner.creds.lock().await = None;
+        Credentials::remove(&self.inner.options.dir)?;
+        self.inner.status.send_modify(|s| {
+            s.signed_in = false;
+            s.live = false;
+        });
+        Ok(())
+    }
+
+    /// A transport and a valid access token, refreshing it when it expires within a minute.
+    async fn access(&self) -> Result<(Transport, String)> {
+        let mut session = self.inner.session.lock().await;
+        let mut creds = self.inner.creds.lock().await;
+        let Some(c) = creds.as_mut() else {
+            return Err(ClientError::NotLoggedIn);
+        };
+        let transport = Transport::new(&c.server)?;
+        if let Some(s) = session.as_ref()
+            && s.expires_at > Instant::now() + Duration::from_secs(60)
+        {
+            return Ok((transport, s.access.clone()));
+        }
+        match transport.refresh(&c.refresh_token).await {
+            Ok(answer) => {
+                // Keep the new refresh token first: the old one is spent.
+                c.refresh_token = answer.refresh_token.clone();
+                c.save(&self.inner.options.dir)?;
+                *session = Some(session_of(&answer));
+                Ok((transport, answer.access_token))
+            }
+            Err(e) => {
+                if e.needs_login() {
+                    *session = None;
+                    self.inner.status.send_modify(|s| {
+                        s.signed_in = false;
+                        s.live = false;
+                        s.last_error = Some(format!("{e}: log in again"));
+                    });
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets the access token (after the server refused it), so the next call refreshes.
+    async fn drop_access(&self) {
+        *self.inner.session.lock().await = None;
+    }
+
+    /// Pushes everything pending and pulls until nothing is left, once.
+    ///
+    /// # Errors
+    /// [`ClientError::NotLoggedIn`], [`ClientError::Offline`], [`ClientError::Unauthorized`]
+    /// (log in again), or store errors. What was applied before an error stays applied.
+    pub async fn sync_once(&self) -> Result<SyncReport> {
+        self.sync_with_progress(|_| {}).await
+    }
+
+    /// [`Client::sync_once`], reporting progress.
+    ///
+    /// # Errors
+    /// As [`Client::sync_once`].
+    pub async fn sync_with_progress(&self, progress: impl Fn(Progress)) -> Result<SyncReport> {
+        let _one_at_a_time = self.inner.sync_lock.lock().await;
+        let result = self.sync_inner(&progress).await;
+        match &result {
+            Ok(_) => {
+                let at = now_ms();
+                self.inner.status.send_modify(|s| {
+                    s.online = true;
+                    s.last_sync_ms = Some(at);
+                    s.last_error = None;
+                });
+                self.remember_sync(at);
+            }
+            Err(e) => {
+                let transient = e.is_transient();
+                let message = e.to_string();
+                self.inner.status.send_modify(|s| {
+                    if transient {
+                        s.online = false;
+                    }
+                    s.last_error = Some(message);
+                });
+            }
+        }
+        self.refresh_status().await;
+        result
+    }
+
+    async fn sync_inner(&self, progress: &impl Fn(Progress)) -> Result<SyncReport> {
+        if self.inner.creds.lock().await.is_none() {
+            return Err(ClientError::NotLoggedIn);
+        }
+        let mut report = SyncReport::default();
+        let total = self.with_store(|s| s.pending_count()).await?;
+        let batch = self.inner.options.push_batch;
+        let mut retried = false;
+        loop {
+            let Some(push) = self.with_store(move |s| s.next_push(batch)).await? else {
+                break;
+            };
+            let (t, access) = self.access().await?;
+            let sent = push.changes.len();
+            let answer = match t.push(&access, push).await {
+                Err(ClientError::Unauthorized { .. }) if !retried => {
+                    retried = true;
+                    self.drop_access().await;
+                    continue;
+                }
+                other => other?,
+            };
+            let applied = self
+                .with_store(move |s| s.apply_push_response(&answer))
+                .await?;
+            report.pushed += sent;
+            report.accepted += applied.accepted;
+            report.rejected += applied.rejected;
+            progress(Progress::Pushed {
+                done: report.pushed,
+                total,
+            });
+            self.refresh_status().await;
+            if applied.accepted
+                + applied.rejected
+                + applied.rebuilt_documents
+                + applied.already_applied
+                == 0
+            {
+                break; // only deferrals: the rest waits for other devices' changes
+            }
+        }
+        let limit = self.inner.options.pull_limit;
+        loop {
+            let req = self.with_store(move |s| s.pull_request(limit)).await?;
+            if req.cursors.is_empty() {
+                break;
+            }
+            let (t, access) = self.access().await?;
+            let answer = match t.pull(&access, req).await {
+                Err(ClientError::Unauthorized { .. }) if !retried => {
+                    retried = true;
+                    self.drop_access().await;
+                    continue;
+                }
+                other => other?,
+            };
+            let n: usize = answer.batches.iter().map(|b| b.entries.len()).sum();
+            let applied = self.with_store(move |s| s.apply_pull(&answer)).await?;
+            report.pulled += n;
+            progress(Progress::Pulled {
+                done: report.pulled,
+            });
+            if !applied.has_more {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Applies entries the server sent on the live socket; when they do not follow on from
+    /// the store's cursors, wakes the sync loop to pull instead.
+    async fn apply_live(&self, batches: Vec<ScopeBatch>) {
+        let _one_at_a_time = self.inner.sync_lock.lock().await;
+        let answer = PullResponse { batches };
+        match self.with_store(move |s| s.apply_pull(&answer)).await {
+            Ok(_) => {
+                let at = now_ms();
+                self.inner.status.send_modify(|s| {
+                    s.online = true;
+                    s.last_sync_ms = Some(at);
+                });
+                self.remember_sync(at);
+                self.refresh_status().await;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "live entries not applicable here: pulling instead");
+                self.inner.wake.notify_one();
+            }
+        }
+    }
+
+    /// Starts the background sync loop and live socket; they run until [`SyncTask::stop`].
+    #[must_use]
+    pub fn start(&self) -> SyncTask {
+        let _ = self.inner.shutdown.send(false);
+        let mut tasks = vec![tokio::spawn(self.clone().sync_loop())];
+        if self.inner.options.live {
+            tasks.push(tokio::spawn(self.clone().live_loop()));
+        }
+        SyncTask {
+            client: self.clone(),
+            tasks,
+        }
+    }
+
+    async fn sleep_or_stop(&self, d: Duration, wake_early: bool) -> bool {
+        let mut stop = self.inner.shutdown.subscribe();
+        if *stop.borrow() {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => false,
+            () = self.inner.wake.notified(), if wake_early => false,
+            _ = stop.changed() => true,
+        }
+    }
+
+    async fn sync_loop(self) {
+        let mut backoff = Backoff::new(self.inner.options.max_backoff);
+        loop {
+            if *self.inner.shutdown.borrow() {
+                return;
+            }
+            if self.inner.creds.lock().await.is_none() {
+                if self.sleep_or_stop(Duration::from_secs(3600), true).await {
+                    return;
+                }
+                continue;
+            }
+            let wait = match self.sync_once().await {
+                Ok(_) => {
+                    backoff.reset();
+                    if self.inner.status.borrow().live {
+                        self.inner.options.live_poll_interval
+                    } else {
+                        self.inner.options.poll_interval
+                    }
+                }
+                Err(e) if e.needs_login() => Duration::from_secs(3600),
+                Err(e) => {
+                    tracing::debug!(error = %e, "sync failed; retrying");
+                    let d = backoff.next();
+                    if self.sleep_or_stop(d, false).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if self.sleep_or_stop(wait, true).await {
+                return;
+            }
+        }
+    }
+
+    async fn live_loop(self) {
+        let mut backoff = Backoff::new(self.inner.options.max_backoff);
+        loop {
+            if *self.inner.shutdown.borrow() {
+                return;
+            }
+            let (t, access) = match self.access().await {
+                Ok(x) => x,
+                Err(e) => {
+                    let d = if e.needs_login() {
+                        Duration::from_secs(3600)
+                    } else {
+                        backoff.next()
+                    };
+                    if self.sleep_or_stop(d, e.needs_login()).await {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            match self.hold_live(&t, &access).await {
+                Ok(true) => return, // shut down
+                Ok(false) => backoff.reset(),
+                Err(e) => tracing::debug!(error = %e, "live socket closed"),
+            }
+            self.inner.status.send_modify(|s| s.live = false);
+            if self.sleep_or_stop(backoff.next(), false).await {
+                return;
+            }
+        }
+    }
+
+    /// One live connection, until it ends. `Ok(true)` when the client is shutting down.
+    async fn hold_live(&self, t: &Transport, access: &str) -> Result<bool> {
+        use tungstenite::client::IntoClientRequest as _;
+        let offline = |e: &dyn std::fmt::Display| ClientError::Offline {
+            server: t.base().to_owned(),
+            detail: e.to_string(),
+        };
+        let mut req = t
+            .live_url()
+            .into_client_request()
+            .map_err(|e| offline(&e))?;
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {access}")
+                .parse()
+                .map_err(|e| offline(&e))?,
+        );
+        let config = tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(4096)
+            .write_buffer_size(4096)
+            .max_message_size(Some(lapak_core::protocol::MAX_MESSAGE_BYTES));
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+            .await
+            .map_err(|e| offline(&e))?;
+        let (device_id, cursors) = self
+            .with_store(|s| Ok((s.device_id(), s.cursors()?)))
+            .await?;
+        let hello = Message::Live(LiveMessage::Hello { device_id, cursors }).encode();
+        ws.send(tungstenite::Message::Binary(hello.into()))
+            .await
+            .map_err(|e| offline(&e))?;
+        self.inner.status.send_modify(|s| {
+            s.live = true;
+            s.online = true;
+        });
+        // Anything written while the socket was down goes now.
+        self.inner.wake.notify_one();
+        let mut stop = self.inner.shutdown.subscribe();
+        loop {
+            let msg = tokio::select! {
+                _ = stop.changed() => {
+                    let _ = ws.close(None).await;
+                    return Ok(true);
+                }
+                m = ws.next() => m,
+            };
+            let Some(Ok(msg)) = msg else {
+                return Ok(false);
+            };
+            let bytes = match msg {
+                tungstenite::Message::Binary(b) => b,
+                tungstenite::Message::Close(_) => return Ok(false),
+                _ => continue,
+            };
+            match Message::decode(&bytes)? {
+                Message::Live(LiveMessage::News { .. }) => self.inner.wake.notify_one(),
+                Message::Live(LiveMessage::Entries { batches }) => self.apply_live(batches).await,
+                Message::Live(LiveMessage::Ping(n)) => {
+                    let pong = Message::Live(LiveMessage::Pong(n)).encode();
+                    ws.send(tungstenite::Message::Binary(pong.into()))
+                        .await
+                        .map_err(|e| offline(&e))?;
+                }
+                Message::Live(LiveMessage::Close { code, reason }) => {
+                    tracing::debug!(%code, %reason, "the server closed the live socket");
+                    if code == "token_expired" {
+                        self.drop_access().await;
+                    }
+                    return Ok(false);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn wrote(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Creates a document record; returns its id.
+    ///
+    /// # Errors
+    /// Store errors (unknown collection or field, wrong type, missing required field).
+    pub async fn create(&self, collection: &str, fields: Record) -> Result<String> {
+        let c = collection.to_owned();
+        let id = self.with_store(move |s| s.create(&c, fields)).await?;
+        self.after_write().await;
+        Ok(id)
+    }
+
+    /// Creates a document record under a chosen id.
+    ///
+    /// # Errors
+    /// As [`Client::create`], and when the id exists.
+    pub async fn create_with_id(&self, collection: &str, id: &str, fields: Record) -> Result<()> {
+        let (c, i) = (collection.to_owned(), id.to_owned());
+        self.with_store(move |s| s.create_with_id(&c, &i, fields))
+            .await?;
+        self.after_write().await;
+        Ok(())
+    }
+
+    /// Edits a document record.
+    ///
+    /// # Errors
+    /// Store errors (no such record, wrong field or type).
+    pub async fn edit(&self, collection: &str, id: &str, edits: Vec<Edit>) -> Result<()> {
+        let (c, i) = (collection.to_owned(), id.to_owned());
+        self.with_store(move |s| s.edit(&c, &i, edits)).await?;
+        self.after_write().await;
+        Ok(())
+    }
+
+    /// Sets one field of a document record.
+    ///
+    /// # Errors
+    /// As [`Client::edit`].
+    pub async fn set(&self, collection: &str, id: &str, field: &str, value: Value) -> Result<()> {
+        self.edit(
+            collection,
+            id,
+            vec![Edit::Set {
+                field: field.to_owned(),
+                value,
+            }],
+        )
+        .await
+    }
+
+    /// Deletes a document record.
+    ///
+    /// # Errors
+    /// As [`Client::edit`].
+    pub async fn delete(&self, collection: &str, id: &str) -> Result<()> {
+        let (c, i) = (collection.to_owned(), id.to_owned());
+        self.with_store(move |s| s.delete(&c, &i)).await?;
+        self.after_write().await;
+        Ok(())
+    }
+
+    /// Appends a ledger entry; returns its id.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn append(&self, collection: &str, entry: Record) -> Result<String> {
+        let c = collection.to_owned();
+        let id = self.with_store(move |s| s.append(&c, entry)).await?;
+        self.after_write().await;
+        Ok(id)
+    }
+
+    async fn after_write(&self) {
+        self.refresh_status().await;
+        self.wrote();
+    }
+
+    /// One record's row.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn get(&self, collection: &str, id: &str) -> Result<Option<Row>> {
+        let (c, i) = (collection.to_owned(), id.to_owned());
+        self.with_store(move |s| s.get(&c, &i)).await
+    }
+
+    /// Rows of a collection.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn query(&self, collection: &str, query: Query) -> Result<Vec<Row>> {
+        let c = collection.to_owned();
+        self.with_store(move |s| s.query(&c, &query)).await
+    }
+
+    /// Changes the server rejected, with its reasons.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn rejections(&self) -> Result<Vec<Rejection>> {
+        self.with_store(|s| s.rejections()).await
+    }
+}
+
+fn session_of(answer: &TokenAnswer) -> Session {
+    Session {
+        access: answer.access_token.clone(),
+        expires_at: Instant::now()
+            + Duration::from_secs(u64::try_from(answer.expires_in).unwrap_or(0)),
+    }
+}
+
+/// The scopes a login's grants make the device follow (a grant of every scope, `*`, names
+/// none).
+fn followed_scopes(answer: &TokenAnswer) -> Vec<String> {
+    answer
+        .grants
+        .iter()
+        .filter(|g| g.scope != "*")
+        .map(|g| g.scope.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let mut b = Backoff::new(Duration::from_secs(2));
+        let first = b.next();
+        assert!(first >= Duration::from_millis(125) && first <= Duration::from_millis(250));
+        for _ in 0..10 {
+            assert!(b.next() <= Duration::from_secs(2));
+        }
+        b.reset();
+        assert!(b.next() <= Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,246 @@
+//! The wire: HTTP calls to `lapak-server` (login, refresh, logout, push, pull) in the binary
+//! encoding, and the live WebSocket. No state beyond the HTTP connection pool; the client
+//! decides when to call what.
+
+use std::time::Duration;
+
+use lapak_core::protocol::{Message, PullRequest, PullResponse, PushRequest, PushResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::{ClientError, Result};
+
+/// The server's answer to a login or a refresh.
+#[derive(Clone, Deserialize)]
+pub struct TokenAnswer {
+    /// The access JWT.
+    pub access_token: String,
+    /// Seconds it lives.
+    pub expires_in: i64,
+    /// The next refresh token.
+    pub refresh_token: String,
+    /// The user.
+    pub user_id: String,
+    /// The user's role.
+    pub role: String,
+    /// The user's grants.
+    pub grants: Vec<Grant>,
+}
+
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAnswer")
+            .field("user_id", &self.user_id)
+            .field("role", &self.role)
+            .field("grants", &self.grants)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One grant of the user.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Grant {
+    /// The scope, or `*`.
+    pub scope: String,
+    /// Whether the user may write in it.
+    pub write: bool,
+}
+
+/// HTTP to one server.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    http: reqwest::Client,
+    base: String,
+}
+
+const BINARY: &str = "application/x-lapak";
+
+impl Transport {
+    /// A transport to `base` (`http://host:port`).
+    ///
+    /// # Errors
+    /// [`ClientError::Offline`] when the HTTP client cannot be built.
+    pub fn new(base: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ClientError::Offline {
+                server: base.to_owned(),
+                detail: e.to_string(),
+            })?;
+        Ok(Transport {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The server's base URL.
+    #[must_use]
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn offline(&self, e: &reqwest::Error) -> ClientError {
+        ClientError::Offline {
+            server: self.base.clone(),
+            detail: if e.is_timeout() {
+                "timed out".to_owned()
+            } else if e.is_connect() {
+                "connection refused or no route".to_owned()
+            } else {
+                e.to_string()
+            },
+        }
+    }
+
+    async fn error_of(&self, resp: reqwest::Response) -> ClientError {
+        let status = resp.status().as_u16();
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let code = body["error"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned();
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no message")
+            .to_owned();
+        if status == 401 {
+            ClientError::Unauthorized { code, message }
+        } else {
+            ClientError::Server {
+                status,
+                code,
+                message,
+            }
+        }
+    }
+
+    async fn post_json(&self, path: &str, body: serde_json::Value) -> Result<TokenAnswer> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_of(resp).await);
+        }
+        resp.json().await.map_err(|e| self.offline(&e))
+    }
+
+    /// Logs `username` in on `device`.
+    ///
+    /// # Errors
+    /// [`ClientError::Unauthorized`] for wrong credentials; others as for every call.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        device: Uuid,
+        device_name: &str,
+    ) -> Result<TokenAnswer> {
+        self.post_json(
+            "/v1/auth/login",
+            serde_json::json!({"username": username, "password": password, "device_id": device, "device_name": device_name}),
+        )
+        .await
+    }
+
+    /// Rotates a refresh token.
+    ///
+    /// # Errors
+    /// [`ClientError::Unauthorized`] when the session is over.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenAnswer> {
+        self.post_json(
+            "/v1/auth/refresh",
+            serde_json::json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// Ends the device's sessions on the server.
+    ///
+    /// # Errors
+    /// As every call.
+    pub async fn logout(&self, access: &str) -> Result<()> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/auth/logout", self.base))
+            .bearer_auth(access)
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.error_of(resp).await)
+        }
+    }
+
+    async fn exchange(&self, path: &str, access: &str, msg: &Message) -> Result<Message> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(access)
+            .header("content-type", BINARY)
+            .header("accept", BINARY)
+            .body(msg.encode())
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_of(resp).await);
+        }
+        let bytes = resp.bytes().await.map_err(|e| self.offline(&e))?;
+        Ok(Message::decode(&bytes)?)
+    }
+
+    /// Sends a push.
+    ///
+    /// # Errors
+    /// As every call; an unexpected answer is a decode error.
+    pub async fn push(&self, access: &str, req: PushRequest) -> Result<PushResponse> {
+        match self
+            .exchange("/v1/sync/push", access, &Message::PushRequest(req))
+            .await?
+        {
+            Message::PushResponse(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Sends a pull.
+    ///
+    /// # Errors
+    /// As every call.
+    pub async fn pull(&self, access: &str, req: PullRequest) -> Result<PullResponse> {
+        match self
+            .exchange("/v1/sync/pull", access, &Message::PullRequest(req))
+            .await?
+        {
+            Message::PullResponse(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The live socket's URL.
+    #[must_use]
+    pub fn live_url(&self) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!("{ws}/v1/sync/live")
+    }
+}
+
+fn unexpected() -> ClientError {
+    ClientError::Decode(lapak_core::protocol::DecodeError::Malformed(
+        "the server answered with another message than expected".into(),
+    ))
+}
