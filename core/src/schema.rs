@@ -683,6 +683,30 @@ fn check_scalar_type(t: ScalarType, v: &Value) -> std::result::Result<(), &'stat
     }
 }
 
+fn json_scalar(ty: ScalarType, v: &serde_json::Value) -> std::result::Result<Scalar, String> {
+    Ok(match (ty, v) {
+        (_, serde_json::Value::Null) => Scalar::Null,
+        (ScalarType::Text, serde_json::Value::String(s)) => Scalar::Text(s.clone()),
+        (ScalarType::Int | ScalarType::Timestamp, serde_json::Value::Number(n)) if n.is_i64() => {
+            Scalar::Int(n.as_i64().unwrap_or_default())
+        }
+        (ScalarType::Real, serde_json::Value::Number(n)) => {
+            Scalar::Real(n.as_f64().unwrap_or_default())
+        }
+        (ScalarType::Bool, serde_json::Value::Bool(b)) => Scalar::Bool(*b),
+        (ty, v) => {
+            let want = match ty {
+                ScalarType::Text => "text",
+                ScalarType::Int => "an integer",
+                ScalarType::Timestamp => "an integer (ms since the epoch)",
+                ScalarType::Real => "a number",
+                ScalarType::Bool => "true or false",
+            };
+            return Err(format!("expected {want}, got {v}"));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,28 +784,4 @@ mod tests {
         let unknown_key = Value::List(vec![crate::item! {"price" => 1}]);
         assert!(l.check_value("lines", &unknown_key).is_err());
     }
-}
-
-fn json_scalar(ty: ScalarType, v: &serde_json::Value) -> std::result::Result<Scalar, String> {
-    Ok(match (ty, v) {
-        (_, serde_json::Value::Null) => Scalar::Null,
-        (ScalarType::Text, serde_json::Value::String(s)) => Scalar::Text(s.clone()),
-        (ScalarType::Int | ScalarType::Timestamp, serde_json::Value::Number(n)) if n.is_i64() => {
-            Scalar::Int(n.as_i64().unwrap_or_default())
-        }
-        (ScalarType::Real, serde_json::Value::Number(n)) => {
-            Scalar::Real(n.as_f64().unwrap_or_default())
-        }
-        (ScalarType::Bool, serde_json::Value::Bool(b)) => Scalar::Bool(*b),
-        (ty, v) => {
-            let want = match ty {
-                ScalarType::Text => "text",
-                ScalarType::Int => "an integer",
-                ScalarType::Timestamp => "an integer (ms since the epoch)",
-                ScalarType::Real => "a number",
-                ScalarType::Bool => "true or false",
-            };
-            return Err(format!("expected {want}, got {v}"));
-        }
-    })
 }

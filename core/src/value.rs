@@ -214,23 +214,6 @@ macro_rules! item {
     }};
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_display_as_plain_text() {
-        assert_eq!(Value::from("Toko Maju").to_string(), "Toko Maju");
-        assert_eq!(Value::Null.to_string(), "");
-        assert_eq!(Value::Int(14_500).to_string(), "14500");
-        let lines = Value::List(vec![
-            crate::item! {"sku" => "KOPI", "qty" => 2},
-            crate::item! {"sku" => "GULA"},
-        ]);
-        assert_eq!(lines.to_string(), "[{qty=2 sku=KOPI}, {sku=GULA}]");
-    }
-}
-
 /// A record as plain JSON (lists of items as arrays of objects).
 #[must_use]
 pub fn record_to_json(record: &Record) -> serde_json::Value {
@@ -271,5 +254,22 @@ fn value_json(v: &Value) -> serde_json::Value {
                 })
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_display_as_plain_text() {
+        assert_eq!(Value::from("Toko Maju").to_string(), "Toko Maju");
+        assert_eq!(Value::Null.to_string(), "");
+        assert_eq!(Value::Int(14_500).to_string(), "14500");
+        let lines = Value::List(vec![
+            crate::item! {"sku" => "KOPI", "qty" => 2},
+            crate::item! {"sku" => "GULA"},
+        ]);
+        assert_eq!(lines.to_string(), "[{qty=2 sku=KOPI}, {sku=GULA}]");
     }
 }
