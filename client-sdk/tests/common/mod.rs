@@ -1,0 +1,189 @@
+//! The end-to-end harness: a real `lapak-server` on 127.0.0.1 (port 0 at first, the same port
+//! after a restart), on SQLite or on the fresh Postgres database of `#[sqlx::test]`, and real
+//! clients, each with its own directory and SQLite store.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lapak_client::{Client, ClientOptions};
+use lapak_server::app::Server;
+use lapak_server::auth::{self, Grant, Keys, Role};
+use lapak_server::config::Config;
+use lapak_server::{SqlStorage, Storage};
+use sqlx::postgres::PgConnectOptions;
+use tempfile::TempDir;
+
+/// The test password of every user.
+pub const PASSWORD: &str = "password-1";
+
+enum Backend {
+    Sqlite(String),
+    Postgres(PgConnectOptions),
+}
+
+/// A server and the clients' directories.
+pub struct Env {
+    pub dir: TempDir,
+    pub base: String,
+    pub storage: Option<Arc<SqlStorage>>,
+    addr: Option<SocketAddr>,
+    backend: Backend,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Env {
+    /// A server on an SQLite file.
+    pub async fn sqlite() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
+        Self::start(dir, Backend::Sqlite(url)).await
+    }
+
+    /// A server on the test's Postgres database.
+    pub async fn postgres(pool: sqlx::PgPool) -> Env {
+        let opts = pool.connect_options().as_ref().clone();
+        Self::start(tempfile::tempdir().unwrap(), Backend::Postgres(opts)).await
+    }
+
+    async fn start(dir: TempDir, backend: Backend) -> Env {
+        let mut env = Env {
+            dir,
+            base: String::new(),
+            storage: None,
+            addr: None,
+            backend,
+            stop: None,
+            task: None,
+        };
+        env.start_server().await;
+        env
+    }
+
+    async fn open_storage(&self) -> SqlStorage {
+        let schema = lapak_core::catalog::starter();
+        let rules = lapak_server::rules::starter();
+        match &self.backend {
+            Backend::Sqlite(url) => SqlStorage::open(url, schema, rules).await.unwrap(),
+            Backend::Postgres(opts) => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts.clone())
+                    .await
+                    .unwrap();
+                SqlStorage::from_pg_pool(pool, schema, rules).await.unwrap()
+            }
+        }
+    }
+
+    /// Starts the server (again), on the same address as before.
+    pub async fn start_server(&mut self) {
+        let storage = Arc::new(self.open_storage().await);
+        let mut config = Config::for_tests(self.dir.path());
+        config.live_ping_seconds = 5;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr.unwrap_or(([127, 0, 0, 1], 0).into()))
+                .await
+            {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        let addr = listener.local_addr().unwrap();
+        self.addr = Some(addr);
+        self.base = format!("http://{addr}");
+        let dyn_storage: Arc<dyn Storage> = storage.clone();
+        let server = Server::new(
+            dyn_storage,
+            config,
+            Keys::hs256(b"test secret of at least thirty-two bytes"),
+        );
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.task = Some(tokio::spawn(server.serve(listener, async {
+            let _ = rx.await;
+        })));
+        self.stop = Some(tx);
+        self.storage = Some(storage);
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop_server(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+        self.storage = None;
+    }
+
+    /// The running server's storage.
+    pub fn storage(&self) -> &SqlStorage {
+        self.storage.as_ref().expect("the server is running")
+    }
+
+    /// Creates a user with grants `(scope, may write)`.
+    pub async fn user(&self, name: &str, role: Role, grants: &[(&str, bool)]) {
+        let grants: Vec<Grant> = grants
+            .iter()
+            .map(|(s, w)| Grant {
+                scope: (*s).to_owned(),
+                write: *w,
+            })
+            .collect();
+        self.storage()
+            .create_user(
+                name,
+                &auth::hash_password(PASSWORD).unwrap(),
+                role,
+                &grants,
+                0,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Options of a client named `name` (its own directory), polling every 200 ms when the
+    /// live socket is down.
+    pub fn options(&self, name: &str) -> ClientOptions {
+        let mut o = ClientOptions::new(self.dir.path().join(name), lapak_core::catalog::starter());
+        o.device_name = name.to_owned();
+        o.poll_interval = Duration::from_millis(200);
+        o.max_backoff = Duration::from_millis(500);
+        o
+    }
+
+    /// A client named `name`, logged in as `user`.
+    pub async fn client(&self, name: &str, user: &str) -> Client {
+        let c = Client::open(self.options(name)).await.unwrap();
+        c.login(&self.base, user, PASSWORD, None).await.unwrap();
+        c
+    }
+
+    /// A count from the server's tables (the query's one column cast to text).
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.storage().query_text(sql).await.unwrap()[0][0]
+            .as_deref()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+/// Waits until `check` holds, at most `secs` seconds.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("not within {secs} s: {what}");
+}
