@@ -250,7 +250,10 @@ impl Server {
             keys: Arc::new(keys),
             limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),
             login_by_user: Arc::new(RateLimiter::new(1, 10)),
-            login_by_address: Arc::new(RateLimiter::new(10, 30)),
+            login_by_address: Arc::new(RateLimiter::new(
+                config.login_rate,
+                config.login_rate.saturating_mul(3),
+            )),
             hashing: Arc::new(tokio::sync::Semaphore::new(4)),
             config: Arc::new(config),
             hub: Hub::new(),

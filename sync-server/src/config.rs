@@ -86,6 +86,10 @@ pub struct Settings {
     /// Requests a device may burst above the rate [default: 100].
     #[arg(long, env = "LAPAK_RATE_BURST", global = true)]
     pub rate_burst: Option<u32>,
+    /// Login attempts per second from one client address, sustained (bursts of three times as
+    /// many) [default: 10].
+    #[arg(long, env = "LAPAK_LOGIN_RATE", global = true)]
+    pub login_rate: Option<u32>,
     /// Seconds between pings on live sockets [default: 20].
     #[arg(long, env = "LAPAK_LIVE_PING_SECONDS", global = true)]
     pub live_ping_seconds: Option<u64>,
@@ -163,6 +167,8 @@ pub struct Config {
     pub rate_limit: u32,
     /// Burst per device.
     pub rate_burst: u32,
+    /// Login attempts per second per client address.
+    pub login_rate: u32,
     /// Seconds between live pings.
     pub live_ping_seconds: u64,
     /// Logs as JSON.
@@ -285,6 +291,7 @@ impl Settings {
             ),
             rate_limit,
             rate_burst: pick(self.rate_burst, file.rate_burst, 100).max(1),
+            login_rate: pick(self.login_rate, file.login_rate, 10).max(1),
             live_ping_seconds: pick(self.live_ping_seconds, file.live_ping_seconds, 20).max(1),
             log_json: log_format == "json",
         })
@@ -315,6 +322,7 @@ impl Config {
             max_pull_entries: 100_000,
             rate_limit: 1_000,
             rate_burst: 2_000,
+            login_rate: 1_000,
             live_ping_seconds: 20,
             log_json: false,
         }
