@@ -56,11 +56,12 @@ fn server_binary() -> std::path::PathBuf {
 fn start_server(bin: &std::path::Path) -> ServerProcess {
     let dir = tempfile::tempdir().unwrap();
     let users = [
-        ("writer", "--scope=branch:A"),
-        ("reader", "--scope=branch:A"),
-        ("listener", "--scope=branch:A"),
+        ("admin", "admin", "--scope=*"),
+        ("writer", "cashier", "--scope=branch:A"),
+        ("reader", "cashier", "--scope=branch:A"),
+        ("listener", "cashier", "--scope=branch:A"),
     ];
-    for (name, scope) in users {
+    for (name, role, scope) in users {
         let ok = Command::new(bin)
             .args(["--data-dir"])
             .arg(dir.path())
@@ -68,7 +69,7 @@ fn start_server(bin: &std::path::Path) -> ServerProcess {
                 "create-user",
                 name,
                 "--role",
-                "cashier",
+                role,
                 scope,
                 "--read-scope",
                 "org",
@@ -146,7 +147,10 @@ async fn token(server: &ServerProcess, user: &str) -> String {
         .json()
         .await
         .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+    v["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login of {user} failed: {v}"))
+        .to_owned()
 }
 
 /// `n` raw live sockets following branch A, each reading (and dropping) what it is sent.
@@ -163,7 +167,7 @@ async fn listeners(server: &ServerProcess, n: usize) -> Vec<tokio::task::JoinHan
         let config = tungstenite::protocol::WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(4096);
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
             .await
             .unwrap();
         let hello = Message::Live(LiveMessage::Hello {
@@ -303,7 +307,7 @@ async fn main() {
         );
     }
     let server = start_server(&bin);
-    let n = if quick { 200 } else { 1_000 };
+    let n = 1_000;
     let per = idle_memory(&server, n).await;
     println!(
         "server memory per idle live socket ({n} sockets): {:.1} KB",

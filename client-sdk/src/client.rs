@@ -663,7 +663,7 @@ impl Client {
             .read_buffer_size(4096)
             .write_buffer_size(4096)
             .max_message_size(Some(lapak_core::protocol::MAX_MESSAGE_BYTES));
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
             .await
             .map_err(|e| offline(&e))?;
         let (device_id, cursors) = self
@@ -794,8 +794,8 @@ impl Client {
     }
 
     async fn after_write(&self) {
-        self.refresh_status().await;
         self.wrote();
+        self.refresh_status().await;
     }
 
     /// One record's row.

@@ -293,6 +293,10 @@ impl Server {
     ) -> std::io::Result<()> {
         let router = self.router();
         let tx = self.shutdown_tx.clone();
+        // Small frames (live news, push answers) go out at once, not after Nagle's delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -22,6 +22,9 @@ pub struct News {
     pub heads: BTreeMap<String, u64>,
     /// The write's entries, one complete batch per scope (absent for large writes).
     pub batches: Option<Vec<ScopeBatch>>,
+    /// `Entries` with every batch, encoded once in the binary form, for the sockets that
+    /// follow all the write's scopes (most of them).
+    pub encoded: Option<axum::body::Bytes>,
 }
 
 /// Writes whose entries encode to at most this many bytes are sent on live sockets whole;
@@ -66,7 +69,16 @@ impl Hub {
             .map(|e| postcard::experimental::serialized_size(e).unwrap_or(usize::MAX))
             .fold(0, usize::saturating_add);
         let batches = (size <= INLINE_NEWS_BYTES).then_some(batches);
-        let _ = self.tx.send(Arc::new(News { heads, batches }));
+        let encoded = batches.as_ref().map(|b| {
+            axum::body::Bytes::from(
+                Message::Live(LiveMessage::Entries { batches: b.clone() }).encode(),
+            )
+        });
+        let _ = self.tx.send(Arc::new(News {
+            heads,
+            batches,
+            encoded,
+        }));
     }
 
     /// A new listener.
@@ -165,8 +177,19 @@ pub async fn run_socket(
             got = news.recv() => {
                 let wanted = |s: &str| principal.can_read(s) && followed.as_ref().is_none_or(|f| f.contains(s));
                 if let Ok(n) = &got && let Some(batches) = &n.batches {
-                    let batches: Vec<ScopeBatch> = batches.iter().filter(|b| wanted(&b.scope)).cloned().collect();
-                    if !batches.is_empty() && socket.send(frame(format, LiveMessage::Entries { batches })).await.is_err() {
+                    let sent = if format == Format::Binary
+                        && let Some(bytes) = &n.encoded
+                        && batches.iter().all(|b| wanted(&b.scope))
+                    {
+                        socket.send(WsMessage::Binary(bytes.clone())).await
+                    } else {
+                        let batches: Vec<ScopeBatch> = batches.iter().filter(|b| wanted(&b.scope)).cloned().collect();
+                        if batches.is_empty() {
+                            continue;
+                        }
+                        socket.send(frame(format, LiveMessage::Entries { batches })).await
+                    };
+                    if sent.is_err() {
                         return;
                     }
                     continue;
