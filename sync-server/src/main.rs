@@ -137,6 +137,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let signal = shutdown_signal();
     let storage = Arc::new(open_storage(&config).await?);
     let keys = app::load_keys(&config.jwt)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -179,27 +180,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let storage: Arc<dyn Storage> = storage;
     Server::new(storage, config, keys)
-        .serve(listener, shutdown_signal())
+        .serve(listener, signal)
         .await?;
     println!("lapak-server stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+/// A future that completes on SIGINT or SIGTERM. The handlers are installed when this is
+/// called (before the address is printed), so a signal sent right after start is not missed.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = wait(interrupt) => {},
+            () = wait(term) => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
