@@ -49,6 +49,7 @@ conformance!(
     ledger_entries_materialize_with_lines_and_events,
     cursor_past_the_head_is_refused,
     newer_database_is_refused,
+    an_older_database_is_upgraded_in_place,
     refresh_tokens_rotate_and_reuse_revokes_the_device,
     records_in_no_scope_and_hidden_records_are_refused,
     unstorable_text_and_borrowed_change_ids_are_rejected,
@@ -698,19 +699,38 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_device(h: Harness) {
     s.store_refresh("t1", dev, generation, now, now + 60_000)
         .await
         .unwrap();
+    let exp = now + 60_000;
     assert!(matches!(
-        s.rotate_refresh("t1", now).await.unwrap(),
+        s.rotate_refresh("t1", "s1", now, exp).await.unwrap(),
         Refresh::Rotated { .. }
     ));
-    s.store_refresh("t2", dev, generation, now, now + 60_000)
-        .await
-        .unwrap();
-    // t1 again: reuse. The device's sessions are revoked, t2 included.
+    // The answer was lost: t1 again at once, s1 never used. A retry, not a theft.
+    assert!(matches!(
+        s.rotate_refresh("t1", "s1b", now + 1_000, exp)
+            .await
+            .unwrap(),
+        Refresh::Rotated { .. }
+    ));
     assert_eq!(
-        s.rotate_refresh("t1", now).await.unwrap(),
+        s.rotate_refresh("s1", "x", now, exp).await.unwrap(),
+        Refresh::Invalid,
+        "the lost successor is revoked"
+    );
+    assert!(matches!(
+        s.rotate_refresh("s1b", "s2", now + 2_000, exp)
+            .await
+            .unwrap(),
+        Refresh::Rotated { .. }
+    ));
+    // t1 once more, after its successor was used: a copy. The device's sessions end, s2 too.
+    assert_eq!(
+        s.rotate_refresh("t1", "y", now + 3_000, exp).await.unwrap(),
         Refresh::Reused { device_id: dev }
     );
-    assert_eq!(s.rotate_refresh("t2", now).await.unwrap(), Refresh::Invalid);
+    assert_eq!(
+        s.rotate_refresh("s2", "z", now + 3_000, exp).await.unwrap(),
+        Refresh::Invalid
+    );
     let session = s.session(&user.id, dev).await.unwrap().unwrap();
     assert_eq!(
         session.generation,
@@ -742,7 +762,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_device(h: Harness) {
         .await
         .unwrap();
     assert_eq!(
-        s.rotate_refresh("old", now).await.unwrap(),
+        s.rotate_refresh("old", "new", now, exp).await.unwrap(),
         Refresh::Invalid
     );
 }
@@ -940,4 +960,49 @@ async fn pull_answers_are_bounded_in_bytes(h: Harness) {
     }
     assert_eq!(got, 12);
     assert!(answers >= 2, "the byte budget split the pull");
+}
+
+async fn an_older_database_is_upgraded_in_place(h: Harness) {
+    let s = h.storage.as_ref();
+    let who = cashier_a();
+    s.push(
+        &ctx(),
+        &who,
+        &PushRequest {
+            device_id: who.device_id,
+            changes: vec![sale("A", 10)],
+        },
+    )
+    .await
+    .unwrap();
+    // Take the database back to migration 1, as the first release left it.
+    h.raw_execute("ALTER TABLE lapak_refresh_tokens DROP COLUMN replaced_by")
+        .await;
+    h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version = 2")
+        .await;
+    assert!(s.ready().await.is_err(), "an old schema is not ready");
+    let upgraded = h.reopen().await.unwrap();
+    upgraded.ready().await.unwrap();
+    assert_eq!(upgraded.head().await.unwrap(), 1, "the data survived");
+    let user = upgraded
+        .create_user("u", "x", Role::Cashier, &[], 0)
+        .await
+        .unwrap();
+    let dev = Uuid::now_v7();
+    let g = upgraded
+        .register_device(dev, &user.id, "d", 0)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    upgraded
+        .store_refresh("r1", dev, g, now, now + 60_000)
+        .await
+        .unwrap();
+    assert!(matches!(
+        upgraded
+            .rotate_refresh("r1", "r2", now, now + 60_000)
+            .await
+            .unwrap(),
+        Refresh::Rotated { .. }
+    ));
 }

@@ -295,23 +295,39 @@ async fn reusing_a_rotated_refresh_token_revokes_the_device() {
     };
     let (status, second) = refresh(first.refresh.clone()).await;
     assert_eq!(status, 200);
-    let access2 = second["access_token"].as_str().unwrap().to_owned();
     let refresh2 = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(refresh2, first.refresh, "refresh tokens rotate");
-    assert_eq!(status_of(&server, "/v1/me", &access2).await.0, 200);
-    // The first refresh token again: someone replayed it.
+    // The device uses its new token: the chain moves on.
+    let (status, third) = refresh(refresh2.clone()).await;
+    assert_eq!(status, 200);
+    let access3 = third["access_token"].as_str().unwrap().to_owned();
+    let refresh3 = third["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(status_of(&server, "/v1/me", &access3).await.0, 200);
+    // The first refresh token again: someone replayed a copy.
     let (status, body) = refresh(first.refresh.clone()).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "refresh_reused");
-    let (status, body) = status_of(&server, "/v1/me", &access2).await;
+    let (status, body) = status_of(&server, "/v1/me", &access3).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (401, Some("session_revoked"))
     );
     assert_eq!(
-        refresh(refresh2).await.0,
+        refresh(refresh3).await.0,
         401,
         "the newest refresh token is revoked too"
+    );
+    // A client that lost a refresh's answer may retry it once, at once.
+    let again = server.login("kasir", first.device).await;
+    let (status, lost) = refresh(again.refresh.clone()).await;
+    assert_eq!(status, 200);
+    let (status, retried) = refresh(again.refresh.clone()).await;
+    assert_eq!(status, 200, "a retry within the grace period: {retried}");
+    assert_eq!(
+        refresh(lost["refresh_token"].as_str().unwrap().to_owned())
+            .await
+            .0,
+        401
     );
     // Logging in again works.
     let again = server.login("kasir", first.device).await;

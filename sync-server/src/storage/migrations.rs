@@ -14,12 +14,20 @@ struct Migration {
     sqlite: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    postgres: include_str!("../../../migrations/server-postgres/0001_initial.sql"),
-    sqlite: include_str!("../../../migrations/server-sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        postgres: include_str!("../../../migrations/server-postgres/0001_initial.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "refresh_successor",
+        postgres: include_str!("../../../migrations/server-postgres/0002_refresh_successor.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0002_refresh_successor.sql"),
+    },
+];
 
 /// The newest migration this binary knows.
 #[must_use]

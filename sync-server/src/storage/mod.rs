@@ -96,6 +96,10 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
+/// How long after a refresh its token may be presented again, as a retry, while the token it
+/// was exchanged for has not been used.
+pub const REFRESH_RETRY_GRACE_MS: i64 = 30_000;
+
 /// Result of storage calls.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
@@ -255,9 +259,18 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: i64,
         expires_ms: i64,
     ) -> Result<()>;
-    /// Rotates a refresh token: marks it used, or, when it was used before, revokes every
-    /// session of its device.
-    async fn rotate_refresh(&self, token_hash: &str, now_ms: i64) -> Result<Refresh>;
+    /// Exchanges a refresh token for `successor_hash` (stored, in the same transaction, expiring
+    /// at `expires_ms`). A token used before is a retry when it was exchanged less than
+    /// [`REFRESH_RETRY_GRACE_MS`] ago and its successor was never used (the client lost the
+    /// answer): the unused successor is revoked and the exchange happens again. Otherwise a
+    /// reused token means a copy exists: every session of the device is revoked.
+    async fn rotate_refresh(
+        &self,
+        token_hash: &str,
+        successor_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Refresh>;
     /// Revokes every session of a device (its refresh tokens, and its access tokens through
     /// the session generation).
     async fn revoke_sessions(&self, device_id: Uuid, now_ms: i64) -> Result<()>;

@@ -701,14 +701,20 @@ impl Storage for SqlStorage {
         Ok(())
     }
 
-    async fn rotate_refresh(&self, token_hash: &str, now_ms: i64) -> Result<Refresh> {
+    async fn rotate_refresh(
+        &self,
+        token_hash: &str,
+        successor_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<Refresh> {
         let mut tx = self.pool.begin_write().await?;
         let sql = match tx.dialect() {
             Dialect::Postgres => {
-                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1 FOR UPDATE OF t"
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled, t.replaced_by FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1 FOR UPDATE OF t"
             }
             Dialect::Sqlite => {
-                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1"
+                "SELECT t.device_id, t.generation, t.expires_at, t.rotated_at, t.revoked_at, d.session_generation, d.user_id, d.revoked_at, u.disabled, t.replaced_by FROM lapak_refresh_tokens t JOIN lapak_devices d ON d.id = t.device_id JOIN lapak_users u ON u.id = d.user_id WHERE t.token_hash = $1"
             }
         };
         let Some(r) = tx
@@ -722,18 +728,57 @@ impl Storage for SqlStorage {
         if r.opt_int(4)?.is_some() || r.opt_int(7)?.is_some() || r.boolean(8)? {
             return Ok(Refresh::Invalid);
         }
-        if r.opt_int(3)?.is_some() {
-            revoke_sessions_in(&mut tx, device_id, now_ms).await?;
-            tx.commit().await?;
-            return Ok(Refresh::Reused { device_id });
+        if let Some(rotated_at) = r.opt_int(3)? {
+            // Used before: a retry of a lost answer, or a copy.
+            let successor_unused = match r.opt_text(9)? {
+                Some(next) => tx
+                    .fetch_optional(
+                        "SELECT 1 FROM lapak_refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
+                        &[Arg::Text(next.clone())],
+                    )
+                    .await?
+                    .is_some()
+                    .then_some(next),
+                None => None,
+            };
+            match successor_unused {
+                Some(next) if now_ms - rotated_at <= super::REFRESH_RETRY_GRACE_MS => {
+                    tx.execute(
+                        "UPDATE lapak_refresh_tokens SET revoked_at = $1 WHERE token_hash = $2",
+                        &[Arg::Int(now_ms), Arg::Text(next)],
+                    )
+                    .await?;
+                }
+                _ => {
+                    revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+                    tx.commit().await?;
+                    return Ok(Refresh::Reused { device_id });
+                }
+            }
         }
         let generation = r.int(5)?;
         if r.int(2)? < now_ms || r.int(1)? != generation {
             return Ok(Refresh::Invalid);
         }
+        // The first exchange's time stays: retries do not stretch the grace period.
         tx.execute(
-            "UPDATE lapak_refresh_tokens SET rotated_at = $1 WHERE token_hash = $2",
-            &[Arg::Int(now_ms), Arg::Text(token_hash.to_owned())],
+            "UPDATE lapak_refresh_tokens SET rotated_at = COALESCE(rotated_at, $1), replaced_by = $2 WHERE token_hash = $3",
+            &[
+                Arg::Int(now_ms),
+                Arg::Text(successor_hash.to_owned()),
+                Arg::Text(token_hash.to_owned()),
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO lapak_refresh_tokens (token_hash, device_id, generation, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                Arg::Text(successor_hash.to_owned()),
+                Arg::Text(device_id.to_string()),
+                Arg::Int(generation),
+                Arg::Int(now_ms),
+                Arg::Int(expires_ms),
+            ],
         )
         .await?;
         let user_id = r.text(6)?;

@@ -74,11 +74,13 @@ pub struct TokenResponse {
     pub grants: Vec<Grant>,
 }
 
+/// Issues an access token, with `refresh_token` (already stored by a rotation) or a new one.
 async fn issue(
     state: &AppState,
     user_id: &str,
     device: Uuid,
     generation: i64,
+    refresh_token: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
     let session = state
         .storage
@@ -98,17 +100,23 @@ async fn issue(
             now / 1000,
         )
         .map_err(|e| ApiError::internal(&e))?;
-    let refresh_token = auth::new_refresh_token();
-    state
-        .storage
-        .store_refresh(
-            &auth::token_hash(&refresh_token),
-            device,
-            generation,
-            now,
-            now + REFRESH_TOKEN_SECONDS * 1000,
-        )
-        .await?;
+    let refresh_token = match refresh_token {
+        Some(t) => t,
+        None => {
+            let t = auth::new_refresh_token();
+            state
+                .storage
+                .store_refresh(
+                    &auth::token_hash(&t),
+                    device,
+                    generation,
+                    now,
+                    now + REFRESH_TOKEN_SECONDS * 1000,
+                )
+                .await?;
+            t
+        }
+    };
     state.storage.touch_device(device, now).await?;
     Ok(TokenResponse {
         access_token,
@@ -205,7 +213,7 @@ async fn login(
         .await?;
     tracing::info!(user = %user.username, device = %req.device_id, "login");
     Ok(Json(
-        issue(&state, &user.id, req.device_id, generation).await?,
+        issue(&state, &user.id, req.device_id, generation, None).await?,
     ))
 }
 
@@ -221,16 +229,25 @@ async fn refresh(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<RefreshRequest, SMALL_BODY>,
 ) -> Result<Json<TokenResponse>, ApiError> {
+    let successor = auth::new_refresh_token();
+    let now = AppState::now_ms();
     match state
         .storage
-        .rotate_refresh(&auth::token_hash(&req.refresh_token), AppState::now_ms())
+        .rotate_refresh(
+            &auth::token_hash(&req.refresh_token),
+            &auth::token_hash(&successor),
+            now,
+            now + REFRESH_TOKEN_SECONDS * 1000,
+        )
         .await?
     {
         Refresh::Rotated {
             user_id,
             device_id,
             generation,
-        } => Ok(Json(issue(&state, &user_id, device_id, generation).await?)),
+        } => Ok(Json(
+            issue(&state, &user_id, device_id, generation, Some(successor)).await?,
+        )),
         Refresh::Reused { device_id } => {
             tracing::warn!(device = %device_id, "a rotated refresh token was presented again: the device's sessions are revoked");
             Err(ApiError::unauthorized(
