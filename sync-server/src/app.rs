@@ -293,6 +293,23 @@ impl Server {
     ) -> std::io::Result<()> {
         let router = self.router();
         let tx = self.shutdown_tx.clone();
+        // Writes made through other server processes on the same database reach this
+        // process's live sockets too.
+        let relay = match self.state.storage.listen_news().await {
+            Ok(Some(mut news)) => {
+                let hub = self.state.hub.clone();
+                Some(tokio::spawn(async move {
+                    while let Some(heads) = news.recv().await {
+                        hub.publish_heads(heads);
+                    }
+                }))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other server processes' writes; their devices will learn of them by polling");
+                None
+            }
+        };
         // Small frames (live news, push answers) go out at once, not after Nagle's delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
@@ -308,6 +325,9 @@ impl Server {
         })
         .await;
         let _ = self.shutdown_tx.send(true);
+        if let Some(r) = relay {
+            r.abort();
+        }
         let live = self.state.live.clone();
         let deadline = Instant::now() + Duration::from_secs(10);
         while live.n.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {

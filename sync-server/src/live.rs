@@ -25,6 +25,9 @@ pub struct News {
     /// `Entries` with every batch, encoded once in the binary form, for the sockets that
     /// follow all the write's scopes (most of them).
     pub encoded: Option<axum::body::Bytes>,
+    /// News from another server process that could not say which scopes: every socket looks
+    /// up its scopes' heads.
+    pub everywhere: bool,
 }
 
 /// Writes whose entries encode to at most this many bytes are sent on live sockets whole;
@@ -78,6 +81,22 @@ impl Hub {
             heads,
             batches,
             encoded,
+            everywhere: false,
+        }));
+    }
+
+    /// Announces a write another server process made (heard through the database): scopes and
+    /// heads only; devices pull. Empty heads mean "somewhere": every socket checks its scopes.
+    pub fn publish_heads(&self, heads: BTreeMap<String, u64>) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let everywhere = heads.is_empty();
+        let _ = self.tx.send(Arc::new(News {
+            heads,
+            batches: None,
+            encoded: None,
+            everywhere,
         }));
     }
 
@@ -195,6 +214,10 @@ pub async fn run_socket(
                     continue;
                 }
                 let heads: Vec<Cursor> = match got {
+                    Ok(n) if n.everywhere => {
+                        let scopes: Vec<String> = followed.iter().flatten().cloned().collect();
+                        state.storage.scope_heads(&scopes).await.unwrap_or_default()
+                    }
                     Ok(n) => n.heads.iter()
                         .filter(|(s, _)| wanted(s))
                         .map(|(s, p)| Cursor { scope: s.clone(), position: *p })

@@ -884,3 +884,43 @@ async fn revocations_reach_open_sockets_and_password_changes_end_other_sessions(
     assert_eq!(status_of(&server, "/v1/me", &phone.access).await.0, 200);
     assert_eq!(status_of(&server, "/v1/me", &pos2.access).await.0, 401);
 }
+
+#[sqlx::test(migrations = false)]
+async fn live_news_crosses_server_processes_on_one_postgres(pool: sqlx::PgPool) {
+    let one = TestServer::start(common::postgres(pool.clone()).await).await;
+    let two = TestServer::start(common::postgres(pool).await).await;
+    one.user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let writer = one.login("kasir", Uuid::now_v7()).await;
+    let reader = two.login("kasir", Uuid::now_v7()).await;
+    let mut ws = connect_live(&two, &reader.access, "binary").await;
+    ws.send(live_frame(LiveMessage::Hello {
+        device_id: reader.device,
+        cursors: vec![Cursor {
+            scope: "branch:A".into(),
+            position: 0,
+        }],
+    }))
+    .await
+    .unwrap();
+    // Give the socket a moment to be registered before the write.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    one.push(
+        &writer.access,
+        PushRequest {
+            device_id: writer.device,
+            changes: vec![sale("A", 9)],
+        },
+    )
+    .await;
+    assert_eq!(
+        next_live(&mut ws).await,
+        Some(LiveMessage::News {
+            heads: vec![Cursor {
+                scope: "branch:A".into(),
+                position: 1
+            }]
+        }),
+        "the write through the other process is announced here"
+    );
+}

@@ -185,6 +185,14 @@ impl Pool {
         }
     }
 
+    /// The Postgres pool, if this is Postgres.
+    pub(crate) fn postgres(&self) -> Option<&PgPool> {
+        match self {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite { .. } => None,
+        }
+    }
+
     pub(crate) fn from_pg(pool: PgPool) -> Self {
         Pool::Postgres(pool)
     }

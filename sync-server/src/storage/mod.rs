@@ -11,6 +11,7 @@
 
 use async_trait::async_trait;
 use lapak_core::protocol::{Cursor, PullResponse, PushRequest};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use lapak_core::{Record, Schema};
@@ -306,6 +307,12 @@ pub trait Storage: Send + Sync + 'static {
     async fn scope_heads(&self, scopes: &[String]) -> Result<Vec<Cursor>>;
     /// Outbox events after sequence number `after`, oldest first.
     async fn outbox(&self, after: i64, limit: u32) -> Result<Vec<(i64, Event)>>;
+    /// News of writes made by *other* server processes sharing this database (Postgres
+    /// LISTEN/NOTIFY): each item is the newest position of each scope a write touched. `None`
+    /// when the backend has no other writers (SQLite).
+    async fn listen_news(
+        &self,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<BTreeMap<String, u64>>>>;
     /// Closes the connections.
     async fn close(&self);
 }

@@ -38,7 +38,12 @@ pub struct SqlStorage {
     pool: Pool,
     schema: Arc<Schema>,
     rules: Arc<Rules>,
+    /// This process's id in the news it sends other processes (it ignores its own).
+    instance: String,
 }
+
+/// The Postgres channel on which server processes tell each other about writes.
+const NEWS_CHANNEL: &str = "lapak_news";
 
 impl std::fmt::Debug for SqlStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,6 +125,7 @@ impl SqlStorage {
             pool,
             schema: Arc::new(schema),
             rules: Arc::new(rules),
+            instance: Uuid::now_v7().simple().to_string(),
         })
     }
 
@@ -401,6 +407,21 @@ impl SqlStorage {
             &[Arg::Int(to_i64(plan.head))],
         )
         .await?;
+        // Other server processes on this database hear of the write when it commits.
+        let heads = plan.heads();
+        if tx.dialect() == Dialect::Postgres && !heads.is_empty() {
+            let mut payload =
+                serde_json::json!({ "from": self.instance, "heads": heads }).to_string();
+            if payload.len() > 7_000 {
+                // NOTIFY payloads stop at 8,000 bytes: say only that there is news everywhere.
+                payload = serde_json::json!({ "from": self.instance, "heads": {} }).to_string();
+            }
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[Arg::Text(NEWS_CHANNEL.into()), Arg::Text(payload)],
+            )
+            .await?;
+        }
         Ok(())
     }
 
@@ -1088,6 +1109,35 @@ impl Storage for SqlStorage {
                 ))
             })
             .collect()
+    }
+
+    async fn listen_news(
+        &self,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<std::collections::BTreeMap<String, u64>>>> {
+        let Some(pool) = self.pool.postgres() else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(NEWS_CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let me = self.instance.clone();
+        tokio::spawn(async move {
+            // `recv` reconnects by itself after a lost connection.
+            while let Ok(n) = listener.recv().await {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(n.payload()) else {
+                    continue;
+                };
+                if v["from"].as_str() == Some(me.as_str()) {
+                    continue;
+                }
+                let heads: std::collections::BTreeMap<String, u64> =
+                    serde_json::from_value(v["heads"].clone()).unwrap_or_default();
+                if tx.send(heads).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     async fn close(&self) {
