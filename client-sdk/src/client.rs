@@ -136,7 +136,10 @@ struct Inner {
     creds: tokio::sync::Mutex<Option<Credentials>>,
     session: tokio::sync::Mutex<Option<Session>>,
     status: watch::Sender<Status>,
+    /// Wakes the sync loop: a local write, live news, a live batch that did not fit.
     wake: Notify,
+    /// Wakes every loop waiting for a login.
+    signed_in: Notify,
     shutdown: watch::Sender<bool>,
     sync_lock: tokio::sync::Mutex<()>,
 }
@@ -168,7 +171,6 @@ impl SyncTask {
     /// the live socket is closed with a close frame, and this returns when both have ended.
     pub async fn stop(mut self) {
         let _ = self.client.inner.shutdown.send(true);
-        self.client.inner.wake.notify_waiters();
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
@@ -240,6 +242,7 @@ impl Client {
                 creds: tokio::sync::Mutex::new(creds),
                 session: tokio::sync::Mutex::new(None),
                 wake: Notify::new(),
+                signed_in: Notify::new(),
                 shutdown: watch::Sender::new(false),
                 sync_lock: tokio::sync::Mutex::new(()),
                 options,
@@ -348,6 +351,7 @@ impl Client {
             s.online = true;
             s.last_error = None;
         });
+        self.inner.signed_in.notify_waiters();
         self.inner.wake.notify_one();
         Ok(LoginInfo {
             role: answer.role,
@@ -561,14 +565,21 @@ impl Client {
         }
     }
 
-    async fn sleep_or_stop(&self, d: Duration, wake_early: bool) -> bool {
+    /// Sleeps `d`, or until `early` is notified, or until shutdown (then `true`).
+    async fn sleep_or_stop(&self, d: Duration, early: Option<&Notify>) -> bool {
         let mut stop = self.inner.shutdown.subscribe();
         if *stop.borrow() {
             return true;
         }
+        let woken = async {
+            match early {
+                Some(n) => n.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = tokio::time::sleep(d) => false,
-            () = self.inner.wake.notified(), if wake_early => false,
+            () = woken => false,
             _ = stop.changed() => true,
         }
     }
@@ -580,7 +591,10 @@ impl Client {
                 return;
             }
             if self.inner.creds.lock().await.is_none() {
-                if self.sleep_or_stop(Duration::from_secs(3600), true).await {
+                if self
+                    .sleep_or_stop(Duration::from_secs(3600), Some(&self.inner.signed_in))
+                    .await
+                {
                     return;
                 }
                 continue;
@@ -598,13 +612,18 @@ impl Client {
                 Err(e) => {
                     tracing::debug!(error = %e, "sync failed; retrying");
                     let d = backoff.next();
-                    if self.sleep_or_stop(d, false).await {
+                    if self.sleep_or_stop(d, None).await {
                         return;
                     }
                     continue;
                 }
             };
-            if self.sleep_or_stop(wait, true).await {
+            let early = if self.inner.creds.lock().await.is_some() {
+                &self.inner.wake
+            } else {
+                &self.inner.signed_in
+            };
+            if self.sleep_or_stop(wait, Some(early)).await {
                 return;
             }
         }
@@ -624,7 +643,8 @@ impl Client {
                     } else {
                         backoff.next()
                     };
-                    if self.sleep_or_stop(d, e.needs_login()).await {
+                    let early = e.needs_login().then_some(&self.inner.signed_in);
+                    if self.sleep_or_stop(d, early).await {
                         return;
                     }
                     continue;
@@ -636,7 +656,7 @@ impl Client {
                 Err(e) => tracing::debug!(error = %e, "live socket closed"),
             }
             self.inner.status.send_modify(|s| s.live = false);
-            if self.sleep_or_stop(backoff.next(), false).await {
+            if self.sleep_or_stop(backoff.next(), None).await {
                 return;
             }
         }

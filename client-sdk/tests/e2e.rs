@@ -407,3 +407,31 @@ async fn a_branch_a_device_never_receives_a_branch_b_row(mut env: Env) {
     );
     env.stop_server().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_client_started_before_login_syncs_and_goes_live_after_it() {
+    let mut env = Env::sqlite().await;
+    branch_a_users(&env).await;
+    let c = Client::open(env.options("early")).await.unwrap();
+    let task = c.start();
+    c.append("sales", record! {"branch" => "A", "total" => 5, "lines" => Value::List(vec![item!{"sku" => "E", "qty" => 1, "price" => 5}])})
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!c.status().borrow().signed_in);
+    assert_eq!(c.status().borrow().pending, 1, "kept while signed out");
+    c.login(&env.base, "kasir1", common::PASSWORD, None)
+        .await
+        .unwrap();
+    eventually(5, "pushed and live after the login", || {
+        let s = c.status().borrow().clone();
+        async move { s.pending == 0 && s.live }
+    })
+    .await;
+    task.stop().await;
+    assert_eq!(
+        env.count("SELECT CAST(COUNT(*) AS TEXT) FROM sales").await,
+        1
+    );
+    env.stop_server().await;
+}
