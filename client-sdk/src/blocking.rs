@@ -1,6 +1,7 @@
 //! [`BlockingClient`]: the client for callers that have no async runtime (the Tauri commands,
 //! the uniffi bindings). It owns a small tokio runtime that runs the background sync; every
-//! method blocks until done.
+//! method blocks until done. Do not call it from inside an async runtime (tokio refuses to
+//! block there); async callers use [`Client`] directly.
 
 use lapak_core::{Edit, Query, Record, Rejection, Row, Value};
 use tokio::sync::watch;
@@ -79,10 +80,12 @@ impl BlockingClient {
         }
     }
 
-    /// Stops the background sync and waits for it.
+    /// Stops the background sync and waits for it (at most 10 s).
     pub fn stop(&mut self) {
         if let Some(t) = self.task.take() {
-            self.runtime.block_on(t.stop());
+            self.runtime.block_on(async {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t.stop()).await;
+            });
         }
     }
 

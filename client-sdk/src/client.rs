@@ -80,7 +80,7 @@ pub struct Status {
     pub pending: u64,
     /// When the last full sync (or live update) finished, ms since the epoch.
     pub last_sync_ms: Option<i64>,
-    /// Changes the server rejected, with its reasons, newest last.
+    /// Changes the server rejected, with its reasons, newest first.
     pub rejected: Vec<Rejection>,
     /// The last failure, for the user ("the server cannot be reached ...").
     pub last_error: Option<String>,
@@ -142,6 +142,8 @@ struct Inner {
     signed_in: Notify,
     shutdown: watch::Sender<bool>,
     sync_lock: tokio::sync::Mutex<()>,
+    /// Held while the client is open: one process per device directory.
+    _lock: std::fs::File,
 }
 
 /// A device kept in sync. Cheap to clone; clones share everything.
@@ -170,11 +172,38 @@ impl SyncTask {
     /// is judged whole or not at all on the server, and its answer applied in one transaction),
     /// the live socket is closed with a close frame, and this returns when both have ended.
     pub async fn stop(mut self) {
-        let _ = self.client.inner.shutdown.send(true);
+        self.client.inner.shutdown.send_replace(true);
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
         self.client.inner.status.send_modify(|s| s.live = false);
+    }
+}
+
+/// Takes the device directory's lock file, so that two processes never sync one device (they
+/// would spend each other's refresh tokens and push the same changes at once).
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| ClientError::File {
+            what: "cannot open the lock file",
+            path: path.display().to_string(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ClientError::Busy {
+            dir: dir.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(ClientError::File {
+            what: "cannot lock",
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -208,6 +237,10 @@ impl Backoff {
     }
 }
 
+/// How long a live socket may stay silent before it is taken for dead (the server pings every
+/// 20 s by default).
+const LIVE_SILENCE: Duration = Duration::from_secs(65);
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -230,7 +263,11 @@ impl Client {
         let store = tokio::task::spawn_blocking(move || Store::open(path, schema))
             .await
             .map_err(|_| ClientError::Closed)??;
-        let creds = Credentials::load(&options.dir)?;
+        let lock = lock_dir(&options.dir)?;
+        let creds = Credentials::load(&options.dir).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ignoring damaged credentials: log in again");
+            None
+        });
         let client = Client {
             inner: Arc::new(Inner {
                 status: watch::Sender::new(Status {
@@ -245,6 +282,7 @@ impl Client {
                 signed_in: Notify::new(),
                 shutdown: watch::Sender::new(false),
                 sync_lock: tokio::sync::Mutex::new(()),
+                _lock: lock,
                 options,
             }),
         };
@@ -343,9 +381,13 @@ impl Client {
             scopes: scopes.clone(),
             refresh_token: answer.refresh_token.clone(),
         };
-        creds.save(&self.inner.options.dir)?;
-        *self.inner.session.lock().await = Some(session_of(&answer));
-        *self.inner.creds.lock().await = Some(creds);
+        {
+            let mut session = self.inner.session.lock().await;
+            let mut stored = self.inner.creds.lock().await;
+            creds.save(&self.inner.options.dir)?;
+            *session = Some(session_of(&answer));
+            *stored = Some(creds);
+        }
         self.inner.status.send_modify(|s| {
             s.signed_in = true;
             s.online = true;
@@ -467,6 +509,8 @@ impl Client {
         let total = self.with_store(|s| s.pending_count()).await?;
         let batch = self.inner.options.push_batch;
         let mut retried = false;
+        let mut push_failure = None;
+        let mut scopes_refreshed = false;
         loop {
             let Some(push) = self.with_store(move |s| s.next_push(batch)).await? else {
                 break;
@@ -479,11 +523,25 @@ impl Client {
                     self.drop_access().await;
                     continue;
                 }
-                other => other?,
+                Err(e) if e.is_transient() || e.needs_login() => return Err(e),
+                // Refused for good (a body the server will never take): keep receiving news,
+                // and report the failure after the pull.
+                Err(e) => {
+                    push_failure = Some(e);
+                    break;
+                }
+                Ok(a) => a,
             };
-            let applied = self
+            let applied = match self
                 .with_store(move |s| s.apply_push_response(&answer))
-                .await?;
+                .await
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    push_failure = Some(e);
+                    break;
+                }
+            };
             report.pushed += sent;
             report.accepted += applied.accepted;
             report.rejected += applied.rejected;
@@ -514,6 +572,14 @@ impl Client {
                     self.drop_access().await;
                     continue;
                 }
+                // A grant was taken away: follow the grants the server gives now.
+                Err(ClientError::Server { code, .. })
+                    if code == "forbidden_scope" && !scopes_refreshed =>
+                {
+                    scopes_refreshed = true;
+                    self.follow_current_grants().await?;
+                    continue;
+                }
                 other => other?,
             };
             let n: usize = answer.batches.iter().map(|b| b.entries.len()).sum();
@@ -526,13 +592,42 @@ impl Client {
                 break;
             }
         }
-        Ok(report)
+        match push_failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    /// Refreshes the session and follows the scopes of the grants it carries (after the server
+    /// said a followed scope is no longer granted).
+    async fn follow_current_grants(&self) -> Result<()> {
+        self.drop_access().await;
+        let grants = {
+            let mut session = self.inner.session.lock().await;
+            let mut creds = self.inner.creds.lock().await;
+            let Some(c) = creds.as_mut() else {
+                return Err(ClientError::NotLoggedIn);
+            };
+            let t = Transport::new(&c.server)?;
+            let answer = t.refresh(&c.refresh_token).await?;
+            c.refresh_token = answer.refresh_token.clone();
+            c.scopes = followed_scopes(&answer);
+            c.save(&self.inner.options.dir)?;
+            *session = Some(session_of(&answer));
+            c.scopes.clone()
+        };
+        tracing::info!(scopes = ?grants, "grants changed: following the current ones");
+        self.with_store(move |s| s.set_scopes(&grants)).await
     }
 
     /// Applies entries the server sent on the live socket; when they do not follow on from
     /// the store's cursors, wakes the sync loop to pull instead.
     async fn apply_live(&self, batches: Vec<ScopeBatch>) {
-        let _one_at_a_time = self.inner.sync_lock.lock().await;
+        // A sync in progress will bring these entries anyway; never stall the socket behind it.
+        let Ok(_one_at_a_time) = self.inner.sync_lock.try_lock() else {
+            self.inner.wake.notify_one();
+            return;
+        };
         let answer = PullResponse { batches };
         match self.with_store(move |s| s.apply_pull(&answer)).await {
             Ok(_) => {
@@ -554,7 +649,7 @@ impl Client {
     /// Starts the background sync loop and live socket; they run until [`SyncTask::stop`].
     #[must_use]
     pub fn start(&self) -> SyncTask {
-        let _ = self.inner.shutdown.send(false);
+        self.inner.shutdown.send_replace(false);
         let mut tasks = vec![tokio::spawn(self.clone().sync_loop())];
         if self.inner.options.live {
             tasks.push(tokio::spawn(self.clone().live_loop()));
@@ -650,9 +745,14 @@ impl Client {
                     continue;
                 }
             };
+            let opened = Instant::now();
             match self.hold_live(&t, &access).await {
                 Ok(true) => return, // shut down
-                Ok(false) => backoff.reset(),
+                // Only a socket that stayed up a while resets the backoff: a server that closes
+                // every socket at once (rate limit, refused scope) is not hammered.
+                Ok(false) if opened.elapsed() > Duration::from_secs(30) => backoff.reset(),
+                Ok(false) => {}
+                Err(e) if e.needs_login() => self.drop_access().await,
                 Err(e) => tracing::debug!(error = %e, "live socket closed"),
             }
             self.inner.status.send_modify(|s| s.live = false);
@@ -685,7 +785,15 @@ impl Client {
             .max_message_size(Some(lapak_core::protocol::MAX_MESSAGE_BYTES));
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
             .await
-            .map_err(|e| offline(&e))?;
+            .map_err(|e| match e {
+                tungstenite::Error::Http(r) if r.status() == 401 || r.status() == 403 => {
+                    ClientError::Unauthorized {
+                        code: "invalid_token".into(),
+                        message: "the server refused the live socket's token".into(),
+                    }
+                }
+                e => offline(&e),
+            })?;
         let (device_id, cursors) = self
             .with_store(|s| Ok((s.device_id(), s.cursors()?)))
             .await?;
@@ -703,10 +811,15 @@ impl Client {
         loop {
             let msg = tokio::select! {
                 _ = stop.changed() => {
-                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
                     return Ok(true);
                 }
-                m = ws.next() => m,
+                // The server pings every 20 s: a minute of silence is a dead connection (a
+                // dropped Wi-Fi, a NAT that forgot us).
+                m = tokio::time::timeout(LIVE_SILENCE, ws.next()) => match m {
+                    Ok(m) => m,
+                    Err(_) => return Ok(false),
+                },
             };
             let Some(Ok(msg)) = msg else {
                 return Ok(false);
@@ -729,6 +842,13 @@ impl Client {
                     tracing::debug!(%code, %reason, "the server closed the live socket");
                     if code == "token_expired" {
                         self.drop_access().await;
+                    }
+                    if code == "revoked" {
+                        self.drop_access().await;
+                        self.inner.status.send_modify(|s| {
+                            s.signed_in = false;
+                            s.last_error = Some(format!("{reason}: log in again"));
+                        });
                     }
                     return Ok(false);
                 }

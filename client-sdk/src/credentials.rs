@@ -102,7 +102,13 @@ impl Credentials {
             f.write_all(&text).map_err(err)?;
             f.sync_all().map_err(err)?;
         }
-        std::fs::rename(&tmp, &path).map_err(err)
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        // The rename itself must survive a power cut, or a spent token could come back.
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err)?;
+        Ok(())
     }
 
     /// Removes the credentials of `dir` (logging out).

@@ -53,6 +53,14 @@ pub enum ClientError {
         /// Why it failed.
         source: std::io::Error,
     },
+    /// Another process has this device open.
+    #[error(
+        "the device in {dir} is open in another process (an app, or `lapak sync --watch`): close it first"
+    )]
+    Busy {
+        /// The device directory.
+        dir: String,
+    },
     /// The client was shut down.
     #[error("the client was shut down")]
     Closed,

@@ -120,6 +120,9 @@ impl Transport {
         let resp = self
             .http
             .post(format!("{}{path}", self.base))
+            // Short: a refresh whose answer is lost must be retried within the server's 30 s
+            // grace period.
+            .timeout(Duration::from_secs(10))
             .json(&body)
             .send()
             .await

@@ -435,3 +435,46 @@ async fn a_client_started_before_login_syncs_and_goes_live_after_it() {
     );
     env.stop_server().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_process_per_device_stop_start_and_changed_grants() {
+    let mut env = Env::sqlite().await;
+    branch_a_users(&env).await;
+    let c = env.client("pos1", "kasir1").await;
+    // A second process (or client) on the same device is refused while this one is open.
+    let err = Client::open(env.options("pos1")).await.unwrap_err();
+    assert!(
+        matches!(err, lapak_client::ClientError::Busy { .. }),
+        "{err}"
+    );
+    // Stop, then start again: the loops run again.
+    c.start().stop().await;
+    let task = c.start();
+    c.append("sales", record! {"branch" => "A", "total" => 3, "lines" => Value::List(vec![item!{"sku" => "S", "qty" => 1, "price" => 3}])})
+        .await
+        .unwrap();
+    eventually(5, "synced after a restart of the loops", || {
+        let p = c.status().borrow().pending;
+        async move { p == 0 }
+    })
+    .await;
+    task.stop().await;
+    // The administrator takes branch A away: the device follows what is left.
+    env.storage()
+        .set_grants(
+            "kasir1",
+            &[lapak_server::auth::Grant {
+                scope: "org".into(),
+                write: false,
+            }],
+        )
+        .await
+        .unwrap();
+    c.sync_once().await.unwrap();
+    assert_eq!(c.credentials().await.unwrap().scopes, ["org"]);
+    assert!(
+        c.query("sales", Query::new()).await.unwrap().is_empty(),
+        "branch A's rows left"
+    );
+    env.stop_server().await;
+}

@@ -1,7 +1,8 @@
 //! `lapak`: a device on the command line. It keeps a store and credentials in a directory
 //! (`--dir`, default `./lapak-device`) and syncs it with a `lapak-server`.
 //!
-//! Exit codes: 0 done; 1 failed (the message says why); 2 wrong usage; 3 not logged in or the
+//! Exit codes: 0 done; 1 failed (the message says why); 2 wrong usage (flags, collections,
+//! `field=value`); 3 not logged in or the
 //! session ended (log in again); 4 the server cannot be reached (the work is kept; sync later).
 
 use std::io::{IsTerminal as _, Read as _};
@@ -134,6 +135,14 @@ fn fail(message: impl Into<String>) -> Failure {
     }
 }
 
+/// Wrong usage (a bad `field=value`, an unknown collection): exit code 2, as clap's.
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -156,7 +165,7 @@ fn collection(name: &str) -> Result<Collection, Failure> {
     lapak_core::catalog::starter()
         .collection(name)
         .cloned()
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| usage(e.to_string()))
 }
 
 /// `field=value` pairs as a record: text fields take the value as is, others parse it as JSON.
@@ -165,16 +174,16 @@ fn parse_fields(c: &Collection, pairs: &[String]) -> Result<Record, Failure> {
     for pair in pairs {
         let (k, v) = pair
             .split_once('=')
-            .ok_or_else(|| fail(format!("`{pair}` is not field=value")))?;
+            .ok_or_else(|| usage(format!("`{pair}` is not field=value")))?;
         let f = c
             .field_named(k)
-            .map_err(|_| fail(format!("`{}` has no field `{k}`", c.name())))?;
+            .map_err(|_| usage(format!("`{}` has no field `{k}`", c.name())))?;
         let value = match &f.ty {
             FieldType::Scalar(lapak_core::ScalarType::Text) | FieldType::MergeText => {
                 serde_json::Value::String(v.to_owned())
             }
             _ => serde_json::from_str(v).map_err(|e| {
-                fail(format!("field `{k}`: `{v}` is not a valid value ({e}); numbers as 12, booleans as true, lists as JSON"))
+                usage(format!("field `{k}`: `{v}` is not a valid value ({e}); numbers as 12, booleans as true, lists as JSON"))
             })?,
         };
         obj.insert(k.to_owned(), value);
