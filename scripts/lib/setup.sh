@@ -40,8 +40,8 @@ ensure_build_deps() {
 }
 
 # ensure_postgres: exports DATABASE_URL for tests. Uses a server already listening on
-# 127.0.0.1:5432; otherwise starts a throwaway cluster under target/pg (port 15432), installing
-# Debian's postgresql when needed.
+# 127.0.0.1:5432; otherwise starts a throwaway cluster under target/pg (the first free port from
+# 15432), installing Debian's postgresql when needed, and stops it when the script exits.
 ensure_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
   if [ -z "${LAPAK_THROWAWAY_PG:-}" ] && command -v pg_isready >/dev/null 2>&1 \
@@ -55,7 +55,7 @@ ensure_postgres() {
     ensure_packages postgresql
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
-  local dir port=15432 owner=postgres
+  local dir port owner=postgres
   dir="$(pwd)/target/pg"
   id -u "$owner" >/dev/null 2>&1 || owner=nobody
   if [ ! -f "$dir/PG_VERSION" ]; then
@@ -64,10 +64,19 @@ ensure_postgres() {
     if [ "$(id -u)" -eq 0 ]; then chown "$owner" "$dir"; fi
     run_as_pg "$owner" "$bin/initdb" -D "$dir" -U postgres --auth=trust >/dev/null
   fi
-  if ! "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  if "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    port=$(cat "$dir/lapak-port" 2>/dev/null || echo 15432)
+  else
+    # The first free port from 15432 (another checkout's cluster may hold one).
+    port=15432
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
     log "starting the throwaway Postgres on 127.0.0.1:$port"
     run_as_pg "$owner" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    echo "$port" > "$dir/lapak-port"
+    # Stopped again when the calling script ends.
+    LAPAK_PG_STOP="$(printf '%q ' run_as_pg "$owner" "$bin/pg_ctl" -D "$dir" -m fast stop)"
+    trap 'eval "$LAPAK_PG_STOP" >/dev/null 2>&1 || true' EXIT
   fi
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
