@@ -28,7 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Log in on this device (the password from LAPAK_PASSWORD, or asked for).
+    /// Log in on this device (the password from LAPAK_PASSWORD, standard input, or asked for
+    /// without echo).
     Login {
         /// The server, e.g. http://127.0.0.1:8080.
         #[arg(long, env = "LAPAK_SERVER")]
@@ -218,18 +219,14 @@ fn read_password() -> Result<String, Failure> {
         return Ok(p);
     }
     if std::io::stdin().is_terminal() {
-        eprint!("password (input is shown; set LAPAK_PASSWORD to avoid typing it): ");
+        // Asked at the terminal without echoing it.
+        return rpassword::prompt_password("password: ")
+            .map_err(|e| fail(format!("cannot read the password: {e}")));
     }
     let mut line = String::new();
-    if std::io::stdin().is_terminal() {
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| fail(format!("cannot read the password: {e}")))?;
-    } else {
-        std::io::stdin()
-            .read_to_string(&mut line)
-            .map_err(|e| fail(format!("cannot read the password: {e}")))?;
-    }
+    std::io::stdin()
+        .read_to_string(&mut line)
+        .map_err(|e| fail(format!("cannot read the password: {e}")))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
