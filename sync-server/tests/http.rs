@@ -924,3 +924,61 @@ async fn live_news_crosses_server_processes_on_one_postgres(pool: sqlx::PgPool) 
         "the write through the other process is announced here"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_graceful_shutdown_finishes_the_push_in_flight() {
+    let mut server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let t = server.login("kasir", Uuid::now_v7()).await;
+    let req = PushRequest {
+        device_id: t.device,
+        changes: (0..5_000).map(|i| sale("A", i + 1)).collect(),
+    };
+    let body = Message::PushRequest(req).encode();
+    let http = server.http.clone();
+    let url = format!("{}/v1/sync/push", server.base);
+    let access = t.access.clone();
+    let push = tokio::spawn(async move {
+        http.post(url)
+            .bearer_auth(access)
+            .header("content-type", "application/x-lapak")
+            .body(body)
+            .send()
+            .await
+    });
+    // Shut down while the push is being judged and stored.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let storage = server.storage.clone();
+    server.stop().await;
+    let resp = push.await.unwrap().expect("the push in flight is answered");
+    assert_eq!(resp.status(), 200);
+    let Message::PushResponse(answer) = Message::decode(&resp.bytes().await.unwrap()).unwrap()
+    else {
+        panic!("not a push response")
+    };
+    assert_eq!(answer.results.len(), 5_000);
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Accepted { .. }))
+    );
+    // Reopened, the database holds the whole push.
+    let reopened = lapak_server::SqlStorage::open(
+        &format!(
+            "sqlite://{}",
+            server.harness.dir.path().join("server.sqlite3").display()
+        ),
+        lapak_core::catalog::starter(),
+        lapak_server::rules::starter(),
+    )
+    .await
+    .unwrap();
+    drop(storage);
+    assert_eq!(
+        count(&reopened, "SELECT CAST(COUNT(*) AS TEXT) FROM sales").await,
+        5_000
+    );
+}
