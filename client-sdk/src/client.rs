@@ -144,6 +144,8 @@ struct Inner {
     sync_lock: tokio::sync::Mutex<()>,
     /// Held while the client is open: one process per device directory.
     _lock: std::fs::File,
+    /// When the last sync time was written to disk (ms since the epoch).
+    sync_written: std::sync::atomic::AtomicI64,
 }
 
 /// A device kept in sync. Cheap to clone; clones share everything.
@@ -283,6 +285,7 @@ impl Client {
                 shutdown: watch::Sender::new(false),
                 sync_lock: tokio::sync::Mutex::new(()),
                 _lock: lock,
+                sync_written: std::sync::atomic::AtomicI64::new(0),
                 options,
             }),
         };
@@ -325,10 +328,26 @@ impl Client {
         self.inner.creds.lock().await.clone()
     }
 
-    /// Keeps the time of the last successful sync beside the store, so that a later run (the
-    /// CLI's `status`) can tell it.
-    fn remember_sync(&self, at: i64) {
-        let _ = std::fs::write(self.inner.options.dir.join("last-sync"), at.to_string());
+    /// Marks a successful exchange now: online, last sync. The time is also kept beside the
+    /// store, so that a later run (the CLI's `status`) can tell it; written at most every 10 s,
+    /// since live updates can come many times a second.
+    fn synced(&self) {
+        let at = now_ms();
+        self.inner.status.send_modify(|s| {
+            s.online = true;
+            s.last_sync_ms = Some(at);
+            s.last_error = None;
+        });
+        let written = self
+            .inner
+            .sync_written
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if at - written >= 10_000 {
+            self.inner
+                .sync_written
+                .store(at, std::sync::atomic::Ordering::Relaxed);
+            let _ = std::fs::write(self.inner.options.dir.join("last-sync"), at.to_string());
+        }
     }
 
     fn remembered_sync(dir: &Path) -> Option<i64> {
@@ -477,15 +496,7 @@ impl Client {
         let _one_at_a_time = self.inner.sync_lock.lock().await;
         let result = self.sync_inner(&progress).await;
         match &result {
-            Ok(_) => {
-                let at = now_ms();
-                self.inner.status.send_modify(|s| {
-                    s.online = true;
-                    s.last_sync_ms = Some(at);
-                    s.last_error = None;
-                });
-                self.remember_sync(at);
-            }
+            Ok(_) => self.synced(),
             Err(e) => {
                 let transient = e.is_transient();
                 let message = e.to_string();
@@ -631,12 +642,7 @@ impl Client {
         let answer = PullResponse { batches };
         match self.with_store(move |s| s.apply_pull(&answer)).await {
             Ok(_) => {
-                let at = now_ms();
-                self.inner.status.send_modify(|s| {
-                    s.online = true;
-                    s.last_sync_ms = Some(at);
-                });
-                self.remember_sync(at);
+                self.synced();
                 self.refresh_status().await;
             }
             Err(e) => {

@@ -492,7 +492,7 @@ fn judge(
                     "a ledger entry's id must be its change id".to_owned(),
                 );
             }
-            let size = postcard::to_allocvec(entry).map_or(usize::MAX, |v| v.len());
+            let size = postcard::experimental::serialized_size(entry).unwrap_or(usize::MAX);
             if size > MAX_CHANGE_BYTES {
                 return reject(
                     "too_large",
