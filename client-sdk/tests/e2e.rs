@@ -3,6 +3,7 @@
 
 mod common;
 
+use lapak_server::Accounts as _;
 use std::collections::BTreeSet;
 use std::time::Duration;
 

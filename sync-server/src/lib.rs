@@ -29,4 +29,4 @@ pub mod storage;
 
 pub use app::Server;
 pub use config::Config;
-pub use storage::{SqlStorage, Storage};
+pub use storage::{Accounts, SqlStorage, Storage};

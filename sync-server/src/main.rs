@@ -10,6 +10,7 @@ use clap::Parser as _;
 use lapak_server::app::{self, FirstAdmin, Server};
 use lapak_server::auth::{self, Grant, Role};
 use lapak_server::config::{Cli, Command, Config};
+use lapak_server::storage::Accounts as _;
 use lapak_server::{SqlStorage, Storage};
 
 #[tokio::main]

@@ -4,6 +4,7 @@
 
 mod common;
 
+use lapak_server::Accounts as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 //! clients, each with its own directory and SQLite store.
 #![allow(dead_code, unreachable_pub)]
 
+use lapak_server::Accounts as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

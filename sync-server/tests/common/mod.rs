@@ -4,6 +4,7 @@
 //! the storage trait or over HTTP.
 #![allow(dead_code, unreachable_pub)]
 
+use lapak_server::Accounts as _;
 use std::path::Path;
 use std::sync::Arc;
 
