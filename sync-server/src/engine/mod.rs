@@ -20,6 +20,10 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::rules::{RuleVerdict, Rules, WriteKind};
 
+mod reference;
+
+pub use reference::{ReferenceError, plan_reference};
+
 /// A stored verdict (rejections and acceptances are final; deferrals are never stored).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredVerdict {
@@ -486,217 +490,10 @@ fn judge(
     }
     match (&ch.body, c.kind()) {
         (ChangeBody::Ledger { entry }, Kind::Ledger) => {
-            if ch.record_id != ch.change_id.to_string() {
-                return reject(
-                    "invalid",
-                    "a ledger entry's id must be its change id".to_owned(),
-                );
-            }
-            let size = postcard::experimental::serialized_size(entry).unwrap_or(usize::MAX);
-            if size > MAX_CHANGE_BYTES {
-                return reject(
-                    "too_large",
-                    format!("the entry is {size} bytes; at most {MAX_CHANGE_BYTES} are allowed"),
-                );
-            }
-            if let Err(e) = c.check_record(entry) {
-                return reject("invalid", e.to_string());
-            }
-            let scopes = c.scopes_of(entry);
-            if let Err(m) = check_storable(c, entry, &scopes) {
-                return reject("invalid", m);
-            }
-            if let Some(o) = forbidden(principal, false, &[], &scopes) {
-                return o;
-            }
-            if let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, entry)
-            {
-                return reject(&code, message);
-            }
-            let position = next_position(plan);
-            for s in &scopes {
-                plan.log.push(LogRow {
-                    scope: s.clone(),
-                    position,
-                    collection: c.name().to_owned(),
-                    record_id: ch.record_id.clone(),
-                    op: LogOp::Ledger {
-                        entry: entry.clone(),
-                    },
-                });
-            }
-            plan.rows.push(RowWrite {
-                collection: c.name().to_owned(),
-                id: ch.record_id.clone(),
-                row: Some(MaterialRow {
-                    record: entry.clone(),
-                    scopes: scopes.clone(),
-                    position,
-                    device_id: Some(device),
-                }),
-            });
-            plan.events.push(event(
-                ctx,
-                ctx.rules.event_type(c.name(), WriteKind::Recorded),
-                c.name(),
-                &ch.record_id,
-                entry,
-                &scopes,
-                position,
-                Some(device),
-            ));
-            Outcome::Accepted { position }
+            judge_ledger(ctx, principal, c, ch, entry, device, plan)
         }
         (ChangeBody::Document { change }, Kind::Document) => {
-            if change.len() > MAX_CHANGE_BYTES {
-                return reject(
-                    "too_large",
-                    format!(
-                        "the change is {} bytes; at most {MAX_CHANGE_BYTES} are allowed: save smaller edits",
-                        change.len()
-                    ),
-                );
-            }
-            let Ok(am) = AmChange::from_bytes(change.clone()) else {
-                return reject("malformed", "the change is not an Automerge change");
-            };
-            let key = (ch.collection.clone(), ch.record_id.clone());
-            if !loaded.contains_key(&key) {
-                let d = match docs.get(&key) {
-                    Some(stored) => {
-                        match document::load(&stored.data, &server_actor(), c.name(), &ch.record_id)
-                        {
-                            Ok(doc) => LoadedDoc {
-                                doc,
-                                scopes: stored.scopes.clone(),
-                                existed: true,
-                                dirty: false,
-                            },
-                            Err(_) => {
-                                return reject(
-                                    "server_document_unreadable",
-                                    "the server cannot read its copy of this document; an administrator must repair it",
-                                );
-                            }
-                        }
-                    }
-                    None => LoadedDoc {
-                        doc: document::new_doc(&server_actor()),
-                        scopes: Vec::new(),
-                        existed: false,
-                        dirty: false,
-                    },
-                };
-                loaded.insert(key.clone(), d);
-            }
-            let Some(d) = loaded.get_mut(&key) else {
-                return reject("internal", "document not loaded");
-            };
-            // Before anything else reveals whether the record exists or what it holds.
-            if (d.existed || d.dirty)
-                && let Some(o) = forbidden(principal, true, &d.scopes, &d.scopes.clone())
-            {
-                return o;
-            }
-            if d.doc.get_change_by_hash(&am.hash()).is_some() {
-                // Already merged under another change id (a device restored from a backup):
-                // accept without a new log entry.
-                let position = next_position(plan);
-                return Outcome::Accepted { position };
-            }
-            if am
-                .deps()
-                .iter()
-                .any(|h| d.doc.get_change_by_hash(h).is_none())
-            {
-                return Outcome::Deferred {
-                    reason: "the change depends on changes the server does not have yet; send it again after them".into(),
-                };
-            }
-            let mut trial = d.doc.fork();
-            if trial.apply_changes([am]).is_err() {
-                return reject("malformed", "the change cannot be applied to the document");
-            }
-            let Ok((record, deleted)) = document::project(&trial, c, &ch.record_id) else {
-                return reject("malformed", "the document cannot be read after the change");
-            };
-            if !deleted && let Err(e) = c.check_record(&record) {
-                return reject("invalid", e.to_string());
-            }
-            let new_scopes = c.scopes_of(&record);
-            let mut touched: Vec<String> = d.scopes.clone();
-            touched.extend(new_scopes.iter().cloned());
-            touched.sort();
-            touched.dedup();
-            if let Err(m) = check_storable(c, &record, &new_scopes) {
-                return reject("invalid", m);
-            }
-            if let Some(o) = forbidden(principal, d.existed || d.dirty, &d.scopes, &new_scopes) {
-                return o;
-            }
-            if !deleted
-                && let RuleVerdict::Reject { code, message } =
-                    ctx.rules.check(c, &ch.record_id, &record)
-            {
-                return reject(&code, message);
-            }
-            let position = next_position(plan);
-            let old: BTreeSet<&String> = d.scopes.iter().collect();
-            let new: BTreeSet<&String> = new_scopes.iter().collect();
-            let full = if new.difference(&old).next().is_some() {
-                Some(trial.save())
-            } else {
-                None
-            };
-            for s in &touched {
-                let op = match (old.contains(s), new.contains(s)) {
-                    (true, true) => LogOp::Document {
-                        data: change.clone(),
-                    },
-                    (false, true) => LogOp::Document {
-                        data: full.clone().unwrap_or_default(),
-                    },
-                    _ => LogOp::Evict,
-                };
-                plan.log.push(LogRow {
-                    scope: s.clone(),
-                    position,
-                    collection: c.name().to_owned(),
-                    record_id: ch.record_id.clone(),
-                    op,
-                });
-            }
-            let kind = if deleted {
-                WriteKind::Deleted
-            } else if d.existed || d.dirty {
-                WriteKind::Updated
-            } else {
-                WriteKind::Created
-            };
-            plan.rows.push(RowWrite {
-                collection: c.name().to_owned(),
-                id: ch.record_id.clone(),
-                row: (!deleted).then(|| MaterialRow {
-                    record: record.clone(),
-                    scopes: new_scopes.clone(),
-                    position,
-                    device_id: Some(device),
-                }),
-            });
-            plan.events.push(event(
-                ctx,
-                ctx.rules.event_type(c.name(), kind),
-                c.name(),
-                &ch.record_id,
-                &record,
-                &new_scopes,
-                position,
-                Some(device),
-            ));
-            d.doc = trial;
-            d.scopes = new_scopes;
-            d.dirty = true;
-            Outcome::Accepted { position }
+            judge_document(ctx, principal, c, ch, change, device, docs, loaded, plan)
         }
         (_, kind) => reject(
             "wrong_kind",
@@ -711,6 +508,243 @@ fn judge(
             ),
         ),
     }
+}
+
+/// A new ledger entry: id, size, schema, storable text, scopes, rules; then one position, its
+/// log entries, its plain row and its event.
+fn judge_ledger(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    c: &lapak_core::Collection,
+    ch: &lapak_core::protocol::Change,
+    entry: &Record,
+    device: Uuid,
+    plan: &mut Plan,
+) -> Outcome {
+    if ch.record_id != ch.change_id.to_string() {
+        return reject(
+            "invalid",
+            "a ledger entry's id must be its change id".to_owned(),
+        );
+    }
+    let size = postcard::experimental::serialized_size(entry).unwrap_or(usize::MAX);
+    if size > MAX_CHANGE_BYTES {
+        return reject(
+            "too_large",
+            format!("the entry is {size} bytes; at most {MAX_CHANGE_BYTES} are allowed"),
+        );
+    }
+    if let Err(e) = c.check_record(entry) {
+        return reject("invalid", e.to_string());
+    }
+    let scopes = c.scopes_of(entry);
+    if let Err(m) = check_storable(c, entry, &scopes) {
+        return reject("invalid", m);
+    }
+    if let Some(o) = forbidden(principal, false, &[], &scopes) {
+        return o;
+    }
+    if let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, entry) {
+        return reject(&code, message);
+    }
+    let position = next_position(plan);
+    for s in &scopes {
+        plan.log.push(LogRow {
+            scope: s.clone(),
+            position,
+            collection: c.name().to_owned(),
+            record_id: ch.record_id.clone(),
+            op: LogOp::Ledger {
+                entry: entry.clone(),
+            },
+        });
+    }
+    plan.rows.push(RowWrite {
+        collection: c.name().to_owned(),
+        id: ch.record_id.clone(),
+        row: Some(MaterialRow {
+            record: entry.clone(),
+            scopes: scopes.clone(),
+            position,
+            device_id: Some(device),
+        }),
+    });
+    plan.events.push(event(
+        ctx,
+        ctx.rules.event_type(c.name(), WriteKind::Recorded),
+        c.name(),
+        &ch.record_id,
+        entry,
+        &scopes,
+        position,
+        Some(device),
+    ));
+    Outcome::Accepted { position }
+}
+
+/// One Automerge change of a document: the stored copy's scopes, duplicates, dependencies,
+/// the state after the change (schema, storable text, scopes, rules); then one position and,
+/// per scope, the change, the whole document (scopes it enters) or an eviction (scopes it
+/// leaves).
+#[allow(clippy::too_many_arguments)]
+fn judge_document(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    c: &lapak_core::Collection,
+    ch: &lapak_core::protocol::Change,
+    change: &[u8],
+    device: Uuid,
+    docs: &HashMap<(String, String), StoredDoc>,
+    loaded: &mut HashMap<(String, String), LoadedDoc>,
+    plan: &mut Plan,
+) -> Outcome {
+    if change.len() > MAX_CHANGE_BYTES {
+        return reject(
+            "too_large",
+            format!(
+                "the change is {} bytes; at most {MAX_CHANGE_BYTES} are allowed: save smaller edits",
+                change.len()
+            ),
+        );
+    }
+    let Ok(am) = AmChange::from_bytes(change.to_vec()) else {
+        return reject("malformed", "the change is not an Automerge change");
+    };
+    let key = (ch.collection.clone(), ch.record_id.clone());
+    if !loaded.contains_key(&key) {
+        let d = match docs.get(&key) {
+            Some(stored) => {
+                match document::load(&stored.data, &server_actor(), c.name(), &ch.record_id) {
+                    Ok(doc) => LoadedDoc {
+                        doc,
+                        scopes: stored.scopes.clone(),
+                        existed: true,
+                        dirty: false,
+                    },
+                    Err(_) => {
+                        return reject(
+                            "server_document_unreadable",
+                            "the server cannot read its copy of this document; an administrator must repair it",
+                        );
+                    }
+                }
+            }
+            None => LoadedDoc {
+                doc: document::new_doc(&server_actor()),
+                scopes: Vec::new(),
+                existed: false,
+                dirty: false,
+            },
+        };
+        loaded.insert(key.clone(), d);
+    }
+    let Some(d) = loaded.get_mut(&key) else {
+        return reject("internal", "document not loaded");
+    };
+    // Before anything else reveals whether the record exists or what it holds.
+    if (d.existed || d.dirty)
+        && let Some(o) = forbidden(principal, true, &d.scopes, &d.scopes.clone())
+    {
+        return o;
+    }
+    if d.doc.get_change_by_hash(&am.hash()).is_some() {
+        // Already merged under another change id (a device restored from a backup):
+        // accept without a new log entry.
+        let position = next_position(plan);
+        return Outcome::Accepted { position };
+    }
+    if am
+        .deps()
+        .iter()
+        .any(|h| d.doc.get_change_by_hash(h).is_none())
+    {
+        return Outcome::Deferred {
+                    reason: "the change depends on changes the server does not have yet; send it again after them".into(),
+                };
+    }
+    let mut trial = d.doc.fork();
+    if trial.apply_changes([am]).is_err() {
+        return reject("malformed", "the change cannot be applied to the document");
+    }
+    let Ok((record, deleted)) = document::project(&trial, c, &ch.record_id) else {
+        return reject("malformed", "the document cannot be read after the change");
+    };
+    if !deleted && let Err(e) = c.check_record(&record) {
+        return reject("invalid", e.to_string());
+    }
+    let new_scopes = c.scopes_of(&record);
+    let mut touched: Vec<String> = d.scopes.clone();
+    touched.extend(new_scopes.iter().cloned());
+    touched.sort();
+    touched.dedup();
+    if let Err(m) = check_storable(c, &record, &new_scopes) {
+        return reject("invalid", m);
+    }
+    if let Some(o) = forbidden(principal, d.existed || d.dirty, &d.scopes, &new_scopes) {
+        return o;
+    }
+    if !deleted
+        && let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, &record)
+    {
+        return reject(&code, message);
+    }
+    let position = next_position(plan);
+    let old: BTreeSet<&String> = d.scopes.iter().collect();
+    let new: BTreeSet<&String> = new_scopes.iter().collect();
+    let full = if new.difference(&old).next().is_some() {
+        Some(trial.save())
+    } else {
+        None
+    };
+    for s in &touched {
+        let op = match (old.contains(s), new.contains(s)) {
+            (true, true) => LogOp::Document {
+                data: change.to_vec(),
+            },
+            (false, true) => LogOp::Document {
+                data: full.clone().unwrap_or_default(),
+            },
+            _ => LogOp::Evict,
+        };
+        plan.log.push(LogRow {
+            scope: s.clone(),
+            position,
+            collection: c.name().to_owned(),
+            record_id: ch.record_id.clone(),
+            op,
+        });
+    }
+    let kind = if deleted {
+        WriteKind::Deleted
+    } else if d.existed || d.dirty {
+        WriteKind::Updated
+    } else {
+        WriteKind::Created
+    };
+    plan.rows.push(RowWrite {
+        collection: c.name().to_owned(),
+        id: ch.record_id.clone(),
+        row: (!deleted).then(|| MaterialRow {
+            record: record.clone(),
+            scopes: new_scopes.clone(),
+            position,
+            device_id: Some(device),
+        }),
+    });
+    plan.events.push(event(
+        ctx,
+        ctx.rules.event_type(c.name(), kind),
+        c.name(),
+        &ch.record_id,
+        &record,
+        &new_scopes,
+        position,
+        Some(device),
+    ));
+    d.doc = trial;
+    d.scopes = new_scopes;
+    d.dirty = true;
+    Outcome::Accepted { position }
 }
 
 /// The actor id the server loads documents with (it never writes changes of its own).
@@ -749,148 +783,4 @@ fn event(
         }),
         position,
     }
-}
-
-/// Why a back-office write of reference rows was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReferenceError {
-    /// No such collection, or not reference data.
-    #[error("`{0}` is not a reference collection of this server's schema")]
-    NotReference(String),
-    /// A row does not fit the collection.
-    #[error("row `{id}` of `{collection}`: {detail}")]
-    Invalid {
-        /// The collection.
-        collection: String,
-        /// The row.
-        id: String,
-        /// What is wrong.
-        detail: String,
-    },
-}
-
-/// Plans a back-office write of reference rows: each `(id, Some(fields))` is an upsert, each
-/// `(id, None)` a deletion. Each row gets its own position, which is also its version; the
-/// log keeps only each row's newest entry per scope (older ones are superseded), so a new
-/// device's first pull of a scope is a snapshot, not a replay of history.
-///
-/// # Errors
-/// [`ReferenceError`] when the collection is not reference data or a row does not fit it;
-/// nothing of the batch is then stored.
-pub fn plan_reference(
-    ctx: &Context<'_>,
-    collection: &str,
-    rows: &[(String, Option<Record>)],
-    current: &HashMap<String, StoredReference>,
-) -> Result<Plan, ReferenceError> {
-    let c = ctx
-        .schema
-        .collection(collection)
-        .ok()
-        .filter(|c| c.kind() == Kind::Reference)
-        .ok_or_else(|| ReferenceError::NotReference(collection.to_owned()))?;
-    let mut plan = Plan {
-        head: ctx.head,
-        ..Plan::default()
-    };
-    let mut state: HashMap<String, StoredReference> = HashMap::new();
-    for (id, fields) in rows {
-        let invalid = |detail: String| ReferenceError::Invalid {
-            collection: collection.to_owned(),
-            id: id.clone(),
-            detail,
-        };
-        if id.is_empty() || id.len() > 200 {
-            return Err(invalid("a row id must be 1 to 200 bytes long".into()));
-        }
-        if let Some(f) = fields {
-            c.check_record(f).map_err(|e| invalid(e.to_string()))?;
-            check_storable(c, f, &c.scopes_of(f)).map_err(invalid)?;
-        }
-        let before = state
-            .get(id)
-            .or_else(|| current.get(id))
-            .cloned()
-            .unwrap_or(StoredReference {
-                scopes: Vec::new(),
-                deleted: true,
-                version: 0,
-            });
-        if fields.is_none() && before.deleted {
-            continue; // deleting what is not there changes nothing
-        }
-        let position = next_position(&mut plan);
-        let new_scopes = fields.as_ref().map(|f| c.scopes_of(f)).unwrap_or_default();
-        let mut touched = before.scopes.clone();
-        touched.extend(new_scopes.iter().cloned());
-        touched.sort();
-        touched.dedup();
-        for s in &touched {
-            let op = match (fields, new_scopes.contains(s)) {
-                (Some(f), true) => LogOp::Upsert {
-                    version: position,
-                    fields: f.clone(),
-                },
-                (None, _) => LogOp::Delete { version: position },
-                (Some(_), false) => LogOp::Evict,
-            };
-            plan.log.push(LogRow {
-                scope: s.clone(),
-                position,
-                collection: collection.to_owned(),
-                record_id: id.clone(),
-                op,
-            });
-        }
-        // Every write logs the row in every scope it touches, so its previous entries are all
-        // at its previous version.
-        if before.version > 0 {
-            for s in &before.scopes {
-                plan.superseded.push(Superseded {
-                    scope: s.clone(),
-                    position: before.version,
-                });
-            }
-        }
-        plan.rows.push(RowWrite {
-            collection: collection.to_owned(),
-            id: id.clone(),
-            row: fields.as_ref().map(|f| MaterialRow {
-                record: f.clone(),
-                scopes: new_scopes.clone(),
-                position,
-                device_id: None,
-            }),
-        });
-        let (kind, record) = match fields {
-            Some(f) => (WriteKind::Updated, f.clone()),
-            None => (WriteKind::Deleted, Record::new()),
-        };
-        plan.events.push(event(
-            ctx,
-            ctx.rules.event_type(collection, kind),
-            collection,
-            id,
-            &record,
-            &new_scopes,
-            position,
-            None,
-        ));
-        // A deleted row keeps the scopes its deletion was logged in, so that a later write
-        // supersedes those entries too.
-        let after = StoredReference {
-            scopes: if fields.is_some() {
-                new_scopes
-            } else {
-                touched
-            },
-            deleted: fields.is_none(),
-            version: position,
-        };
-        plan.references
-            .push(((collection.to_owned(), id.clone()), after.clone()));
-        state.insert(id.clone(), after);
-    }
-    Ok(plan)
 }

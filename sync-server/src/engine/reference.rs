@@ -1,0 +1,158 @@
+//! The back office's writes of reference rows: versions, scope moves, supersession of older
+//! log entries, plain rows and events, as a [`Plan`].
+
+use std::collections::HashMap;
+
+use lapak_core::Record;
+use lapak_core::protocol::LogOp;
+use lapak_core::schema::Kind;
+
+use super::{
+    Context, LogRow, MaterialRow, Plan, RowWrite, StoredReference, Superseded, check_storable,
+    event, next_position,
+};
+use crate::rules::WriteKind;
+
+/// Why a back-office write of reference rows was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReferenceError {
+    /// No such collection, or not reference data.
+    #[error("`{0}` is not a reference collection of this server's schema")]
+    NotReference(String),
+    /// A row does not fit the collection.
+    #[error("row `{id}` of `{collection}`: {detail}")]
+    Invalid {
+        /// The collection.
+        collection: String,
+        /// The row.
+        id: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// Plans a back-office write of reference rows: each `(id, Some(fields))` is an upsert, each
+/// `(id, None)` a deletion. Each row gets its own position, which is also its version; the
+/// log keeps only each row's newest entry per scope (older ones are superseded), so a new
+/// device's first pull of a scope is a snapshot, not a replay of history.
+///
+/// # Errors
+/// [`ReferenceError`] when the collection is not reference data or a row does not fit it;
+/// nothing of the batch is then stored.
+pub fn plan_reference(
+    ctx: &Context<'_>,
+    collection: &str,
+    rows: &[(String, Option<Record>)],
+    current: &HashMap<String, StoredReference>,
+) -> Result<Plan, ReferenceError> {
+    let c = ctx
+        .schema
+        .collection(collection)
+        .ok()
+        .filter(|c| c.kind() == Kind::Reference)
+        .ok_or_else(|| ReferenceError::NotReference(collection.to_owned()))?;
+    let mut plan = Plan {
+        head: ctx.head,
+        ..Plan::default()
+    };
+    let mut state: HashMap<String, StoredReference> = HashMap::new();
+    for (id, fields) in rows {
+        let invalid = |detail: String| ReferenceError::Invalid {
+            collection: collection.to_owned(),
+            id: id.clone(),
+            detail,
+        };
+        if id.is_empty() || id.len() > 200 {
+            return Err(invalid("a row id must be 1 to 200 bytes long".into()));
+        }
+        if let Some(f) = fields {
+            c.check_record(f).map_err(|e| invalid(e.to_string()))?;
+            check_storable(c, f, &c.scopes_of(f)).map_err(invalid)?;
+        }
+        let before = state
+            .get(id)
+            .or_else(|| current.get(id))
+            .cloned()
+            .unwrap_or(StoredReference {
+                scopes: Vec::new(),
+                deleted: true,
+                version: 0,
+            });
+        if fields.is_none() && before.deleted {
+            continue; // deleting what is not there changes nothing
+        }
+        let position = next_position(&mut plan);
+        let new_scopes = fields.as_ref().map(|f| c.scopes_of(f)).unwrap_or_default();
+        let mut touched = before.scopes.clone();
+        touched.extend(new_scopes.iter().cloned());
+        touched.sort();
+        touched.dedup();
+        for s in &touched {
+            let op = match (fields, new_scopes.contains(s)) {
+                (Some(f), true) => LogOp::Upsert {
+                    version: position,
+                    fields: f.clone(),
+                },
+                (None, _) => LogOp::Delete { version: position },
+                (Some(_), false) => LogOp::Evict,
+            };
+            plan.log.push(LogRow {
+                scope: s.clone(),
+                position,
+                collection: collection.to_owned(),
+                record_id: id.clone(),
+                op,
+            });
+        }
+        // Every write logs the row in every scope it touches, so its previous entries are all
+        // at its previous version.
+        if before.version > 0 {
+            for s in &before.scopes {
+                plan.superseded.push(Superseded {
+                    scope: s.clone(),
+                    position: before.version,
+                });
+            }
+        }
+        plan.rows.push(RowWrite {
+            collection: collection.to_owned(),
+            id: id.clone(),
+            row: fields.as_ref().map(|f| MaterialRow {
+                record: f.clone(),
+                scopes: new_scopes.clone(),
+                position,
+                device_id: None,
+            }),
+        });
+        let (kind, record) = match fields {
+            Some(f) => (WriteKind::Updated, f.clone()),
+            None => (WriteKind::Deleted, Record::new()),
+        };
+        plan.events.push(event(
+            ctx,
+            ctx.rules.event_type(collection, kind),
+            collection,
+            id,
+            &record,
+            &new_scopes,
+            position,
+            None,
+        ));
+        // A deleted row keeps the scopes its deletion was logged in, so that a later write
+        // supersedes those entries too.
+        let after = StoredReference {
+            scopes: if fields.is_some() {
+                new_scopes
+            } else {
+                touched
+            },
+            deleted: fields.is_none(),
+            version: position,
+        };
+        plan.references
+            .push(((collection.to_owned(), id.clone()), after.clone()));
+        state.insert(id.clone(), after);
+    }
+    Ok(plan)
+}
