@@ -11,20 +11,23 @@
 //! Access tokens are refreshed before they expire; the rotating refresh token is written to
 //! disk (owner-only) as soon as it arrives. Every change of state is published on a
 //! [`Status`] watch channel.
+//!
+//! This module holds the types, opening, login and tokens, and the writes and reads;
+//! `sync` holds one sync and the sync loop, `live` the live socket.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt as _, StreamExt as _};
-use lapak_core::protocol::{LiveMessage, Message, PullResponse, ScopeBatch};
 use lapak_core::{Edit, Query, Record, Rejection, Row, Schema, Store, Value};
 use tokio::sync::{Notify, watch};
-use tokio_tungstenite::tungstenite;
 
 use crate::credentials::Credentials;
 use crate::error::{ClientError, Result};
 use crate::transport::{TokenAnswer, Transport};
+
+mod live;
+mod sync;
 
 /// How a client runs.
 #[derive(Clone, Debug)]
@@ -238,10 +241,6 @@ impl Backoff {
         self.attempt = 0;
     }
 }
-
-/// How long a live socket may stay silent before it is taken for dead (the server pings every
-/// 20 s by default).
-const LIVE_SILENCE: Duration = Duration::from_secs(65);
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -479,179 +478,6 @@ impl Client {
         *self.inner.session.lock().await = None;
     }
 
-    /// Pushes everything pending and pulls until nothing is left, once.
-    ///
-    /// # Errors
-    /// [`ClientError::NotLoggedIn`], [`ClientError::Offline`], [`ClientError::Unauthorized`]
-    /// (log in again), or store errors. What was applied before an error stays applied.
-    pub async fn sync_once(&self) -> Result<SyncReport> {
-        self.sync_with_progress(|_| {}).await
-    }
-
-    /// [`Client::sync_once`], reporting progress.
-    ///
-    /// # Errors
-    /// As [`Client::sync_once`].
-    pub async fn sync_with_progress(&self, progress: impl Fn(Progress)) -> Result<SyncReport> {
-        let _one_at_a_time = self.inner.sync_lock.lock().await;
-        let result = self.sync_inner(&progress).await;
-        match &result {
-            Ok(_) => self.synced(),
-            Err(e) => {
-                let transient = e.is_transient();
-                let message = e.to_string();
-                self.inner.status.send_modify(|s| {
-                    if transient {
-                        s.online = false;
-                    }
-                    s.last_error = Some(message);
-                });
-            }
-        }
-        self.refresh_status().await;
-        result
-    }
-
-    async fn sync_inner(&self, progress: &impl Fn(Progress)) -> Result<SyncReport> {
-        if self.inner.creds.lock().await.is_none() {
-            return Err(ClientError::NotLoggedIn);
-        }
-        let mut report = SyncReport::default();
-        let total = self.with_store(|s| s.pending_count()).await?;
-        let batch = self.inner.options.push_batch;
-        let mut retried = false;
-        let mut push_failure = None;
-        let mut scopes_refreshed = false;
-        loop {
-            let Some(push) = self.with_store(move |s| s.next_push(batch)).await? else {
-                break;
-            };
-            let (t, access) = self.access().await?;
-            let sent = push.changes.len();
-            let answer = match t.push(&access, push).await {
-                Err(ClientError::Unauthorized { .. }) if !retried => {
-                    retried = true;
-                    self.drop_access().await;
-                    continue;
-                }
-                Err(e) if e.is_transient() || e.needs_login() => return Err(e),
-                // Refused for good (a body the server will never take): keep receiving news,
-                // and report the failure after the pull.
-                Err(e) => {
-                    push_failure = Some(e);
-                    break;
-                }
-                Ok(a) => a,
-            };
-            let applied = match self
-                .with_store(move |s| s.apply_push_response(&answer))
-                .await
-            {
-                Ok(a) => a,
-                Err(e) => {
-                    push_failure = Some(e);
-                    break;
-                }
-            };
-            report.pushed += sent;
-            report.accepted += applied.accepted;
-            report.rejected += applied.rejected;
-            progress(Progress::Pushed {
-                done: report.pushed,
-                total,
-            });
-            self.refresh_status().await;
-            if applied.accepted
-                + applied.rejected
-                + applied.rebuilt_documents
-                + applied.already_applied
-                == 0
-            {
-                break; // only deferrals: the rest waits for other devices' changes
-            }
-        }
-        let limit = self.inner.options.pull_limit;
-        loop {
-            let req = self.with_store(move |s| s.pull_request(limit)).await?;
-            if req.cursors.is_empty() {
-                break;
-            }
-            let (t, access) = self.access().await?;
-            let answer = match t.pull(&access, req).await {
-                Err(ClientError::Unauthorized { .. }) if !retried => {
-                    retried = true;
-                    self.drop_access().await;
-                    continue;
-                }
-                // A grant was taken away: follow the grants the server gives now.
-                Err(ClientError::Server { code, .. })
-                    if code == "forbidden_scope" && !scopes_refreshed =>
-                {
-                    scopes_refreshed = true;
-                    self.follow_current_grants().await?;
-                    continue;
-                }
-                other => other?,
-            };
-            let n: usize = answer.batches.iter().map(|b| b.entries.len()).sum();
-            let applied = self.with_store(move |s| s.apply_pull(&answer)).await?;
-            report.pulled += n;
-            progress(Progress::Pulled {
-                done: report.pulled,
-            });
-            if !applied.has_more {
-                break;
-            }
-        }
-        match push_failure {
-            Some(e) => Err(e),
-            None => Ok(report),
-        }
-    }
-
-    /// Refreshes the session and follows the scopes of the grants it carries (after the server
-    /// said a followed scope is no longer granted).
-    async fn follow_current_grants(&self) -> Result<()> {
-        self.drop_access().await;
-        let grants = {
-            let mut session = self.inner.session.lock().await;
-            let mut creds = self.inner.creds.lock().await;
-            let Some(c) = creds.as_mut() else {
-                return Err(ClientError::NotLoggedIn);
-            };
-            let t = Transport::new(&c.server)?;
-            let answer = t.refresh(&c.refresh_token).await?;
-            c.refresh_token = answer.refresh_token.clone();
-            c.scopes = followed_scopes(&answer);
-            c.save(&self.inner.options.dir)?;
-            *session = Some(session_of(&answer));
-            c.scopes.clone()
-        };
-        tracing::info!(scopes = ?grants, "grants changed: following the current ones");
-        self.with_store(move |s| s.set_scopes(&grants)).await
-    }
-
-    /// Applies entries the server sent on the live socket; when they do not follow on from
-    /// the store's cursors, wakes the sync loop to pull instead.
-    async fn apply_live(&self, batches: Vec<ScopeBatch>) {
-        // A sync in progress will bring these entries anyway; never stall the socket behind it.
-        let Ok(_one_at_a_time) = self.inner.sync_lock.try_lock() else {
-            self.inner.wake.notify_one();
-            return;
-        };
-        let answer = PullResponse { batches };
-        match self.with_store(move |s| s.apply_pull(&answer)).await {
-            Ok(_) => {
-                self.synced();
-                self.refresh_status().await;
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "live entries not applicable here: pulling instead");
-                self.inner.wake.notify_one();
-            }
-        }
-    }
-
     /// Starts the background sync loop and live socket; they run until [`SyncTask::stop`].
     #[must_use]
     pub fn start(&self) -> SyncTask {
@@ -682,184 +508,6 @@ impl Client {
             () = tokio::time::sleep(d) => false,
             () = woken => false,
             _ = stop.changed() => true,
-        }
-    }
-
-    async fn sync_loop(self) {
-        let mut backoff = Backoff::new(self.inner.options.max_backoff);
-        loop {
-            if *self.inner.shutdown.borrow() {
-                return;
-            }
-            if self.inner.creds.lock().await.is_none() {
-                if self
-                    .sleep_or_stop(Duration::from_secs(3600), Some(&self.inner.signed_in))
-                    .await
-                {
-                    return;
-                }
-                continue;
-            }
-            let wait = match self.sync_once().await {
-                Ok(_) => {
-                    backoff.reset();
-                    if self.inner.status.borrow().live {
-                        self.inner.options.live_poll_interval
-                    } else {
-                        self.inner.options.poll_interval
-                    }
-                }
-                Err(e) if e.needs_login() => Duration::from_secs(3600),
-                Err(e) => {
-                    tracing::debug!(error = %e, "sync failed; retrying");
-                    let d = backoff.next();
-                    if self.sleep_or_stop(d, None).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            let early = if self.inner.creds.lock().await.is_some() {
-                &self.inner.wake
-            } else {
-                &self.inner.signed_in
-            };
-            if self.sleep_or_stop(wait, Some(early)).await {
-                return;
-            }
-        }
-    }
-
-    async fn live_loop(self) {
-        let mut backoff = Backoff::new(self.inner.options.max_backoff);
-        loop {
-            if *self.inner.shutdown.borrow() {
-                return;
-            }
-            let (t, access) = match self.access().await {
-                Ok(x) => x,
-                Err(e) => {
-                    let d = if e.needs_login() {
-                        Duration::from_secs(3600)
-                    } else {
-                        backoff.next()
-                    };
-                    let early = e.needs_login().then_some(&self.inner.signed_in);
-                    if self.sleep_or_stop(d, early).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            let opened = Instant::now();
-            match self.hold_live(&t, &access).await {
-                Ok(true) => return, // shut down
-                // Only a socket that stayed up a while resets the backoff: a server that closes
-                // every socket at once (rate limit, refused scope) is not hammered.
-                Ok(false) if opened.elapsed() > Duration::from_secs(30) => backoff.reset(),
-                Ok(false) => {}
-                Err(e) if e.needs_login() => self.drop_access().await,
-                Err(e) => tracing::debug!(error = %e, "live socket closed"),
-            }
-            self.inner.status.send_modify(|s| s.live = false);
-            if self.sleep_or_stop(backoff.next(), None).await {
-                return;
-            }
-        }
-    }
-
-    /// One live connection, until it ends. `Ok(true)` when the client is shutting down.
-    async fn hold_live(&self, t: &Transport, access: &str) -> Result<bool> {
-        use tungstenite::client::IntoClientRequest as _;
-        let offline = |e: &dyn std::fmt::Display| ClientError::Offline {
-            server: t.base().to_owned(),
-            detail: e.to_string(),
-        };
-        let mut req = t
-            .live_url()
-            .into_client_request()
-            .map_err(|e| offline(&e))?;
-        req.headers_mut().insert(
-            "authorization",
-            format!("Bearer {access}")
-                .parse()
-                .map_err(|e| offline(&e))?,
-        );
-        let config = tungstenite::protocol::WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(4096)
-            .max_message_size(Some(lapak_core::protocol::MAX_MESSAGE_BYTES));
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
-            .await
-            .map_err(|e| match e {
-                tungstenite::Error::Http(r) if r.status() == 401 || r.status() == 403 => {
-                    ClientError::Unauthorized {
-                        code: "invalid_token".into(),
-                        message: "the server refused the live socket's token".into(),
-                    }
-                }
-                e => offline(&e),
-            })?;
-        let (device_id, cursors) = self
-            .with_store(|s| Ok((s.device_id(), s.cursors()?)))
-            .await?;
-        let hello = Message::Live(LiveMessage::Hello { device_id, cursors }).encode();
-        ws.send(tungstenite::Message::Binary(hello.into()))
-            .await
-            .map_err(|e| offline(&e))?;
-        self.inner.status.send_modify(|s| {
-            s.live = true;
-            s.online = true;
-        });
-        // Anything written while the socket was down goes now.
-        self.inner.wake.notify_one();
-        let mut stop = self.inner.shutdown.subscribe();
-        loop {
-            let msg = tokio::select! {
-                _ = stop.changed() => {
-                    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
-                    return Ok(true);
-                }
-                // The server pings every 20 s: a minute of silence is a dead connection (a
-                // dropped Wi-Fi, a NAT that forgot us).
-                m = tokio::time::timeout(LIVE_SILENCE, ws.next()) => match m {
-                    Ok(m) => m,
-                    Err(_) => return Ok(false),
-                },
-            };
-            let Some(Ok(msg)) = msg else {
-                return Ok(false);
-            };
-            let bytes = match msg {
-                tungstenite::Message::Binary(b) => b,
-                tungstenite::Message::Close(_) => return Ok(false),
-                _ => continue,
-            };
-            match Message::decode(&bytes)? {
-                Message::Live(LiveMessage::News { .. }) => self.inner.wake.notify_one(),
-                Message::Live(LiveMessage::Entries { batches }) => self.apply_live(batches).await,
-                Message::Live(LiveMessage::Ping(n)) => {
-                    let pong = Message::Live(LiveMessage::Pong(n)).encode();
-                    ws.send(tungstenite::Message::Binary(pong.into()))
-                        .await
-                        .map_err(|e| offline(&e))?;
-                }
-                Message::Live(LiveMessage::Close { code, reason }) => {
-                    tracing::debug!(%code, %reason, "the server closed the live socket");
-                    if code == "token_expired" {
-                        self.drop_access().await;
-                    }
-                    if code == "revoked" {
-                        self.drop_access().await;
-                        self.inner.status.send_modify(|s| {
-                            s.signed_in = false;
-                            s.last_error = Some(format!("{reason}: log in again"));
-                        });
-                    }
-                    return Ok(false);
-                }
-                _ => {}
-            }
         }
     }
 
