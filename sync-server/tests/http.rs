@@ -812,6 +812,16 @@ async fn admins_manage_users_devices_and_reference_data() {
         status_of(&server, "/v1/admin/users", &s1.access).await.0,
         403
     );
+    let (status, users) = status_of(&server, "/v1/admin/users", &boss.access).await;
+    assert_eq!(status, 200);
+    let sales1 = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "sales-1")
+        .unwrap();
+    assert_eq!(sales1["grants"].as_array().unwrap().len(), 2);
+    assert_eq!(sales1["grants"][0]["scope"], "org");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::db::{Arg, DbRow, Dialect, Tx};
+use super::db::{Arg, Dialect, Tx};
 use super::sql::{SqlStorage, parse_role};
 use super::{Result, StorageError};
 use crate::auth::{Grant, Principal, Role};
@@ -278,18 +278,40 @@ impl Accounts for SqlStorage {
     }
 
     async fn list_users(&self) -> Result<Vec<UserInfo>> {
-        let rows = self
+        // Two queries, not one per user.
+        let mut grants: std::collections::HashMap<String, Vec<Grant>> =
+            std::collections::HashMap::new();
+        for r in self
             .pool
+            .fetch_all(
+                "SELECT user_id, scope, can_write FROM lapak_grants ORDER BY scope",
+                &[],
+            )
+            .await?
+        {
+            grants.entry(r.text(0)?).or_default().push(Grant {
+                scope: r.text(1)?,
+                write: r.boolean(2)?,
+            });
+        }
+        self.pool
             .fetch_all(
                 "SELECT id, username, role, disabled FROM lapak_users ORDER BY username",
                 &[],
             )
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.user_info(r).await?);
-        }
-        Ok(out)
+            .await?
+            .iter()
+            .map(|r| {
+                let id = r.text(0)?;
+                Ok(UserInfo {
+                    grants: grants.remove(&id).unwrap_or_default(),
+                    id,
+                    username: r.text(1)?,
+                    role: parse_role(&r.text(2)?)?,
+                    disabled: r.boolean(3)?,
+                })
+            })
+            .collect()
     }
 
     async fn register_device(
@@ -575,17 +597,6 @@ impl SqlStorage {
                 })
             })
             .collect()
-    }
-
-    async fn user_info(&self, row: &DbRow) -> Result<UserInfo> {
-        let id = row.text(0)?;
-        Ok(UserInfo {
-            grants: self.grants_of(&id).await?,
-            id,
-            username: row.text(1)?,
-            role: parse_role(&row.text(2)?)?,
-            disabled: row.boolean(3)?,
-        })
     }
 
     async fn replace_grants(tx: &mut Tx, user_id: &str, grants: &[Grant]) -> Result<()> {
