@@ -55,15 +55,19 @@ async fn open_storage(config: &Config) -> anyhow::Result<SqlStorage> {
             )
         })?;
     }
-    let schema = lapak_core::catalog::starter();
-    SqlStorage::open(&config.database_url, schema, lapak_server::rules::starter())
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                redact_url(&config.database_url)
-            )
-        })
+    let schema = lapak_core::catalog::business();
+    SqlStorage::open(
+        &config.database_url,
+        schema,
+        lapak_server::rules::business(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot open the database {}",
+            redact_url(&config.database_url)
+        )
+    })
 }
 
 /// The URL without its password, for messages.

@@ -157,13 +157,13 @@ async fn main() -> ExitCode {
 }
 
 async fn open(dir: PathBuf, device_name: &str) -> Result<Client, Failure> {
-    let mut options = ClientOptions::new(dir, lapak_core::catalog::starter());
+    let mut options = ClientOptions::new(dir, lapak_core::catalog::business());
     device_name.clone_into(&mut options.device_name);
     Ok(Client::open(options).await?)
 }
 
 fn collection(name: &str) -> Result<Collection, Failure> {
-    lapak_core::catalog::starter()
+    lapak_core::catalog::business()
         .collection(name)
         .cloned()
         .map_err(|e| usage(e.to_string()))

@@ -18,7 +18,7 @@ use lapak_core::{Record, Scalar, Schema, Value, document};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::rules::{RuleVerdict, Rules, WriteKind};
+use crate::rules::{Effects, Facts, Lookup, Needs, RuleVerdict, Rules, Tally, Write, WriteKind};
 
 mod reference;
 
@@ -138,6 +138,27 @@ pub struct Superseded {
     pub position: u64,
 }
 
+/// An exception raised by an accepted record, for the back office to resolve.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewException {
+    /// Its id.
+    pub id: Uuid,
+    /// `price_mismatch`, `negative_stock`, ...
+    pub kind: String,
+    /// The record's collection.
+    pub collection: String,
+    /// The record.
+    pub record_id: String,
+    /// The record's scopes (who it concerns).
+    pub scopes: Vec<String>,
+    /// What happened.
+    pub message: String,
+    /// Particulars (JSON).
+    pub details: serde_json::Value,
+    /// The position of the record's change.
+    pub position: u64,
+}
+
 /// Everything a push or back-office write stores, in one transaction.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
@@ -159,6 +180,10 @@ pub struct Plan {
     pub rows: Vec<RowWrite>,
     /// Outbox events.
     pub events: Vec<Event>,
+    /// Tallies the accepted changes moved, with their new state.
+    pub tallies: BTreeMap<String, Tally>,
+    /// Exceptions the accepted changes raised.
+    pub exceptions: Vec<NewException>,
     /// The newest position of each scope this plan writes, before it (filled by storage under
     /// the head lock; absent: the scope had no entry). Makes [`Plan::live_batches`] exact.
     pub previous_heads: BTreeMap<String, u64>,
@@ -266,7 +291,7 @@ fn reject(code: &str, message: impl Into<String>) -> Outcome {
 /// again and changes nothing), in order, assigning consecutive positions after `ctx.head`.
 ///
 /// `known` holds the stored verdicts of the request's change ids; `docs` the stored documents
-/// the request touches (absent: new).
+/// the request touches (absent: new); `facts` what the rules asked for in [`needs`].
 #[must_use]
 pub fn plan_push(
     ctx: &Context<'_>,
@@ -274,6 +299,7 @@ pub fn plan_push(
     request: &PushRequest,
     known: &HashMap<Uuid, StoredVerdict>,
     docs: &HashMap<(String, String), StoredDoc>,
+    mut facts: Facts,
 ) -> Plan {
     let mut plan = Plan {
         head: ctx.head,
@@ -309,6 +335,7 @@ pub fn plan_push(
                     request.device_id,
                     docs,
                     &mut loaded,
+                    &mut facts,
                     &mut plan,
                 )
             };
@@ -331,6 +358,7 @@ pub fn plan_push(
             outcome,
         });
     }
+    plan.tallies = facts.changed_tallies();
     for (key, d) in loaded {
         if d.dirty {
             let deleted = is_deleted(&d.doc);
@@ -346,6 +374,116 @@ pub fn plan_push(
         }
     }
     plan
+}
+
+/// The stored state the rules need to judge `request`'s new ledger entries, beyond `facts`
+/// already loaded. Storage loads these and asks again (a read may depend on an earlier one)
+/// until nothing is missing.
+#[must_use]
+pub fn needs(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    request: &PushRequest,
+    known: &HashMap<Uuid, StoredVerdict>,
+    facts: &Facts,
+) -> BTreeSet<Lookup> {
+    let mut needs = Needs::new(facts);
+    for ch in &request.changes {
+        if known.contains_key(&ch.change_id) {
+            continue;
+        }
+        let (Ok(c), ChangeBody::Ledger { entry }) =
+            (ctx.schema.collection(&ch.collection), &ch.body)
+        else {
+            continue;
+        };
+        let write = Write {
+            collection: c,
+            record_id: &ch.record_id,
+            record: entry,
+            user: &principal.username,
+            device: request.device_id,
+            now_ms: ctx.now_ms,
+        };
+        ctx.rules.reads(&write, facts, &mut needs);
+    }
+    needs.into_lookups()
+}
+
+/// Runs the rules on a write that passed every other check: a rejection or deferral as an
+/// outcome, or the effects to apply once the write has its position.
+fn run_rules(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    c: &lapak_core::Collection,
+    record_id: &str,
+    record: &Record,
+    device: Uuid,
+    facts: &Facts,
+) -> Result<Effects, Outcome> {
+    let write = Write {
+        collection: c,
+        record_id,
+        record,
+        user: &principal.username,
+        device,
+        now_ms: ctx.now_ms,
+    };
+    match ctx.rules.check(&write, facts) {
+        (RuleVerdict::Accept, effects) => Ok(effects),
+        (RuleVerdict::Reject { code, message }, _) => Err(reject(&code, message)),
+        (RuleVerdict::Defer { reason }, _) => Err(Outcome::Deferred { reason }),
+    }
+}
+
+/// Applies an accepted write's effects: tallies, exceptions (each with an `exception.raised`
+/// event).
+#[allow(clippy::too_many_arguments)]
+fn apply_effects(
+    ctx: &Context<'_>,
+    effects: &Effects,
+    facts: &mut Facts,
+    collection: &str,
+    record_id: &str,
+    scopes: &[String],
+    position: u64,
+    plan: &mut Plan,
+) {
+    facts.apply(effects);
+    for r in &effects.raised {
+        let x = NewException {
+            id: Uuid::now_v7(),
+            kind: r.kind.clone(),
+            collection: collection.to_owned(),
+            record_id: record_id.to_owned(),
+            scopes: scopes.to_vec(),
+            message: r.message.clone(),
+            details: r.details.clone(),
+            position,
+        };
+        let mut e = event(
+            ctx,
+            "exception.raised".into(),
+            collection,
+            record_id,
+            &Record::new(),
+            scopes,
+            position,
+            None,
+        );
+        e.payload = serde_json::json!({
+            "exception_id": x.id,
+            "kind": x.kind,
+            "collection": collection,
+            "id": record_id,
+            "scopes": scopes,
+            "message": x.message,
+            "details": x.details,
+            "position": position,
+        });
+        plan.events.push(e);
+        plan.exceptions.push(x);
+    }
 }
 
 fn is_deleted(doc: &AutoCommit) -> bool {
@@ -464,6 +602,7 @@ fn judge(
     device: Uuid,
     docs: &HashMap<(String, String), StoredDoc>,
     loaded: &mut HashMap<(String, String), LoadedDoc>,
+    facts: &mut Facts,
     plan: &mut Plan,
 ) -> Outcome {
     let Ok(c) = ctx.schema.collection(&ch.collection) else {
@@ -490,11 +629,11 @@ fn judge(
     }
     match (&ch.body, c.kind()) {
         (ChangeBody::Ledger { entry }, Kind::Ledger) => {
-            judge_ledger(ctx, principal, c, ch, entry, device, plan)
+            judge_ledger(ctx, principal, c, ch, entry, device, facts, plan)
         }
-        (ChangeBody::Document { change }, Kind::Document) => {
-            judge_document(ctx, principal, c, ch, change, device, docs, loaded, plan)
-        }
+        (ChangeBody::Document { change }, Kind::Document) => judge_document(
+            ctx, principal, c, ch, change, device, docs, loaded, facts, plan,
+        ),
         (_, kind) => reject(
             "wrong_kind",
             format!(
@@ -511,7 +650,8 @@ fn judge(
 }
 
 /// A new ledger entry: id, size, schema, storable text, scopes, rules; then one position, its
-/// log entries, its plain row and its event.
+/// log entries, its plain row, its event and its rules' effects.
+#[allow(clippy::too_many_arguments)]
 fn judge_ledger(
     ctx: &Context<'_>,
     principal: &Principal,
@@ -519,6 +659,7 @@ fn judge_ledger(
     ch: &lapak_core::protocol::Change,
     entry: &Record,
     device: Uuid,
+    facts: &mut Facts,
     plan: &mut Plan,
 ) -> Outcome {
     if ch.record_id != ch.change_id.to_string() {
@@ -544,9 +685,10 @@ fn judge_ledger(
     if let Some(o) = forbidden(principal, false, &[], &scopes) {
         return o;
     }
-    if let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, entry) {
-        return reject(&code, message);
-    }
+    let effects = match run_rules(ctx, principal, c, &ch.record_id, entry, device, facts) {
+        Ok(e) => e,
+        Err(o) => return o,
+    };
     let position = next_position(plan);
     for s in &scopes {
         plan.log.push(LogRow {
@@ -571,7 +713,10 @@ fn judge_ledger(
     });
     plan.events.push(event(
         ctx,
-        ctx.rules.event_type(c.name(), WriteKind::Recorded),
+        effects
+            .event_type
+            .clone()
+            .unwrap_or_else(|| ctx.rules.event_type(c.name(), WriteKind::Recorded)),
         c.name(),
         &ch.record_id,
         entry,
@@ -579,6 +724,17 @@ fn judge_ledger(
         position,
         Some(device),
     ));
+    facts.remember(c.name(), &ch.record_id, entry);
+    apply_effects(
+        ctx,
+        &effects,
+        facts,
+        c.name(),
+        &ch.record_id,
+        &scopes,
+        position,
+        plan,
+    );
     Outcome::Accepted { position }
 }
 
@@ -596,6 +752,7 @@ fn judge_document(
     device: Uuid,
     docs: &HashMap<(String, String), StoredDoc>,
     loaded: &mut HashMap<(String, String), LoadedDoc>,
+    facts: &mut Facts,
     plan: &mut Plan,
 ) -> Outcome {
     if change.len() > MAX_CHANGE_BYTES {
@@ -683,11 +840,14 @@ fn judge_document(
     if let Some(o) = forbidden(principal, d.existed || d.dirty, &d.scopes, &new_scopes) {
         return o;
     }
-    if !deleted
-        && let RuleVerdict::Reject { code, message } = ctx.rules.check(c, &ch.record_id, &record)
-    {
-        return reject(&code, message);
-    }
+    let effects = if deleted {
+        Effects::default()
+    } else {
+        match run_rules(ctx, principal, c, &ch.record_id, &record, device, facts) {
+            Ok(e) => e,
+            Err(o) => return o,
+        }
+    };
     let position = next_position(plan);
     let old: BTreeSet<&String> = d.scopes.iter().collect();
     let new: BTreeSet<&String> = new_scopes.iter().collect();
@@ -733,7 +893,10 @@ fn judge_document(
     });
     plan.events.push(event(
         ctx,
-        ctx.rules.event_type(c.name(), kind),
+        effects
+            .event_type
+            .clone()
+            .unwrap_or_else(|| ctx.rules.event_type(c.name(), kind)),
         c.name(),
         &ch.record_id,
         &record,
@@ -741,6 +904,16 @@ fn judge_document(
         position,
         Some(device),
     ));
+    apply_effects(
+        ctx,
+        &effects,
+        facts,
+        c.name(),
+        &ch.record_id,
+        &new_scopes,
+        position,
+        plan,
+    );
     d.doc = trial;
     d.scopes = new_scopes;
     d.dirty = true;

@@ -523,5 +523,7 @@ impl DbRow {
     getter!(int, i64);
     getter!(opt_int, Option<i64>);
     getter!(boolean, bool);
+    getter!(opt_bool, Option<bool>);
+    getter!(opt_real, Option<f64>);
     getter!(bytes, Vec<u8>);
 }

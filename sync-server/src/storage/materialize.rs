@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 
 use lapak_core::schema::{FieldType, Kind, ScalarType};
-use lapak_core::{Collection, Scalar, Schema, Value};
+use lapak_core::{Collection, Item, Record, Scalar, Schema, Value};
 
-use super::db::{Arg, ColType, Dialect, Tx, quote_ident};
+use super::db::{Arg, ColType, DbRow, Dialect, Tx, quote_ident};
 use crate::engine::RowWrite;
 
 fn col_type(t: ScalarType) -> ColType {
@@ -373,4 +373,117 @@ pub(crate) async fn write_rows(
         }
     }
     Ok(())
+}
+
+fn read_scalar(row: &DbRow, i: usize, t: ColType) -> Result<Scalar, sqlx::Error> {
+    Ok(match t {
+        ColType::Text => row.opt_text(i)?.map_or(Scalar::Null, Scalar::Text),
+        ColType::Int => row.opt_int(i)?.map_or(Scalar::Null, Scalar::Int),
+        ColType::Real => row.opt_real(i)?.map_or(Scalar::Null, Scalar::Real),
+        ColType::Bool => row.opt_bool(i)?.map_or(Scalar::Null, Scalar::Bool),
+        ColType::Bytes => Scalar::Null,
+    })
+}
+
+/// Reads records back from a collection's plain table (with their list fields from the child
+/// tables): those whose text columns equal the given values, for example `[("id", "INV-1")]`
+/// or `[("price_list", "retail"), ("sku", "A-1")]`. Several filters are read in one query.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn read_rows(
+    tx: &mut Tx,
+    c: &Collection,
+    fields: &[&str],
+    filters: &[Vec<String>],
+) -> Result<Vec<(String, Record)>, sqlx::Error> {
+    let cols: Vec<(String, ColType)> = columns(c)
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with('_'))
+        .collect();
+    let select: Vec<String> = cols.iter().map(|(n, _)| quote_ident(n)).collect();
+    let mut out: Vec<(String, Record)> = Vec::new();
+    for chunk in filters.chunks((400 / fields.len().max(1)).max(1)) {
+        let mut args = Vec::new();
+        let mut ors = Vec::new();
+        for f in chunk {
+            let ands: Vec<String> = fields
+                .iter()
+                .zip(f)
+                .map(|(name, v)| {
+                    args.push(Arg::Text(v.clone()));
+                    format!("{} = ${}", quote_ident(name), args.len())
+                })
+                .collect();
+            ors.push(format!("({})", ands.join(" AND ")));
+        }
+        let rows = tx
+            .fetch_all_dynamic(
+                &format!(
+                    "SELECT {} FROM {} WHERE {}",
+                    select.join(", "),
+                    quote_ident(c.name()),
+                    ors.join(" OR ")
+                ),
+                &args,
+            )
+            .await?;
+        for r in &rows {
+            let mut record = Record::new();
+            let mut id = String::new();
+            for (i, (n, t)) in cols.iter().enumerate() {
+                if n == "id" {
+                    id = r.text(i)?;
+                    continue;
+                }
+                let v: Value = read_scalar(r, i, *t)?.into();
+                if v != Value::Null {
+                    record.insert(n.clone(), v);
+                }
+            }
+            out.push((id, record));
+        }
+    }
+    for f in c.fields() {
+        let FieldType::List(keys) = &f.ty else {
+            continue;
+        };
+        if out.is_empty() {
+            break;
+        }
+        let ccols = child_columns(keys);
+        let select: Vec<String> = ccols.iter().map(|(n, _)| quote_ident(n)).collect();
+        let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+        for chunk in out.chunks(400) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let args: Vec<Arg> = chunk.iter().map(|(id, _)| Arg::Text(id.clone())).collect();
+            let rows = tx
+                .fetch_all_dynamic(
+                    &format!(
+                        "SELECT {} FROM {} WHERE parent_id IN ({}) ORDER BY parent_id, idx",
+                        select.join(", "),
+                        quote_ident(&child_table(c.name(), &f.name)),
+                        marks.join(", ")
+                    ),
+                    &args,
+                )
+                .await?;
+            for r in &rows {
+                let mut item = Item::new();
+                for (i, (n, t)) in ccols.iter().enumerate().skip(2) {
+                    let s = read_scalar(r, i, *t)?;
+                    if s != Scalar::Null {
+                        item.insert(n.clone(), s);
+                    }
+                }
+                items.entry(r.text(0)?).or_default().push(item);
+            }
+        }
+        for (id, record) in &mut out {
+            if let Some(list) = items.remove(id.as_str()) {
+                record.insert(f.name.clone(), Value::List(list));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/server-postgres/0002_refresh_successor.sql"),
         sqlite: include_str!("../../../migrations/server-sqlite/0002_refresh_successor.sql"),
     },
+    Migration {
+        version: 3,
+        name: "rules_state",
+        postgres: include_str!("../../../migrations/server-postgres/0003_rules_state.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0003_rules_state.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

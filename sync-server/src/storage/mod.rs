@@ -6,6 +6,7 @@
 //!
 //! - [`db`]: pools, transactions, arguments and rows of either backend.
 //! - [`accounts`]: users, grants, devices, sessions and refresh tokens ([`Accounts`]).
+//! - [`exceptions`]: exceptions raised by the business rules, and their tallies ([`Exceptions`]).
 //! - [`migrations`]: the engine tables' migrations, applied at start; a newer database is refused.
 //! - [`materialize`]: the plain tables named after the collections.
 //! - [`sql`]: [`SqlStorage`]: sequencing, pushes, pulls, reference writes, the outbox.
@@ -22,6 +23,7 @@ use crate::engine::{Event, Plan, ReferenceError};
 
 pub mod accounts;
 pub mod db;
+pub mod exceptions;
 pub mod materialize;
 pub mod migrations;
 pub mod sql;
@@ -30,6 +32,7 @@ pub use accounts::{
     Accounts, DeviceInfo, REFRESH_RETRY_GRACE_MS, Refresh, Session, StoredUser, UserInfo,
 };
 pub use db::Dialect;
+pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
 pub use sql::SqlStorage;
 
 /// What went wrong in storage. Messages are for operators (logs); HTTP clients get a generic
@@ -117,7 +120,7 @@ pub struct WriteContext {
 /// sequenced one at a time so that log positions commit in order (see `docs/protocol.md`,
 /// "Sequencing").
 #[async_trait]
-pub trait Storage: Accounts + 'static {
+pub trait Storage: Accounts + Exceptions + 'static {
     /// The backend.
     fn dialect(&self) -> Dialect;
     /// The schema served.

@@ -22,7 +22,7 @@ use super::db::{Arg, ColType, Dialect, Pool, Tx};
 use super::{Result, Storage, StorageError, WriteContext, materialize, migrations};
 use crate::auth::{Principal, Role};
 use crate::engine::{self, Context, Event, Plan, StoredDoc, StoredReference, StoredVerdict};
-use crate::rules::Rules;
+use crate::rules::{Facts, Lookup, Rules, Tally};
 
 /// The most encoded bytes of log entries one pull answer carries (binary; the JSON form is at
 /// most about three times larger, still below `MAX_MESSAGE_BYTES`). An answer always carries at
@@ -212,6 +212,109 @@ impl SqlStorage {
         Ok(out)
     }
 
+    /// Loads what the rules asked for, batched: rows by id and by field values per collection,
+    /// tallies by key.
+    async fn load_facts(
+        &self,
+        tx: &mut Tx,
+        lookups: &std::collections::BTreeSet<Lookup>,
+        facts: &mut Facts,
+    ) -> Result<()> {
+        let mut by_id: HashMap<&str, Vec<Vec<String>>> = HashMap::new();
+        let mut by_fields: HashMap<(&str, Vec<&str>), Vec<Vec<String>>> = HashMap::new();
+        let mut tallies: Vec<&str> = Vec::new();
+        for l in lookups {
+            match l {
+                Lookup::Row { collection, id } => {
+                    by_id
+                        .entry(collection.as_str())
+                        .or_default()
+                        .push(vec![id.clone()]);
+                }
+                Lookup::Where { collection, equal } => {
+                    by_fields
+                        .entry((
+                            collection.as_str(),
+                            equal.iter().map(|(f, _)| f.as_str()).collect(),
+                        ))
+                        .or_default()
+                        .push(equal.iter().map(|(_, v)| v.clone()).collect());
+                }
+                Lookup::Tally(k) => tallies.push(k),
+            }
+        }
+        for (collection, ids) in by_id {
+            let Ok(c) = self.schema.collection(collection) else {
+                continue;
+            };
+            for (id, record) in materialize::read_rows(tx, c, &["id"], &ids).await? {
+                facts.put_row(collection, &id, Some(record));
+            }
+            for id in &ids {
+                if !facts.has(&Lookup::Row {
+                    collection: collection.to_owned(),
+                    id: id[0].clone(),
+                }) {
+                    facts.put_row(collection, &id[0], None);
+                }
+            }
+        }
+        for ((collection, fields), filters) in by_fields {
+            let Ok(c) = self.schema.collection(collection) else {
+                continue;
+            };
+            let rows = materialize::read_rows(tx, c, &fields, &filters).await?;
+            for f in filters {
+                let matching: Vec<(String, Record)> = rows
+                    .iter()
+                    .filter(|(_, r)| {
+                        fields.iter().zip(&f).all(|(name, v)| {
+                            r.get(*name).and_then(lapak_core::Value::as_text) == Some(v.as_str())
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                facts.put_query(
+                    collection,
+                    fields
+                        .iter()
+                        .zip(&f)
+                        .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                        .collect(),
+                    matching,
+                );
+            }
+        }
+        for chunk in tallies.chunks(400) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let args: Vec<Arg> = chunk.iter().map(|k| Arg::Text((*k).to_owned())).collect();
+            let rows = tx
+                .fetch_all_dynamic(
+                    &format!(
+                        "SELECT key, value, note FROM lapak_tallies WHERE key IN ({})",
+                        marks.join(", ")
+                    ),
+                    &args,
+                )
+                .await?;
+            for r in &rows {
+                facts.put_tally(
+                    &r.text(0)?,
+                    Tally {
+                        value: r.int(1)?,
+                        note: r.opt_text(2)?,
+                    },
+                );
+            }
+            for k in chunk {
+                if !facts.has(&Lookup::Tally((*k).to_owned())) {
+                    facts.put_tally(k, Tally::default());
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn write_plan(
         &self,
         tx: &mut Tx,
@@ -399,6 +502,62 @@ impl SqlStorage {
             "",
         )
         .await?;
+        let tallies: Vec<Vec<Arg>> = plan
+            .tallies
+            .iter()
+            .map(|(k, t)| {
+                vec![
+                    Arg::Text(k.clone()),
+                    Arg::Int(t.value),
+                    t.note.clone().into(),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_tallies",
+            &[
+                ("key", ColType::Text),
+                ("value", ColType::Int),
+                ("note", ColType::Text),
+            ],
+            &tallies,
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, note = excluded.note",
+        )
+        .await?;
+        let exceptions: Vec<Vec<Arg>> = plan
+            .exceptions
+            .iter()
+            .map(|x| {
+                vec![
+                    Arg::Text(x.id.to_string()),
+                    Arg::Text(x.kind.clone()),
+                    Arg::Text(x.collection.clone()),
+                    Arg::Text(x.record_id.clone()),
+                    Arg::Text(scopes_json(&x.scopes)),
+                    Arg::Text(x.message.clone()),
+                    Arg::Text(x.details.to_string()),
+                    Arg::Int(to_i64(x.position)),
+                    Arg::Int(now_ms),
+                ]
+            })
+            .collect();
+        tx.insert_rows(
+            "lapak_exceptions",
+            &[
+                ("id", ColType::Text),
+                ("kind", ColType::Text),
+                ("collection", ColType::Text),
+                ("record_id", ColType::Text),
+                ("scopes", ColType::Text),
+                ("message", ColType::Text),
+                ("details", ColType::Text),
+                ("position", ColType::Int),
+                ("raised_at", ColType::Int),
+            ],
+            &exceptions,
+            "",
+        )
+        .await?;
         tx.execute(
             "UPDATE lapak_head SET position = $1 WHERE id = 1",
             &[Arg::Int(to_i64(plan.head))],
@@ -501,7 +660,16 @@ impl Storage for SqlStorage {
             now_ms: ctx.now_ms,
             trace_id: &ctx.trace_id,
         };
-        let mut plan = engine::plan_push(&context, principal, request, &known, &docs);
+        let mut facts = Facts::new();
+        // A read may depend on an earlier one (a branch's price list, then its prices).
+        for _ in 0..4 {
+            let lookups = engine::needs(&context, principal, request, &known, &facts);
+            if lookups.is_empty() {
+                break;
+            }
+            self.load_facts(&mut tx, &lookups, &mut facts).await?;
+        }
+        let mut plan = engine::plan_push(&context, principal, request, &known, &docs, facts);
         Self::fill_previous_heads(&mut tx, &mut plan).await?;
         self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms)
             .await?;
@@ -518,23 +686,29 @@ impl Storage for SqlStorage {
         let mut tx = self.pool.begin_write().await?;
         let head = self.lock_head(&mut tx).await?;
         let mut current = HashMap::new();
-        for (id, _) in rows {
-            if current.contains_key(id) {
-                continue;
-            }
-            if let Some(r) = tx
-                .fetch_optional(
-                    "SELECT scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND record_id = $2",
-                    &[Arg::Text(collection.to_owned()), Arg::Text(id.clone())],
+        let mut ids: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let mut args = vec![Arg::Text(collection.to_owned())];
+            args.extend(chunk.iter().map(|id| Arg::Text((*id).clone())));
+            let found = tx
+                .fetch_all_dynamic(
+                    &format!(
+                        "SELECT record_id, scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND record_id IN ({})",
+                        marks.join(", ")
+                    ),
+                    &args,
                 )
-                .await?
-            {
+                .await?;
+            for r in &found {
                 current.insert(
-                    id.clone(),
+                    r.text(0)?,
                     StoredReference {
-                        scopes: parse_scopes(&r.text(0)?)?,
-                        deleted: r.boolean(1)?,
-                        version: to_u64(r.int(2)?),
+                        scopes: parse_scopes(&r.text(1)?)?,
+                        deleted: r.boolean(2)?,
+                        version: to_u64(r.int(3)?),
                     },
                 );
             }

@@ -1,5 +1,6 @@
 //! `/v1/admin/*`, for the back office (role `admin` only): users and their grants, devices
-//! (list, revoke), reference data (upsert and delete rows) and the outbox.
+//! (list, revoke), reference data (upsert and delete rows), the outbox, the exceptions the
+//! business rules raise (list, resolve) and the tallies they keep (stock per branch and item).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::{self, Grant, Role};
 use crate::error::ApiError;
 use crate::routes::{Authed, JsonBody, trace_id};
-use crate::storage::{DeviceInfo, UserInfo, WriteContext};
+use crate::storage::{DeviceInfo, ExceptionFilter, ExceptionRecord, UserInfo, WriteContext};
 
 /// The admin routes.
 pub fn router() -> Router<AppState> {
@@ -23,6 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/devices/{id}/revoke", post(revoke_device))
         .route("/admin/reference/{collection}", put(put_reference))
         .route("/admin/outbox", get(outbox))
+        .route("/admin/exceptions", get(list_exceptions))
+        .route("/admin/exceptions/{id}/resolve", post(resolve_exception))
+        .route("/admin/tallies", get(list_tallies))
 }
 
 fn require_admin(authed: &Authed) -> Result<(), ApiError> {
@@ -265,6 +269,106 @@ async fn outbox(
                     "payload": e.payload,
                 })
             })
+            .collect(),
+    )))
+}
+
+/// `?status=open|resolved|all&kind=&collection=&before=<ms>&limit=<n>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionQuery {
+    /// `open` (the default), `resolved` or `all`.
+    pub status: Option<String>,
+    /// Only this kind (`price_mismatch`, ...).
+    pub kind: Option<String>,
+    /// Only exceptions about records of this collection.
+    pub collection: Option<String>,
+    /// Only those raised before this time (ms since the epoch), for the next page.
+    pub before: Option<i64>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<u32>,
+}
+
+async fn list_exceptions(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<ExceptionQuery>,
+) -> Result<Json<Vec<ExceptionRecord>>, ApiError> {
+    require_admin(&authed)?;
+    let open = match q.status.as_deref().unwrap_or("open") {
+        "open" => Some(true),
+        "resolved" => Some(false),
+        "all" => None,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid",
+                format!("status `{other}` is not one of open, resolved, all"),
+            ));
+        }
+    };
+    let filter = ExceptionFilter {
+        open,
+        kind: q.kind,
+        collection: q.collection,
+        before: q.before,
+        limit: q.limit.unwrap_or(100).min(1_000),
+    };
+    Ok(Json(state.storage.exceptions(&filter).await?))
+}
+
+/// How an exception was resolved.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// What was done (a credit note issued, the shelf counted): at least a few words.
+    pub note: String,
+}
+
+async fn resolve_exception(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    JsonBody(r): JsonBody<Resolution>,
+) -> Result<Json<ExceptionRecord>, ApiError> {
+    require_admin(&authed)?;
+    let note = r.note.trim();
+    if note.is_empty() || note.len() > 2_000 {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "say in the note (1 to 2,000 characters) what was done about the exception",
+        ));
+    }
+    Ok(Json(
+        state
+            .storage
+            .resolve_exception(&id, &authed.principal.username, note, AppState::now_ms())
+            .await?,
+    ))
+}
+
+/// `?prefix=stock:JKT-01/&limit=<n>`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyQuery {
+    /// Keys starting with this (`stock:`, `stock:<branch>/`, `due:`).
+    pub prefix: String,
+    /// At most this many (default 1,000, at most 10,000).
+    pub limit: Option<u32>,
+}
+
+async fn list_tallies(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<TallyQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&authed)?;
+    let rows = state
+        .storage
+        .tallies(&q.prefix, q.limit.unwrap_or(1_000).min(10_000))
+        .await?;
+    Ok(Json(serde_json::Value::Array(
+        rows.into_iter()
+            .map(|(k, t)| serde_json::json!({ "key": k, "value": t.value, "note": t.note }))
             .collect(),
     )))
 }
