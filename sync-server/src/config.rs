@@ -25,7 +25,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve {
+        /// Seed the demo business first, when the database holds no branch yet.
+        #[arg(long)]
+        demo: bool,
+        /// The demo's sizes and seed.
+        #[command(flatten)]
+        size: crate::demo::DemoSize,
+    },
+    /// Seed a demo business (branches, terminals, salespeople, outlets, items, prices,
+    /// vouchers, opening stock) into an empty database, then exit. Demo users' password is
+    /// LAPAK_DEMO_PASSWORD, or a generated one printed at the end.
+    Demo {
+        /// Sizes and seed.
+        #[command(flatten)]
+        size: crate::demo::DemoSize,
+    },
     /// Apply migrations and create the collections' tables, then exit.
     Migrate,
     /// Create a user; the password is read from LAPAK_NEW_USER_PASSWORD or standard input.

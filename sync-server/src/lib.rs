@@ -18,6 +18,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod limits;

@@ -10,6 +10,7 @@ use clap::Parser as _;
 use lapak_server::app::{self, FirstAdmin, Server};
 use lapak_server::auth::{self, Grant, Role};
 use lapak_server::config::{Cli, Command, Config};
+use lapak_server::demo::DemoSize;
 use lapak_server::storage::Accounts as _;
 use lapak_server::{SqlStorage, Storage};
 
@@ -24,7 +25,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     init_logs(&config);
-    match run(cli.command.unwrap_or(Command::Serve), config).await {
+    let command = cli.command.unwrap_or(Command::Serve {
+        demo: false,
+        size: DemoSize::default(),
+    });
+    match run(command, config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lapak-server: {e:#}");
@@ -137,13 +142,78 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve => serve(config).await,
+        Command::Demo { size } => {
+            let storage = open_storage(&config).await?;
+            let seeded = seed_demo(&storage, &size).await;
+            storage.close().await;
+            seeded
+        }
+        Command::Serve { demo, size } => serve(config, demo.then_some(size)).await,
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+/// Seeds the demo business, printing progress and how to log in as its users.
+async fn seed_demo(storage: &SqlStorage, size: &DemoSize) -> anyhow::Result<()> {
+    let (password, generated) = match std::env::var("LAPAK_DEMO_PASSWORD") {
+        Ok(p) if p.chars().count() >= 8 => (p, false),
+        Ok(_) => anyhow::bail!("LAPAK_DEMO_PASSWORD must be at least 8 characters"),
+        Err(_) => (auth::random_secret()[..12].to_owned(), true),
+    };
+    let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    println!(
+        "Seeding the demo business (seed {}): {} branches, {} terminals, {} salespeople, {} outlets, {} items, {} vouchers",
+        size.seed,
+        size.branches,
+        size.terminals,
+        size.salespeople,
+        size.outlets,
+        size.items,
+        size.vouchers
+    );
+    let summary = lapak_server::demo::seed(storage, size, &hash, |step| println!("  {step}"))
+        .await
+        .context("seeding the demo business failed")?;
+    let (cashier, branch, terminal) = &summary.sample_cashier;
+    let (sales, territory) = &summary.sample_salesperson;
+    println!(
+        "Demo users ({} of them) share the password {password}{}",
+        summary.users,
+        if generated {
+            " (shown only this once; set LAPAK_DEMO_PASSWORD to choose it)"
+        } else {
+            ""
+        }
+    );
+    println!("  a cashier: {cashier} (branch {branch}, terminal {terminal})");
+    println!("  a salesperson: {sales} (territory {territory})");
+    println!(
+        "  supervisors: sup-<branch>, for example sup-{}",
+        branch.to_lowercase().replace('-', "")
+    );
+    Ok(())
+}
+
+async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let storage = Arc::new(open_storage(&config).await?);
+    if let Some(size) = demo {
+        let has_business = storage
+            .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM branches")
+            .await?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .is_some_and(|n| n != "0");
+        if has_business {
+            println!("The database already holds a business: not seeding the demo.");
+        } else {
+            tokio::select! {
+                r = seed_demo(&storage, &size) => r?,
+                () = shutdown_signal() => {
+                    anyhow::bail!("interrupted while seeding the demo: the database holds part of it; delete it (the data directory) and start again");
+                }
+            }
+        }
+    }
     let keys = app::load_keys(&config.jwt)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

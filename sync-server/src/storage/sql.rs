@@ -689,17 +689,17 @@ impl Storage for SqlStorage {
         let mut ids: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
         ids.sort();
         ids.dedup();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
-            let mut args = vec![Arg::Text(collection.to_owned())];
-            args.extend(chunk.iter().map(|id| Arg::Text((*id).clone())));
+        for chunk in ids.chunks(5_000) {
             let found = tx
                 .fetch_all_dynamic(
                     &format!(
-                        "SELECT record_id, scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND record_id IN ({})",
-                        marks.join(", ")
+                        "SELECT record_id, scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND {}",
+                        tx.dialect().in_list("record_id", 2)
                     ),
-                    &args,
+                    &[
+                        Arg::Text(collection.to_owned()),
+                        Arg::TextList(chunk.iter().map(|id| (*id).clone()).collect()),
+                    ],
                 )
                 .await?;
             for r in &found {
