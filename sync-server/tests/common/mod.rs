@@ -106,6 +106,100 @@ pub async fn postgres(pool: PgPool) -> Harness {
     }
 }
 
+/// Storage of the business catalogue and its rules on an SQLite file in a fresh directory.
+pub async fn business_sqlite() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
+    let storage = SqlStorage::open(
+        &url,
+        lapak_core::catalog::business(),
+        lapak_server::rules::business(),
+    )
+    .await
+    .unwrap();
+    Harness {
+        storage: Arc::new(storage),
+        dir,
+        backend: Backend::Sqlite(url),
+    }
+}
+
+/// Storage of the business catalogue and its rules on the fresh Postgres database of
+/// `#[sqlx::test]`.
+pub async fn business_postgres(pool: PgPool) -> Harness {
+    let storage = SqlStorage::from_pg_pool(
+        pool.clone(),
+        lapak_core::catalog::business(),
+        lapak_server::rules::business(),
+    )
+    .await
+    .unwrap();
+    Harness {
+        storage: Arc::new(storage),
+        dir: tempfile::tempdir().unwrap(),
+        backend: Backend::Postgres(pool),
+    }
+}
+
+/// A ledger entry of the business catalogue from JSON fields.
+pub fn entry(collection: &str, fields: serde_json::Value) -> Change {
+    let schema = lapak_core::catalog::business();
+    let c = schema.collection(collection).unwrap();
+    let entry = c
+        .record_from_json(fields.as_object().unwrap())
+        .unwrap_or_else(|e| panic!("{collection}: {e}"));
+    let id = Uuid::now_v7();
+    Change {
+        change_id: id,
+        collection: collection.into(),
+        record_id: id.to_string(),
+        body: ChangeBody::Ledger { entry },
+    }
+}
+
+/// Writes reference rows of the business catalogue, `(id, JSON fields)`, as the back office.
+pub async fn reference(
+    storage: &dyn Storage,
+    collection: &str,
+    rows: &[(&str, serde_json::Value)],
+) {
+    let schema = lapak_core::catalog::business();
+    let c = schema.collection(collection).unwrap();
+    let rows: Vec<(String, Option<Record>)> = rows
+        .iter()
+        .map(|(id, f)| {
+            (
+                (*id).to_owned(),
+                Some(c.record_from_json(f.as_object().unwrap()).unwrap()),
+            )
+        })
+        .collect();
+    storage
+        .put_reference(&ctx(), collection, &rows)
+        .await
+        .unwrap();
+}
+
+/// Pushes `changes` from a new device of `who`; returns the outcome of each.
+pub async fn push(
+    storage: &dyn Storage,
+    who: &Principal,
+    changes: Vec<Change>,
+) -> Vec<lapak_core::protocol::Outcome> {
+    let plan = storage
+        .push(
+            &ctx(),
+            who,
+            &PushRequest {
+                device_id: who.device_id,
+                changes,
+            },
+        )
+        .await
+        .unwrap();
+    plan.results.into_iter().map(|r| r.outcome).collect()
+}
+
 /// A principal with these grants (`(scope, may write)`), on a new device.
 pub fn principal(role: Role, grants: &[(&str, bool)]) -> Principal {
     Principal {
@@ -136,6 +230,18 @@ pub fn device(dir: &Path, name: &str, scopes: &[&str]) -> Store {
     let mut s = Store::open(
         dir.join(format!("{name}.sqlite3")),
         lapak_core::catalog::starter(),
+    )
+    .unwrap();
+    s.set_scopes(&scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        .unwrap();
+    s
+}
+
+/// A device of the business catalogue: a real store on an SQLite file in `dir`.
+pub fn business_device(dir: &Path, name: &str, scopes: &[&str]) -> Store {
+    let mut s = Store::open(
+        dir.join(format!("{name}.sqlite3")),
+        lapak_core::catalog::business(),
     )
     .unwrap();
     s.set_scopes(&scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
