@@ -979,11 +979,26 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
     // Take the database back to migration 1, as the first release left it.
     h.raw_execute("ALTER TABLE lapak_refresh_tokens DROP COLUMN replaced_by")
         .await;
-    h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version = 2")
+    h.raw_execute("DROP TABLE lapak_tallies").await;
+    h.raw_execute("DROP TABLE lapak_exceptions").await;
+    h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version >= 2")
         .await;
     assert!(s.ready().await.is_err(), "an old schema is not ready");
     let upgraded = h.reopen().await.unwrap();
     upgraded.ready().await.unwrap();
+    // Migration 3's tables are back.
+    assert!(
+        lapak_server::storage::Exceptions::exceptions(
+            &upgraded,
+            &lapak_server::storage::ExceptionFilter {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
     assert_eq!(upgraded.head().await.unwrap(), 1, "the data survived");
     let user = upgraded
         .create_user("u", "x", Role::Cashier, &[], 0)

@@ -24,9 +24,36 @@ enum Backend {
     Postgres(PgConnectOptions),
 }
 
+/// Which schema and rules the server and clients run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Catalog {
+    /// `catalog::starter()` and `rules::starter()`.
+    Starter,
+    /// `catalog::business()` and `rules::business()`.
+    Business,
+}
+
+impl Catalog {
+    /// The schema.
+    pub fn schema(self) -> lapak_core::Schema {
+        match self {
+            Catalog::Starter => lapak_core::catalog::starter(),
+            Catalog::Business => lapak_core::catalog::business(),
+        }
+    }
+
+    fn rules(self) -> lapak_server::rules::Rules {
+        match self {
+            Catalog::Starter => lapak_server::rules::starter(),
+            Catalog::Business => lapak_server::rules::business(),
+        }
+    }
+}
+
 /// A server and the clients' directories.
 pub struct Env {
     pub dir: TempDir,
+    pub catalog: Catalog,
     pub base: String,
     pub storage: Option<Arc<SqlStorage>>,
     addr: Option<SocketAddr>,
@@ -36,22 +63,38 @@ pub struct Env {
 }
 
 impl Env {
-    /// A server on an SQLite file.
+    /// A server of the starter catalogue on an SQLite file.
     pub async fn sqlite() -> Env {
+        Self::sqlite_with(Catalog::Starter).await
+    }
+
+    /// A server of the starter catalogue on the test's Postgres database.
+    pub async fn postgres(pool: sqlx::PgPool) -> Env {
+        Self::postgres_with(pool, Catalog::Starter).await
+    }
+
+    /// A server of `catalog` on an SQLite file.
+    pub async fn sqlite_with(catalog: Catalog) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
-        Self::start(dir, Backend::Sqlite(url)).await
+        Self::start(dir, Backend::Sqlite(url), catalog).await
     }
 
-    /// A server on the test's Postgres database.
-    pub async fn postgres(pool: sqlx::PgPool) -> Env {
+    /// A server of `catalog` on the test's Postgres database.
+    pub async fn postgres_with(pool: sqlx::PgPool, catalog: Catalog) -> Env {
         let opts = pool.connect_options().as_ref().clone();
-        Self::start(tempfile::tempdir().unwrap(), Backend::Postgres(opts)).await
+        Self::start(
+            tempfile::tempdir().unwrap(),
+            Backend::Postgres(opts),
+            catalog,
+        )
+        .await
     }
 
-    async fn start(dir: TempDir, backend: Backend) -> Env {
+    async fn start(dir: TempDir, backend: Backend, catalog: Catalog) -> Env {
         let mut env = Env {
             dir,
+            catalog,
             base: String::new(),
             storage: None,
             addr: None,
@@ -64,8 +107,7 @@ impl Env {
     }
 
     async fn open_storage(&self) -> SqlStorage {
-        let schema = lapak_core::catalog::starter();
-        let rules = lapak_server::rules::starter();
+        let (schema, rules) = (self.catalog.schema(), self.catalog.rules());
         match &self.backend {
             Backend::Sqlite(url) => SqlStorage::open(url, schema, rules).await.unwrap(),
             Backend::Postgres(opts) => {
@@ -149,7 +191,7 @@ impl Env {
     /// Options of a client named `name` (its own directory), polling every 200 ms when the
     /// live socket is down.
     pub fn options(&self, name: &str) -> ClientOptions {
-        let mut o = ClientOptions::new(self.dir.path().join(name), lapak_core::catalog::starter());
+        let mut o = ClientOptions::new(self.dir.path().join(name), self.catalog.schema());
         o.device_name = name.to_owned();
         o.poll_interval = Duration::from_millis(200);
         o.max_backoff = Duration::from_millis(500);
