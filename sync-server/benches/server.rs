@@ -353,4 +353,126 @@ async fn main() {
     .execute(&admin_pool)
     .await
     .unwrap();
+
+    // The business: seeding the demo, then invoices judged by the business rules (stock,
+    // prices in force, the drawer) against it.
+    let demo = if std::env::var_os("LAPAK_BENCH_QUICK").is_some() {
+        lapak_server::demo::DemoSize {
+            outlets: 10_000,
+            items: 2_000,
+            ..lapak_server::demo::DemoSize::default()
+        }
+    } else {
+        lapak_server::demo::DemoSize::default()
+    };
+    let invoices = s.ledger_entries / 5;
+    println!(
+        "-- the business: demo of {} outlets and {} items, then {invoices} invoices of 2 lines",
+        demo.outlets, demo.items
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin_pool)
+        .await
+        .unwrap();
+    let pg = SqlStorage::open(
+        &url,
+        lapak_core::catalog::business(),
+        lapak_server::rules::business(),
+    )
+    .await
+    .unwrap();
+    business(&pg, "Postgres", &demo, invoices).await;
+    pg.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&admin_pool)
+    .await
+    .unwrap();
+    let lite = SqlStorage::open(
+        &format!("sqlite://{}", dir.path().join("business.sqlite3").display()),
+        lapak_core::catalog::business(),
+        lapak_server::rules::business(),
+    )
+    .await
+    .unwrap();
+    business(&lite, "SQLite", &demo, invoices).await;
+    lite.close().await;
+}
+
+/// Seeds the demo into `storage` and pushes `n` invoices of branch JKT-01 at list prices.
+async fn business(
+    storage: &SqlStorage,
+    backend: &str,
+    demo: &lapak_server::demo::DemoSize,
+    n: usize,
+) {
+    let started = Instant::now();
+    let hash = lapak_server::auth::hash_password("bench-password").unwrap();
+    lapak_server::demo::seed(storage, demo, &hash, |_| {})
+        .await
+        .unwrap();
+    let seeded = started.elapsed().as_secs_f64();
+    println!("{backend}: demo seeded in {seeded:.1} s (target < 60 s)");
+    let prices: Vec<(String, i64)> = storage
+        .query_text("SELECT sku, CAST(price AS TEXT) FROM prices WHERE price_list = 'retail' AND effective_to IS NULL AND sku IN (SELECT id FROM items WHERE negative_stock = 'allow') ORDER BY sku LIMIT 400")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].as_deref().unwrap().parse().unwrap()))
+        .collect();
+    let cashier = Principal {
+        user_id: "bench".into(),
+        username: "c-jkt01-1".into(),
+        role: Role::Cashier,
+        device_id: Uuid::now_v7(),
+        grants: vec![Grant {
+            scope: "branch:JKT-01".into(),
+            write: true,
+        }],
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let changes: Vec<Change> = (0..n)
+        .map(|i| {
+            let (a, pa) = &prices[i % prices.len()];
+            let (b, pb) = &prices[(i * 7 + 3) % prices.len()];
+            let total = pa + 2 * pb;
+            let entry = record! {
+                "branch" => "JKT-01", "terminal" => "POS-1", "sold_at" => now, "total" => total,
+                "lines" => Value::List(vec![
+                    item! {"sku" => a.as_str(), "qty" => 1, "price" => *pa, "discount" => 0, "tax" => 0},
+                    item! {"sku" => b.as_str(), "qty" => 2, "price" => *pb, "discount" => 0, "tax" => 0},
+                ]),
+                "payments" => Value::List(vec![item! {"method" => "cash", "amount" => total}]),
+            };
+            let id = Uuid::now_v7();
+            Change {
+                change_id: id,
+                collection: "sales_invoices".into(),
+                record_id: id.to_string(),
+                body: ChangeBody::Ledger { entry },
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    for chunk in changes.chunks(1_000) {
+        let plan = storage
+            .push(
+                &ctx(),
+                &cashier,
+                &PushRequest {
+                    device_id: cashier.device_id,
+                    changes: chunk.to_vec(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(plan.counts().1, 0, "an invoice was rejected");
+    }
+    line(
+        &format!("{backend}: push ingest, invoices under the business rules"),
+        rate(n, started.elapsed().as_secs_f64()),
+        "entries/s",
+        None,
+    );
 }

@@ -188,8 +188,9 @@ pub enum FirstAdmin {
     Generated(String),
 }
 
-/// On a database without users, creates `admin` (all scopes) with the password from
-/// `password` (the `LAPAK_ADMIN_PASSWORD` environment variable) or a generated one.
+/// On a database without an administrator (a new one, or one holding only users made by
+/// `create-user` or the demo), creates `admin` (all scopes) with the password from `password`
+/// (the `LAPAK_ADMIN_PASSWORD` environment variable) or a generated one.
 ///
 /// # Errors
 /// Storage errors.
@@ -197,7 +198,13 @@ pub async fn ensure_admin(
     storage: &dyn Storage,
     password: Option<String>,
 ) -> Result<FirstAdmin, StartError> {
-    if storage.user_count().await? > 0 {
+    if storage.user_count().await? > 0
+        && storage
+            .list_users()
+            .await?
+            .iter()
+            .any(|u| u.role == Role::Admin)
+    {
         return Ok(FirstAdmin::Exists);
     }
     let (password, outcome) = match password.filter(|p| !p.is_empty()) {

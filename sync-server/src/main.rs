@@ -144,6 +144,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Demo { size } => {
             let storage = open_storage(&config).await?;
+            let first =
+                app::ensure_admin(&storage, std::env::var("LAPAK_ADMIN_PASSWORD").ok()).await?;
+            announce_admin(&first);
             let seeded = seed_demo(&storage, &size).await;
             storage.close().await;
             seeded
@@ -196,6 +199,9 @@ async fn seed_demo(storage: &SqlStorage, size: &DemoSize) -> anyhow::Result<()> 
 async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let storage = Arc::new(open_storage(&config).await?);
+    // Before the demo, whose users would otherwise look like an existing administration.
+    let first =
+        app::ensure_admin(storage.as_ref(), std::env::var("LAPAK_ADMIN_PASSWORD").ok()).await?;
     if let Some(size) = demo {
         let has_business = storage
             .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM branches")
@@ -224,27 +230,12 @@ async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr()?;
-    let first =
-        app::ensure_admin(storage.as_ref(), std::env::var("LAPAK_ADMIN_PASSWORD").ok()).await?;
     let backend = storage.dialect().name();
     println!(
         "Lapak sync server listening on http://{addr} ({backend}: {})",
         redact_url(&config.database_url)
     );
-    match first {
-        FirstAdmin::Generated(password) => {
-            println!("First start: created the administrator `admin` with password {password}");
-            println!(
-                "  (shown only this once; set LAPAK_ADMIN_PASSWORD before the first start to choose it)"
-            );
-        }
-        FirstAdmin::FromEnvironment => {
-            println!(
-                "First start: created the administrator `admin` with the password from LAPAK_ADMIN_PASSWORD"
-            );
-        }
-        FirstAdmin::Exists => {}
-    }
+    announce_admin(&first);
     println!("Log in:");
     println!(
         "  curl -s http://{addr}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"admin\",\"password\":\"<password>\",\"device_id\":\"{}\",\"device_name\":\"my laptop\"}}'",
@@ -259,6 +250,24 @@ async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
         .await?;
     println!("lapak-server stopped");
     Ok(())
+}
+
+/// Says how the first administrator was made, if this start made one.
+fn announce_admin(first: &FirstAdmin) {
+    match first {
+        FirstAdmin::Generated(password) => {
+            println!("First start: created the administrator `admin` with password {password}");
+            println!(
+                "  (shown only this once; set LAPAK_ADMIN_PASSWORD before the first start to choose it)"
+            );
+        }
+        FirstAdmin::FromEnvironment => {
+            println!(
+                "First start: created the administrator `admin` with the password from LAPAK_ADMIN_PASSWORD"
+            );
+        }
+        FirstAdmin::Exists => {}
+    }
 }
 
 /// A future that completes on SIGINT or SIGTERM. The handlers are installed when this is

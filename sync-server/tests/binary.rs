@@ -7,10 +7,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn start(data: &std::path::Path) -> (Child, Vec<String>, String) {
+    start_with(data, &[])
+}
+
+fn start_with(data: &std::path::Path, args: &[&str]) -> (Child, Vec<String>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lapak-server"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
+        .args(args)
         .env_remove("LAPAK_ADMIN_PASSWORD")
+        .env_remove("LAPAK_DEMO_PASSWORD")
         .env_remove("LAPAK_DATABASE_URL")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
@@ -145,4 +151,74 @@ fn mark_as_newer(db: &std::path::Path) -> bool {
             .await
             .is_ok()
     })
+}
+
+/// The word after `marker` in `text`.
+fn word_after(text: &str, marker: &str) -> String {
+    text.split(marker)
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("`{marker}` not printed: {text}"))
+        .to_owned()
+}
+
+async fn logs_in(addr: &str, user: &str, password: &str) -> bool {
+    reqwest::Client::new()
+        .post(format!("http://{addr}/v1/auth/login"))
+        .json(&serde_json::json!({"username": user, "password": password, "device_id": uuid::Uuid::now_v7(), "device_name": "t"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        == 200
+}
+
+#[tokio::test]
+async fn the_first_start_with_the_demo_seeds_a_business_and_still_makes_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = [
+        "serve",
+        "--demo",
+        "--branches",
+        "2",
+        "--terminals",
+        "4",
+        "--salespeople",
+        "4",
+        "--outlets",
+        "100",
+        "--items",
+        "50",
+        "--vouchers",
+        "10",
+        "--stocked-items",
+        "10",
+    ];
+    let (child, lines, addr) = start_with(dir.path(), &small);
+    let text = lines.concat();
+    assert!(
+        text.contains("Seeding the demo business (seed 42)"),
+        "{text}"
+    );
+    let admin = word_after(&text, "`admin` with password ");
+    let demo = word_after(&text, "share the password ");
+    assert!(
+        logs_in(&addr, "admin", &admin).await,
+        "the admin's password does not log in"
+    );
+    assert!(
+        logs_in(&addr, "c-jkt01-1", &demo).await,
+        "a demo cashier cannot log in"
+    );
+    assert!(
+        logs_in(&addr, "s-jkt01001", &demo).await,
+        "a demo salesperson cannot log in"
+    );
+    assert!(stop(child).success());
+    // The second start neither seeds again nor shows a password.
+    let (child, lines, _) = start_with(dir.path(), &small);
+    let text = lines.concat();
+    assert!(text.contains("already holds a business"), "{text}");
+    assert!(!text.contains("password "), "{text}");
+    assert!(stop(child).success());
 }

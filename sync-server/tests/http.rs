@@ -992,3 +992,130 @@ async fn a_graceful_shutdown_finishes_the_push_in_flight() {
         5_000
     );
 }
+
+#[tokio::test]
+async fn the_back_office_lists_and_resolves_exceptions() {
+    let server = TestServer::start(common::business_sqlite().await).await;
+    let s = server.storage.as_ref();
+    common::reference(
+        s,
+        "branches",
+        &[(
+            "JKT-01",
+            serde_json::json!({"name": "Jakarta", "price_list": "retail"}),
+        )],
+    )
+    .await;
+    common::reference(s, "items", &[("TEA", serde_json::json!({"name": "Tea"}))]).await;
+    common::reference(
+        s,
+        "prices",
+        &[("retail/TEA", serde_json::json!({"price_list": "retail", "sku": "TEA", "price": 5000, "effective_from": 0}))],
+    )
+    .await;
+    // A sale at the wrong price, of an item with no stock: two exceptions.
+    let mut cashier = common::principal(Role::Cashier, &[("branch:JKT-01", true)]);
+    cashier.username = "ani".into();
+    let out = common::push(
+        s,
+        &cashier,
+        vec![common::entry(
+            "sales_invoices",
+            serde_json::json!({"branch": "JKT-01", "sold_at": 1, "total": 4000,
+                "lines": [{"sku": "TEA", "qty": 1, "price": 4000}], "payments": [{"method": "cash", "amount": 4000}]}),
+        )],
+    )
+    .await;
+    assert!(
+        matches!(out[0], lapak_core::protocol::Outcome::Accepted { .. }),
+        "{out:?}"
+    );
+    server.user("boss", Role::Admin, &[]).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:JKT-01", true)])
+        .await;
+    let boss = server.login("boss", Uuid::now_v7()).await;
+    let kasir = server.login("kasir", Uuid::now_v7()).await;
+    let (status, list) = status_of(&server, "/v1/admin/exceptions", &boss.access).await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{list}");
+    assert!(kinds.contains(&"price_mismatch") && kinds.contains(&"negative_stock"));
+    let (status, one) = status_of(
+        &server,
+        "/v1/admin/exceptions?kind=price_mismatch",
+        &boss.access,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = one[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(one[0]["details"]["lines"][0]["list_price"], 5000);
+    assert_eq!(
+        status_of(&server, "/v1/admin/exceptions", &kasir.access)
+            .await
+            .0,
+        403
+    );
+    let (status, body) =
+        status_of(&server, "/v1/admin/exceptions?status=bogus", &boss.access).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("open, resolved, all")
+    );
+    let resolve = |id: String, note: &'static str| {
+        let server = &server;
+        let token = boss.access.clone();
+        async move {
+            let resp = server
+                .http
+                .post(format!("{}/v1/admin/exceptions/{id}/resolve", server.base))
+                .bearer_auth(token)
+                .json(&serde_json::json!({"note": note}))
+                .send()
+                .await
+                .unwrap();
+            (
+                resp.status().as_u16(),
+                resp.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, done) = resolve(id.clone(), "refunded 1,000 to the customer").await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["resolved_by"], "boss");
+    let (status, again) = resolve(id.clone(), "again").await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    assert_eq!(resolve("no-such".into(), "x").await.0, 404);
+    assert_eq!(resolve(id, "  ").await.0, 400);
+    let (_, open) = status_of(&server, "/v1/admin/exceptions", &boss.access).await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let (_, resolved) = status_of(
+        &server,
+        "/v1/admin/exceptions?status=resolved",
+        &boss.access,
+    )
+    .await;
+    assert_eq!(resolved.as_array().unwrap().len(), 1);
+    let (status, stock) = status_of(
+        &server,
+        "/v1/admin/tallies?prefix=stock:JKT-01/",
+        &boss.access,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        stock,
+        serde_json::json!([{"key": "stock:JKT-01/TEA", "value": -1, "note": null}])
+    );
+}
