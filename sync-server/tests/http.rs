@@ -1027,7 +1027,7 @@ async fn the_back_office_lists_and_resolves_exceptions() {
     )
     .await;
     assert!(
-        matches!(out[0], lapak_core::protocol::Outcome::Accepted { .. }),
+        matches!(out[0], Outcome::Accepted { .. }),
         "{out:?}"
     );
     server.user("boss", Role::Admin, &[]).await;
