@@ -1026,10 +1026,7 @@ async fn the_back_office_lists_and_resolves_exceptions() {
         )],
     )
     .await;
-    assert!(
-        matches!(out[0], Outcome::Accepted { .. }),
-        "{out:?}"
-    );
+    assert!(matches!(out[0], Outcome::Accepted { .. }), "{out:?}");
     server.user("boss", Role::Admin, &[]).await;
     server
         .user("kasir", Role::Cashier, &[("branch:JKT-01", true)])
