@@ -352,7 +352,8 @@ pub struct Effects {
 }
 
 impl Effects {
-    /// Adds `delta` to tally `key`.
+    /// Adds `delta` to tally `key`. The rule must have asked for `key` in [`Rule::reads`]:
+    /// the sum is computed on the loaded value and stored as the new value.
     pub fn add(&mut self, key: impl Into<String>, delta: i64) {
         self.tallies.push(TallyOp::Add(key.into(), delta));
     }
