@@ -403,27 +403,55 @@ pub(crate) async fn read_rows(
         .collect();
     let select: Vec<String> = cols.iter().map(|(n, _)| quote_ident(n)).collect();
     let mut out: Vec<(String, Record)> = Vec::new();
-    for chunk in filters.chunks((400 / fields.len().max(1)).max(1)) {
+    let per_chunk = match tx.dialect() {
+        Dialect::Postgres => 5_000,
+        Dialect::Sqlite => (400 / fields.len().max(1)).max(1),
+    };
+    for chunk in filters.chunks(per_chunk) {
         let mut args = Vec::new();
-        let mut ors = Vec::new();
-        for f in chunk {
-            let ands: Vec<String> = fields
-                .iter()
-                .zip(f)
-                .map(|(name, v)| {
-                    args.push(Arg::Text(v.clone()));
-                    format!("{} = ${}", quote_ident(name), args.len())
-                })
-                .collect();
-            ors.push(format!("({})", ands.join(" AND ")));
-        }
+        let condition = match tx.dialect() {
+            // One array per field: a generic plan of a long chain of ORs scans the table.
+            Dialect::Postgres => {
+                let names: Vec<String> = fields.iter().map(|n| quote_ident(n)).collect();
+                let arrays: Vec<String> = (1..=fields.len())
+                    .map(|i| format!("${i}::text[]"))
+                    .collect();
+                for i in 0..fields.len() {
+                    args.push(Arg::TextList(
+                        chunk
+                            .iter()
+                            .map(|f| f.get(i).cloned().unwrap_or_default())
+                            .collect(),
+                    ));
+                }
+                format!(
+                    "({}) IN (SELECT * FROM UNNEST({}))",
+                    names.join(", "),
+                    arrays.join(", ")
+                )
+            }
+            Dialect::Sqlite => {
+                let mut ors = Vec::new();
+                for f in chunk {
+                    let ands: Vec<String> = fields
+                        .iter()
+                        .zip(f)
+                        .map(|(name, v)| {
+                            args.push(Arg::Text(v.clone()));
+                            format!("{} = ${}", quote_ident(name), args.len())
+                        })
+                        .collect();
+                    ors.push(format!("({})", ands.join(" AND ")));
+                }
+                ors.join(" OR ")
+            }
+        };
         let rows = tx
             .fetch_all_dynamic(
                 &format!(
-                    "SELECT {} FROM {} WHERE {}",
+                    "SELECT {} FROM {} WHERE {condition}",
                     select.join(", "),
                     quote_ident(c.name()),
-                    ors.join(" OR ")
                 ),
                 &args,
             )

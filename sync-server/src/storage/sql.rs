@@ -285,16 +285,16 @@ impl SqlStorage {
                 );
             }
         }
-        for chunk in tallies.chunks(400) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let args: Vec<Arg> = chunk.iter().map(|k| Arg::Text((*k).to_owned())).collect();
+        for chunk in tallies.chunks(5_000) {
             let rows = tx
                 .fetch_all_dynamic(
                     &format!(
-                        "SELECT key, value, note FROM lapak_tallies WHERE key IN ({})",
-                        marks.join(", ")
+                        "SELECT key, value, note FROM lapak_tallies WHERE {}",
+                        tx.dialect().in_list("key", 1)
                     ),
-                    &args,
+                    &[Arg::TextList(
+                        chunk.iter().map(|k| (*k).to_owned()).collect(),
+                    )],
                 )
                 .await?;
             for r in &rows {
