@@ -25,6 +25,8 @@ pub struct Harness {
     pub dir: TempDir,
     /// The SQLite database's URL, or the Postgres pool.
     pub backend: Backend,
+    /// The schema and rules the storage serves (a reopening serves them again).
+    pub catalog: (lapak_core::Schema, lapak_server::rules::Rules),
 }
 
 /// How to reach the database behind a harness.
@@ -51,93 +53,81 @@ impl Harness {
 
     /// Opens the same database again, as a restarted server would.
     pub async fn reopen(&self) -> Result<SqlStorage, lapak_server::storage::StorageError> {
+        let (schema, rules) = self.catalog.clone();
         match &self.backend {
-            Backend::Sqlite(url) => {
-                SqlStorage::open(
-                    url,
-                    lapak_core::catalog::starter(),
-                    lapak_server::rules::starter(),
-                )
-                .await
-            }
-            Backend::Postgres(pool) => {
-                SqlStorage::from_pg_pool(
-                    pool.clone(),
-                    lapak_core::catalog::starter(),
-                    lapak_server::rules::starter(),
-                )
-                .await
-            }
+            Backend::Sqlite(url) => SqlStorage::open(url, schema, rules).await,
+            Backend::Postgres(pool) => SqlStorage::from_pg_pool(pool.clone(), schema, rules).await,
         }
     }
 }
 
-/// Storage on an SQLite file in a fresh temporary directory.
+/// Storage of the starter catalogue on an SQLite file in a fresh temporary directory.
 pub async fn sqlite() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
-    let storage = SqlStorage::open(
-        &url,
+    sqlite_with(
         lapak_core::catalog::starter(),
         lapak_server::rules::starter(),
     )
     .await
-    .unwrap();
-    Harness {
-        storage: Arc::new(storage),
-        dir,
-        backend: Backend::Sqlite(url),
-    }
 }
 
-/// Storage on the fresh Postgres database of `#[sqlx::test]`.
+/// Storage of the starter catalogue on the fresh Postgres database of `#[sqlx::test]`.
 pub async fn postgres(pool: PgPool) -> Harness {
-    let storage = SqlStorage::from_pg_pool(
-        pool.clone(),
+    postgres_with(
+        pool,
         lapak_core::catalog::starter(),
         lapak_server::rules::starter(),
     )
     .await
-    .unwrap();
-    Harness {
-        storage: Arc::new(storage),
-        dir: tempfile::tempdir().unwrap(),
-        backend: Backend::Postgres(pool),
-    }
 }
 
-/// Storage of the business catalogue and its rules on an SQLite file in a fresh directory.
+/// Storage of the business catalogue and its rules on SQLite.
 pub async fn business_sqlite() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
-    let storage = SqlStorage::open(
-        &url,
+    sqlite_with(
         lapak_core::catalog::business(),
         lapak_server::rules::business(),
     )
     .await
-    .unwrap();
+}
+
+/// Storage of the business catalogue and its rules on Postgres.
+pub async fn business_postgres(pool: PgPool) -> Harness {
+    postgres_with(
+        pool,
+        lapak_core::catalog::business(),
+        lapak_server::rules::business(),
+    )
+    .await
+}
+
+/// Storage of `schema` and `rules` on an SQLite file in a fresh temporary directory.
+pub async fn sqlite_with(schema: lapak_core::Schema, rules: lapak_server::rules::Rules) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("server.sqlite3").display());
+    let storage = SqlStorage::open(&url, schema.clone(), rules.clone())
+        .await
+        .unwrap();
     Harness {
         storage: Arc::new(storage),
         dir,
         backend: Backend::Sqlite(url),
+        catalog: (schema, rules),
     }
 }
 
-/// Storage of the business catalogue and its rules on the fresh Postgres database of
-/// `#[sqlx::test]`.
-pub async fn business_postgres(pool: PgPool) -> Harness {
-    let storage = SqlStorage::from_pg_pool(
-        pool.clone(),
-        lapak_core::catalog::business(),
-        lapak_server::rules::business(),
-    )
-    .await
-    .unwrap();
+/// Storage of `schema` and `rules` on the fresh Postgres database of `#[sqlx::test]`.
+pub async fn postgres_with(
+    pool: PgPool,
+    schema: lapak_core::Schema,
+    rules: lapak_server::rules::Rules,
+) -> Harness {
+    let storage = SqlStorage::from_pg_pool(pool.clone(), schema.clone(), rules.clone())
+        .await
+        .unwrap();
     Harness {
         storage: Arc::new(storage),
         dir: tempfile::tempdir().unwrap(),
         backend: Backend::Postgres(pool),
+        catalog: (schema, rules),
     }
 }
 
@@ -225,25 +215,19 @@ pub fn ctx() -> WriteContext {
     }
 }
 
-/// A device: a real store on an SQLite file in `dir`, following `scopes`.
+/// A device of the starter catalogue: a real store on an SQLite file in `dir`, following
+/// `scopes`.
 pub fn device(dir: &Path, name: &str, scopes: &[&str]) -> Store {
-    let mut s = Store::open(
-        dir.join(format!("{name}.sqlite3")),
-        lapak_core::catalog::starter(),
-    )
-    .unwrap();
-    s.set_scopes(&scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-        .unwrap();
-    s
+    device_of(lapak_core::catalog::starter(), dir, name, scopes)
 }
 
-/// A device of the business catalogue: a real store on an SQLite file in `dir`.
+/// A device of the business catalogue.
 pub fn business_device(dir: &Path, name: &str, scopes: &[&str]) -> Store {
-    let mut s = Store::open(
-        dir.join(format!("{name}.sqlite3")),
-        lapak_core::catalog::business(),
-    )
-    .unwrap();
+    device_of(lapak_core::catalog::business(), dir, name, scopes)
+}
+
+fn device_of(schema: lapak_core::Schema, dir: &Path, name: &str, scopes: &[&str]) -> Store {
+    let mut s = Store::open(dir.join(format!("{name}.sqlite3")), schema).unwrap();
     s.set_scopes(&scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
         .unwrap();
     s
