@@ -198,13 +198,7 @@ pub async fn ensure_admin(
     storage: &dyn Storage,
     password: Option<String>,
 ) -> Result<FirstAdmin, StartError> {
-    if storage.user_count().await? > 0
-        && storage
-            .list_users()
-            .await?
-            .iter()
-            .any(|u| u.role == Role::Admin)
-    {
+    if storage.admin_exists().await? {
         return Ok(FirstAdmin::Exists);
     }
     let (password, outcome) = match password.filter(|p| !p.is_empty()) {

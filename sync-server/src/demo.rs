@@ -7,7 +7,6 @@
 //! the same back-office write path as the admin API, and opening stock through the same push
 //! path (and rules) as a device's, so the demo exercises what production runs.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use lapak_core::protocol::{Change, ChangeBody, PushRequest};
@@ -245,6 +244,20 @@ struct Territory {
 /// Rows of the demo, per collection, as the back office would write them.
 type Rows = Vec<(String, Option<Record>)>;
 
+/// Whether the database already holds a business (a branch), so that the demo is not seeded
+/// into it.
+///
+/// # Errors
+/// Storage errors.
+pub async fn has_business(storage: &SqlStorage) -> Result<bool, StorageError> {
+    Ok(storage
+        .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM branches")
+        .await?
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .is_some_and(|n| n != "0"))
+}
+
 /// Seeds the demo business into `storage`, reporting progress through `progress`.
 ///
 /// # Errors
@@ -257,14 +270,7 @@ pub async fn seed(
     password_hash: &str,
     mut progress: impl FnMut(&str),
 ) -> Result<DemoSummary, StorageError> {
-    let existing = storage
-        .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM branches")
-        .await?;
-    if existing
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .is_some_and(|n| n != "0")
-    {
+    if has_business(storage).await? {
         return Err(StorageError::Conflict(
             "the database already holds a business (its branches table is not empty): seed the demo into a new database (another --data-dir or --database-url)".into(),
         ));
@@ -526,8 +532,7 @@ pub async fn seed(
     for v in 0..size.vouchers {
         let b = &branches[rng.below(branches.len() as u64) as usize];
         let campaign = rng.pick(CAMPAIGNS);
-        let mut code = format!("V-{campaign}-");
-        let _ = write!(code, "{:06X}", rng.below(0x100_0000) ^ u64::from(v));
+        let code = format!("V-{campaign}-{:06X}", rng.below(0x100_0000) ^ u64::from(v));
         let mut r = Record::new();
         r.insert("campaign".into(), text(campaign));
         r.insert(

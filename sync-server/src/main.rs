@@ -179,7 +179,9 @@ async fn seed_demo(storage: &SqlStorage, size: &DemoSize) -> anyhow::Result<()> 
     let (cashier, branch, terminal) = &summary.sample_cashier;
     let (sales, territory) = &summary.sample_salesperson;
     println!(
-        "Demo users ({} of them) share the password {password}{}",
+        "Seeded {} reference rows and {} opening stock receipts. Demo users ({} of them) share the password {password}{}",
+        summary.reference_rows,
+        summary.receipts,
         summary.users,
         if generated {
             " (shown only this once; set LAPAK_DEMO_PASSWORD to choose it)"
@@ -203,13 +205,7 @@ async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
     let first =
         app::ensure_admin(storage.as_ref(), std::env::var("LAPAK_ADMIN_PASSWORD").ok()).await?;
     if let Some(size) = demo {
-        let has_business = storage
-            .query_text("SELECT CAST(COUNT(*) AS TEXT) FROM branches")
-            .await?
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .is_some_and(|n| n != "0");
-        if has_business {
+        if lapak_server::demo::has_business(&storage).await? {
             println!("The database already holds a business: not seeding the demo.");
         } else {
             tokio::select! {

@@ -107,8 +107,8 @@ pub struct DeviceInfo {
 /// Users, grants, devices and sessions.
 #[async_trait]
 pub trait Accounts: Send + Sync {
-    /// How many users exist.
-    async fn user_count(&self) -> Result<u64>;
+    /// Whether any user has the administrator role.
+    async fn admin_exists(&self) -> Result<bool>;
     /// Creates a user. Fails with [`StorageError::Conflict`] when the name is taken.
     async fn create_user(
         &self,
@@ -180,12 +180,15 @@ pub trait Accounts: Send + Sync {
 
 #[async_trait]
 impl Accounts for SqlStorage {
-    async fn user_count(&self) -> Result<u64> {
-        let row = self
+    async fn admin_exists(&self) -> Result<bool> {
+        Ok(self
             .pool
-            .fetch_optional("SELECT COUNT(*) FROM lapak_users", &[])
-            .await?;
-        Ok(row.map_or(Ok(0), |r| r.int(0))?.try_into().unwrap_or(0))
+            .fetch_optional(
+                "SELECT id FROM lapak_users WHERE role = $1 LIMIT 1",
+                &[Arg::Text(Role::Admin.as_str().into())],
+            )
+            .await?
+            .is_some())
     }
 
     async fn create_user(
