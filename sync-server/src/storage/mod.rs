@@ -8,6 +8,7 @@
 //! - [`accounts`]: users, grants, devices, sessions and refresh tokens ([`Accounts`]).
 //! - [`exceptions`]: exceptions raised by the business rules, and their tallies ([`Exceptions`]).
 //! - [`migrations`]: the engine tables' migrations, applied at start; a newer database is refused.
+//! - `facts`: loading what the business rules read, inside a push's transaction.
 //! - [`materialize`]: the plain tables named after the collections.
 //! - [`sql`]: [`SqlStorage`]: sequencing, pushes, pulls, reference writes, the outbox.
 
@@ -24,6 +25,7 @@ use crate::engine::{Event, Plan, ReferenceError};
 pub mod accounts;
 pub mod db;
 pub mod exceptions;
+mod facts;
 pub mod materialize;
 pub mod migrations;
 pub mod sql;
