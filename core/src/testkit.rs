@@ -194,11 +194,17 @@ impl MemoryServer {
                 let Ok(am) = AmChange::from_bytes(change.clone()) else {
                     return reject("malformed", "not an Automerge change".into());
                 };
+                if let Err(r) = document::genesis::check_root_change(&c, &am) {
+                    return reject(r.code, r.message);
+                }
                 let actor = self.actor.clone();
                 let mut missing_doc = None;
                 let (doc, scopes) = match self.docs.get_mut(&key) {
                     Some(entry) => (&mut entry.0, entry.1.clone()),
-                    None => (missing_doc.insert(document::new_doc(&actor)), Vec::new()),
+                    None => (
+                        missing_doc.insert(document::genesis::new_doc(&c, &actor)),
+                        Vec::new(),
+                    ),
                 };
                 if am
                     .deps()
@@ -212,6 +218,9 @@ impl MemoryServer {
                 let mut trial = doc.fork();
                 if trial.apply_changes([am.clone()]).is_err() {
                     return reject("malformed", "the change cannot be applied".into());
+                }
+                if let Err(e) = document::shape::check(&trial, &c, &ch.record_id) {
+                    return reject("invalid", e.to_string());
                 }
                 let Ok((record, deleted)) = document::project(&trial, &c, &ch.record_id) else {
                     return reject("malformed", "the document cannot be read".into());

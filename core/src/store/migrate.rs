@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 use crate::schema::{Collection, FieldType, Kind, Schema};
 
 /// Storage-format migrations, in order. The index + 1 is the format version it brings.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/device/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/device/0001_initial.sql"),
+    include_str!("../../../migrations/device/0002_genesis.sql"),
+];
 
 /// The newest storage format this build writes.
 pub const FORMAT_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -155,6 +158,43 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![json],
     )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Rebuilds on their genesis the documents made before format 2 that the server has not
+/// confirmed yet, once after the upgrade to format 2 (flagged by its migration), in one
+/// transaction. Documents the server holds keep their history (docs/protocol.md section 2.4).
+pub(crate) fn regenesis_pending_documents(
+    conn: &mut Connection,
+    schema: &Schema,
+    actor: &automerge::ActorId,
+) -> Result<()> {
+    let flagged: Option<String> = conn
+        .query_row(
+            "SELECT value FROM lapak_meta WHERE key = 'regenesis_pending'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if flagged.is_none() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for c in schema.collections() {
+        if c.kind() != Kind::Document || document::genesis::hashes(c).is_empty() {
+            continue;
+        }
+        let sql = tables::TableSql::new(c);
+        let ids: Vec<String> = tx
+            .prepare("SELECT DISTINCT record_id FROM lapak_queue WHERE collection = ?1")?
+            .query_map(params![c.name()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in ids {
+            crate::sync::rebuild::regenesis_document(&tx, c, &sql, &id, actor)?;
+        }
+    }
+    tx.execute("DELETE FROM lapak_meta WHERE key = 'regenesis_pending'", [])?;
     tx.commit()?;
     Ok(())
 }

@@ -217,6 +217,8 @@ impl Store {
                 id
             }
         };
+        let actor = ActorId::from(device_id.as_bytes().as_slice());
+        migrate::regenesis_pending_documents(&mut conn, &schema, &actor)?;
         let followed = conn
             .prepare("SELECT scope FROM lapak_cursors")?
             .query_map([], |r| r.get(0))?
@@ -224,7 +226,7 @@ impl Store {
         Ok(Store {
             conn,
             device_id,
-            actor: ActorId::from(device_id.as_bytes().as_slice()),
+            actor,
             sql: schema
                 .collections()
                 .iter()
@@ -383,7 +385,11 @@ impl Store {
                     id: id.to_owned(),
                 });
             }
-            (None, DocOp::Create(_)) => (document::new_doc(&self.actor), Scopes::default(), None),
+            (None, DocOp::Create(_)) => (
+                document::genesis::new_doc(c, &self.actor),
+                Scopes::default(),
+                None,
+            ),
             (Some(s), _) if !s.deleted => (s.doc, s.scopes, s.appended),
             _ => {
                 return Err(Error::NotFound {

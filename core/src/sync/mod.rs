@@ -12,7 +12,7 @@
 //!   that starts past a cursor (a gap) is refused.
 
 mod membership;
-mod rebuild;
+pub(crate) mod rebuild;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -453,10 +453,24 @@ fn apply_documents(
     }
     // One strict load of the stored document followed by the new chunks: a damaged or
     // truncated chunk refuses the whole pull instead of being skipped with the cursor moving on.
-    let options = automerge::LoadOptions::new()
-        .text_encoding(automerge::TextEncoding::UnicodeCodePoint)
-        .on_partial_load(automerge::OnPartialLoad::Error);
-    let mut doc = automerge::AutoCommit::load_with_options(&bytes, options)
+    let options = || {
+        automerge::LoadOptions::new()
+            .text_encoding(automerge::TextEncoding::UnicodeCodePoint)
+            .on_partial_load(automerge::OnPartialLoad::Error)
+    };
+    let mut loaded = automerge::AutoCommit::load_with_options(&bytes, options());
+    if !known && matches!(loaded, Err(automerge::AutomergeError::MissingDeps)) {
+        // Changes of a document this device does not hold yet build on the genesis every
+        // document of the collection begins with (never added to data that loads without it:
+        // a document made before genesis has objects of its own).
+        let mut with_genesis: Vec<u8> = document::genesis::changes(c)
+            .iter()
+            .flat_map(|g| g.raw_bytes().to_vec())
+            .collect();
+        with_genesis.extend_from_slice(&bytes);
+        loaded = automerge::AutoCommit::load_with_options(&with_genesis, options());
+    }
+    let mut doc = loaded
         .map_err(|e| match e {
             automerge::AutomergeError::MissingDeps => missing_deps(c, id),
             e => Error::Protocol(format!("document `{}/{id}`: {e}", c.name())),

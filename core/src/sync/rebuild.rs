@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use automerge::{Change as AmChange, ChangeHash};
+use automerge::{AutoCommit, Change as AmChange, ChangeHash};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
@@ -65,12 +65,7 @@ pub(super) fn rebuild_document(
     let Some(mut stored) = load_document(tx, c, id, actor)? else {
         return Ok(());
     };
-    let pending: Vec<(i64, Option<Vec<u8>>, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT seq, change_hash, op FROM lapak_queue WHERE collection = ?1 AND record_id = ?2 ORDER BY seq",
-        )?
-        .query_map(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let pending = pending_writes(tx, c, id)?;
     let mut excluded: HashSet<ChangeHash> = verdict.hashes.iter().copied().collect();
     excluded.extend(
         pending
@@ -83,7 +78,10 @@ pub(super) fn rebuild_document(
         .into_iter()
         .filter(|ch| !excluded.contains(&ch.hash()))
         .collect();
-    if confirmed.is_empty() {
+    if confirmed
+        .iter()
+        .all(|ch| document::genesis::is_genesis(c, &ch.hash()))
+    {
         // The server never accepted this record's creation: the writes that build on it cannot
         // stand either. They share the creation's verdict; the record goes.
         abandon_pending(tx, c.name(), id, verdict)?;
@@ -102,11 +100,47 @@ pub(super) fn rebuild_document(
         ));
     }
     let confirmed_scopes = document::scopes(&doc, c, id)?;
+    replay(tx, c, id, &mut doc, pending)?;
+    let (record, deleted) = document::project(&doc, c, id)?;
+    // The scopes the refused change moved the record into were only this device's guess: keep
+    // the tentative scopes the rebuilt record still has, and those its pending writes move it to.
+    let scopes_now = c.scopes_of(&record);
+    stored.scopes.retain_tentative(&scopes_now);
+    stored
+        .scopes
+        .add_moved_into(&confirmed_scopes, &scopes_now, followed);
+    stored.doc = doc;
+    save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
+    write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)
+}
+
+/// A queued write of a document: its queue sequence, its change's hash, its intent (JSON).
+type PendingWrite = (i64, Option<Vec<u8>>, Option<String>);
+
+/// The queued writes of a record, oldest first.
+fn pending_writes(tx: &Connection, c: &Collection, id: &str) -> Result<Vec<PendingWrite>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT seq, change_hash, op FROM lapak_queue WHERE collection = ?1 AND record_id = ?2 ORDER BY seq",
+        )?
+        .query_map(params![c.name(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replays queued writes' intents onto `doc`, one new change each, and re-queues them under
+/// new change ids (a write that changes nothing any more leaves the queue).
+fn replay(
+    tx: &Connection,
+    c: &Collection,
+    id: &str,
+    doc: &mut AutoCommit,
+    pending: Vec<PendingWrite>,
+) -> Result<()> {
     for (seq, _, op) in pending {
         let op: DocOp = serde_json::from_str(op.as_deref().unwrap_or("null")).map_err(|e| {
             document::doc_error(c.name(), id, &format!("queued write unreadable: {e}"))
         })?;
-        document::apply(&mut doc, c, id, &op, Mode::Replay)?;
+        document::apply(doc, c, id, &op, Mode::Replay)?;
         match doc.commit() {
             Some(hash) => {
                 let change = doc.get_change_by_hash(&hash).ok_or_else(|| {
@@ -129,15 +163,40 @@ pub(super) fn rebuild_document(
             }
         }
     }
+    Ok(())
+}
+
+/// Rebuilds on its collection's genesis a document made before genesis existed, when the server
+/// has confirmed none of it (every change of it still waits in the queue): its queued writes are
+/// replayed onto the genesis, so its first push can merge with a creation of the same id
+/// elsewhere. A document the server already holds keeps its history: the server built on it.
+/// Returns whether the document was rebuilt.
+pub(crate) fn regenesis_document(
+    tx: &Connection,
+    c: &Collection,
+    sql: &TableSql,
+    id: &str,
+    actor: &automerge::ActorId,
+) -> Result<bool> {
+    let Some(mut stored) = load_document(tx, c, id, actor)? else {
+        return Ok(false);
+    };
+    if document::genesis::holds_genesis(&mut stored.doc, c) {
+        return Ok(false);
+    }
+    let pending = pending_writes(tx, c, id)?;
+    let queued: HashSet<ChangeHash> = pending
+        .iter()
+        .filter_map(|(_, h, _)| h.as_deref().and_then(|h| ChangeHash::try_from(h).ok()))
+        .collect();
+    let changes = stored.doc.get_changes(&[]);
+    if changes.is_empty() || changes.iter().any(|ch| !queued.contains(&ch.hash())) {
+        return Ok(false);
+    }
+    let mut doc = document::genesis::new_doc(c, actor);
+    replay(tx, c, id, &mut doc, pending)?;
     let (record, deleted) = document::project(&doc, c, id)?;
-    // The scopes the refused change moved the record into were only this device's guess: keep
-    // the tentative scopes the rebuilt record still has, and those its pending writes move it to.
-    let scopes_now = c.scopes_of(&record);
-    stored.scopes.retain_tentative(&scopes_now);
-    stored
-        .scopes
-        .add_moved_into(&confirmed_scopes, &scopes_now, followed);
-    stored.doc = doc;
-    save_document(tx, c, id, &mut stored.doc, deleted, &stored.scopes)?;
-    write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)
+    save_document(tx, c, id, &mut doc, deleted, &stored.scopes)?;
+    write_document_row(tx, c, sql, id, &record, deleted, &stored.scopes)?;
+    Ok(true)
 }

@@ -660,6 +660,9 @@ fn judge_document(
     let Ok(am) = AmChange::from_bytes(change.to_vec()) else {
         return reject("malformed", "the change is not an Automerge change");
     };
+    if let Err(r) = document::genesis::check_root_change(c, &am) {
+        return reject(r.code, r.message);
+    }
     let key = (ch.collection.clone(), ch.record_id.clone());
     if !loaded.contains_key(&key) {
         let d = match docs.get(&key) {
@@ -680,7 +683,7 @@ fn judge_document(
                 }
             }
             None => LoadedDoc {
-                doc: document::new_doc(&server_actor()),
+                doc: document::genesis::new_doc(c, &server_actor()),
                 scopes: Vec::new(),
                 existed: false,
                 dirty: false,
@@ -703,11 +706,25 @@ fn judge_document(
         let position = next_position(plan);
         return Outcome::Accepted { position };
     }
-    if am
+    let missing: Vec<_> = am
         .deps()
         .iter()
-        .any(|h| d.doc.get_change_by_hash(h).is_none())
-    {
+        .filter(|h| d.doc.get_change_by_hash(h).is_none())
+        .collect();
+    if missing.iter().any(|h| document::genesis::is_genesis(c, h)) {
+        // The stored document was created before genesis existed (its objects are its
+        // creator's), and this change builds on the genesis: the two cannot merge.
+        return reject(
+            "created_elsewhere",
+            format!(
+                "record `{}` was created by an app older than this server's document format; \
+                 your copy began separately and cannot merge with it: sync to receive it, then \
+                 make your edits again",
+                ch.record_id
+            ),
+        );
+    }
+    if !missing.is_empty() {
         return Outcome::Deferred {
                     reason: "the change depends on changes the server does not have yet; send it again after them".into(),
                 };
@@ -715,6 +732,9 @@ fn judge_document(
     let mut trial = d.doc.fork();
     if trial.apply_changes([am]).is_err() {
         return reject("malformed", "the change cannot be applied to the document");
+    }
+    if let Err(e) = document::shape::check(&trial, c, &ch.record_id) {
+        return reject("invalid", e.to_string());
     }
     let Ok((record, deleted)) = document::project(&trial, c, &ch.record_id) else {
         return reject("malformed", "the document cannot be read after the change");

@@ -5,6 +5,9 @@
 //! (merged by character), list fields as Automerge lists of maps (merged by element). A deleted
 //! record keeps its document with the root key `_deleted` set, so a delete merges with
 //! concurrent edits instead of being undone by them.
+//!
+//! Every document begins with its collection's [`genesis`], which makes the text and list
+//! objects; [`shape`] checks that a document holds only declared fields of their declared types.
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, TextEncoding};
@@ -14,8 +17,11 @@ use crate::error::{Error, Result};
 use crate::schema::{Collection, FieldType, ScalarType};
 use crate::value::{Item, Record, Scalar, Value};
 
+pub mod genesis;
+pub mod shape;
+
 /// The root key marking a deleted record.
-const DELETED_KEY: &str = "_deleted";
+pub(crate) const DELETED_KEY: &str = "_deleted";
 
 /// One edit of an existing document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +94,7 @@ pub(crate) enum Mode {
 }
 
 /// A new, empty document written by `actor`, with the text encoding every Lapak document uses.
+/// A record's document starts from [`genesis::new_doc`] instead, which holds its objects.
 #[must_use]
 pub fn new_doc(actor: &ActorId) -> AutoCommit {
     AutoCommit::new_with_encoding(TextEncoding::UnicodeCodePoint).with_actor(actor.clone())
@@ -126,21 +133,21 @@ pub(crate) fn apply(
             for f in c.fields() {
                 let value = record.get(&f.name).cloned().unwrap_or(Value::Null);
                 match &f.ty {
+                    // The genesis made the objects: creating fills them, so two creations of
+                    // the same id merge their text and items instead of one replacing the other.
                     FieldType::MergeText => {
-                        let obj = doc
-                            .put_object(ROOT, f.name.as_str(), ObjType::Text)
-                            .map_err(am)?;
                         if let Value::Text(t) = value {
-                            doc.splice_text(&obj, 0, 0, &t).map_err(am)?;
+                            let obj = object(doc, &f.name, ObjType::Text).map_err(am)?;
+                            let end = doc.length(&obj);
+                            doc.splice_text(&obj, end, 0, &t).map_err(am)?;
                         }
                     }
                     FieldType::List(_) => {
-                        let obj = doc
-                            .put_object(ROOT, f.name.as_str(), ObjType::List)
-                            .map_err(am)?;
                         if let Value::List(items) = value {
+                            let obj = object(doc, &f.name, ObjType::List).map_err(am)?;
+                            let end = doc.length(&obj);
                             for (i, item) in items.iter().enumerate() {
-                                insert_item(doc, &obj, i, item).map_err(am)?;
+                                insert_item(doc, &obj, end + i, item).map_err(am)?;
                             }
                         }
                     }
@@ -271,7 +278,7 @@ fn apply_edit(
     Ok(())
 }
 
-/// The object under `field`, created when the document predates the field.
+/// The object under `field`: the genesis's, or one made when the document predates genesis.
 fn object(
     doc: &mut AutoCommit,
     field: &str,
@@ -328,6 +335,11 @@ fn from_scalar(s: &ScalarValue, ty: ScalarType) -> Scalar {
             Scalar::Int(i64::try_from(*u).unwrap_or(i64::MAX))
         }
         (ScalarValue::F64(r), ScalarType::Real) => Scalar::Real(*r),
+        // Writers in other languages may store a whole number as an int.
+        #[allow(clippy::cast_precision_loss)]
+        (ScalarValue::Int(i), ScalarType::Real) => Scalar::Real(*i as f64),
+        #[allow(clippy::cast_precision_loss)]
+        (ScalarValue::Uint(u), ScalarType::Real) => Scalar::Real(*u as f64),
         (ScalarValue::Boolean(b), ScalarType::Bool) => Scalar::Bool(*b),
         // A value of another type (written by a different schema version) reads as null.
         _ => Scalar::Null,
