@@ -232,6 +232,10 @@ impl MemoryServer {
                 {
                     return reject(&code, message);
                 }
+                let as_written = document::scopes_as_written(doc, &am, &c, &ch.record_id)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
                 let old: BTreeSet<String> = scopes.iter().cloned().collect();
                 let new: BTreeSet<String> = c.scopes_of(&record).into_iter().collect();
                 let full = trial.save();
@@ -239,7 +243,13 @@ impl MemoryServer {
                     .insert(key, (trial, new.iter().cloned().collect()));
                 let kept: Vec<String> = old.intersection(&new).cloned().collect();
                 let entered: Vec<String> = new.difference(&old).cloned().collect();
-                let left: Vec<String> = old.difference(&new).cloned().collect();
+                let mut left: Vec<String> = old.difference(&new).cloned().collect();
+                // Scopes only the writer saw the record in: their devices drop their copies.
+                left.extend(
+                    as_written
+                        .into_iter()
+                        .filter(|s| !old.contains(s) && !new.contains(s)),
+                );
                 let mut position = 0;
                 if !kept.is_empty() {
                     position = self.append(

@@ -188,6 +188,12 @@ impl From<&str> for Scalar {
     }
 }
 
+impl From<String> for Scalar {
+    fn from(s: String) -> Self {
+        Scalar::Text(s)
+    }
+}
+
 impl From<i64> for Scalar {
     fn from(i: i64) -> Self {
         Scalar::Int(i)

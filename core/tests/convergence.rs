@@ -1,6 +1,6 @@
 //! Convergence under any interleaving: four replicas (three in branch A, one in branch B) make
-//! random offline edits (field sets, text splices, list inserts/removes/updates, moves between
-//! branches, deletes, ledger appends) while the back office edits reference data, then exchange
+//! random offline edits (creations of one id on several devices, field sets, text splices, list
+//! inserts/removes/updates, moves between branches, deletes, ledger appends) while the back office edits reference data, then exchange
 //! them through the reference sequencer in random order, with lost answers, duplicated pushes and
 //! redelivered or stale pull batches. At the end every replica holds exactly the server's
 //! documents of its branch (no more: moved-away records are gone), the plain tables equal what
@@ -177,17 +177,18 @@ fn local(
             .unwrap_or(0)
     };
     let result = match action {
-        // Each slot is created once, by one device: ids are UUIDv7 in real use, never shared.
-        Action::Create { slot }
-            if usize::from(*slot) % DEVICES == device && created.insert(*slot) =>
-        {
+        // Any device may create any slot it does not hold, as records keyed by a natural code
+        // are: two devices creating one id offline must merge like concurrent edits.
+        Action::Create { slot } => {
+            created.insert(*slot);
             store.create_with_id(
                 "outlets",
                 &id(*slot),
-                record! {"name" => format!("Toko {slot}"), "branch" => branch_of(device), "notes" => "x"},
+                record! {"name" => format!("Toko {slot}"), "branch" => branch_of(device),
+                    "notes" => format!("<{device}>"),
+                    "lines" => Value::List(vec![item! {"sku" => format!("NEW{device}"), "qty" => 1}])},
             )
         }
-        Action::Create { .. } => Ok(()),
         Action::SetPhone { slot, phone } => {
             store.set("outlets", &id(*slot), "phone", format!("08{phone}"))
         }

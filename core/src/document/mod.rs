@@ -361,6 +361,34 @@ pub(crate) fn scopes(doc: &AutoCommit, c: &Collection, id: &str) -> Result<Vec<S
     Ok(c.scopes_of(&record))
 }
 
+/// The scopes the writer of `change` saw the record in after writing it: the scopes of the
+/// document at the change's dependencies with the change applied. They differ from the merged
+/// document's when the writer had not seen concurrent changes (two devices creating one id, each
+/// putting it in its own branch): the server evicts the record from the scopes only the writer
+/// saw, so a device following them drops its copy instead of keeping a version nobody else has.
+/// `None` when the change builds on every head of `doc` (the writer saw it all).
+///
+/// # Errors
+/// [`Error::Document`] when the change's dependencies are not in `doc` or it does not apply.
+pub fn scopes_as_written(
+    doc: &mut AutoCommit,
+    change: &automerge::Change,
+    c: &Collection,
+    id: &str,
+) -> Result<Option<Vec<String>>> {
+    let mut heads = doc.get_heads();
+    let mut deps = change.deps().to_vec();
+    heads.sort();
+    deps.sort();
+    if heads == deps {
+        return Ok(None);
+    }
+    let am = |e: automerge::AutomergeError| doc_error(c.name(), id, &e);
+    let mut seen = doc.fork_at(&deps).map_err(am)?;
+    seen.apply_changes([change.clone()]).map_err(am)?;
+    scopes(&seen, c, id).map(Some)
+}
+
 /// The document's fields as a plain record (every declared field, null when absent), and
 /// whether it is deleted.
 ///

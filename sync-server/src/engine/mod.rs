@@ -730,7 +730,7 @@ fn judge_document(
                 };
     }
     let mut trial = d.doc.fork();
-    if trial.apply_changes([am]).is_err() {
+    if trial.apply_changes([am.clone()]).is_err() {
         return reject("malformed", "the change cannot be applied to the document");
     }
     if let Err(e) = document::shape::check(&trial, c, &ch.record_id) {
@@ -745,6 +745,11 @@ fn judge_document(
     let new_scopes = c.scopes_of(&record);
     let mut touched: Vec<String> = d.scopes.clone();
     touched.extend(new_scopes.iter().cloned());
+    // Scopes only the writer saw the record in (a creation of the same id elsewhere moved it):
+    // evicted there, so the devices following them drop the version nobody else holds.
+    if let Ok(Some(seen)) = document::scopes_as_written(&mut d.doc, &am, c, &ch.record_id) {
+        touched.extend(seen);
+    }
     touched.sort();
     touched.dedup();
     if let Err(m) = check_storable(c, &record, &new_scopes) {
