@@ -261,9 +261,12 @@ fn genesis_outlet() -> AutoCommit {
     doc
 }
 
+/// What is wrong, the edit making it, the field the refusal must name.
+type Case = (&'static str, fn(&mut AutoCommit), &'static str);
+
 async fn values_of_the_wrong_type_are_refused_naming_the_field(h: Harness) {
     let who = supervisor();
-    let cases: [(&str, fn(&mut AutoCommit), &str); 4] = [
+    let cases: [Case; 4] = [
         (
             "an int in a text field",
             |d| d.put(ROOT, "phone", 812_i64).unwrap(),
