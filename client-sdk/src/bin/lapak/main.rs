@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod list_edit;
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use lapak_client::{Client, ClientError, ClientOptions, Progress, Status};
@@ -80,14 +82,33 @@ enum Command {
         limit: Option<u64>,
     },
     /// Create a document (`put outlets name=Toko branch=JKT-01`) or change its fields (`--id`).
+    ///
+    /// Lists of an existing record are edited item by item, so that items other devices add
+    /// meanwhile are kept: `--add 'lines={"sku":"SKU-1","qty":1}'`, `--update 'lines[0]={"qty":2}'`
+    /// or `--update 'lines[sku=SKU-1]={"qty":2}'`, `--remove 'lines[1]'`; `--replace
+    /// 'lines=[...]'` replaces the whole list on purpose. Positions refer to the list before
+    /// the command; all edits of one command are one change.
     Put {
         /// The collection.
         collection: String,
         /// The record to change; without it a new record is created.
         #[arg(long)]
         id: Option<String>,
-        /// `field=value` pairs: text as is; numbers, true/false and lists as JSON.
+        /// `field=value` pairs: text as is; numbers, true/false and lists as JSON (a list only
+        /// when creating).
         fields: Vec<String>,
+        /// Add an item to a list: `FIELD=ITEM` at the end, `FIELD[N]=ITEM` before position N.
+        #[arg(long = "add", value_name = "FIELD=ITEM")]
+        add: Vec<String>,
+        /// Set some keys of one item: `FIELD[N]=KEYS` or `FIELD[key=value]=KEYS`.
+        #[arg(long = "update", value_name = "FIELD[SEL]=KEYS")]
+        update: Vec<String>,
+        /// Remove one item: `FIELD[N]` or `FIELD[key=value]`.
+        #[arg(long = "remove", value_name = "FIELD[SEL]")]
+        remove: Vec<String>,
+        /// Replace a whole list: `FIELD=[...]` (items others add meanwhile are lost).
+        #[arg(long = "replace", value_name = "FIELD=LIST")]
+        replace: Vec<String>,
     },
     /// Delete a document.
     Delete {
@@ -399,23 +420,48 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             collection: c,
             id,
             fields,
+            add,
+            update,
+            remove,
+            replace,
         } => {
             let col = collection(&c)?;
             let record = parse_fields(&col, &fields)?;
-            match id {
-                Some(id) if client.get(&c, &id).await?.is_some() => {
-                    let edits = record
+            let flags = list_edit::Flags {
+                add: &add,
+                update: &update,
+                remove: &remove,
+                replace: &replace,
+            };
+            let list_edits = list_edit::parse(&col, &flags).map_err(usage)?;
+            let existing = match &id {
+                Some(id) => client.get(&c, id).await?,
+                None => None,
+            };
+            match (id, existing) {
+                (Some(id), Some(row)) => {
+                    if let Some(field) = record.keys().find(|f| list_edit::is_list(&col, f)) {
+                        return Err(usage(list_edit::whole_list_refused(field)));
+                    }
+                    let mut edits: Vec<lapak_core::Edit> = record
                         .into_iter()
                         .map(|(field, value)| lapak_core::Edit::Set { field, value })
                         .collect();
+                    edits.extend(list_edit::resolve(&row.fields, list_edits).map_err(usage)?);
                     client.edit(&c, &id, edits).await?;
                     println!("{id}");
                 }
-                Some(id) => {
+                (_, None) if !list_edits.is_empty() => {
+                    return Err(usage(
+                        "--add, --update, --remove and --replace edit an existing record: \
+                         give its --id (a new record takes its lists as field=[...])",
+                    ));
+                }
+                (Some(id), None) => {
                     client.create_with_id(&c, &id, record).await?;
                     println!("{id}");
                 }
-                None => println!("{}", client.create(&c, record).await?),
+                (None, _) => println!("{}", client.create(&c, record).await?),
             }
         }
         Command::Delete { collection: c, id } => {
