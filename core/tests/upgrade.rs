@@ -201,3 +201,68 @@ fn an_older_app_catches_up_with_newer_data_after_upgrading() {
         Some(Verdict::Accepted { .. })
     ));
 }
+
+/// Format 2: documents begin with their collection's genesis. A v1 document the server never
+/// confirmed is rebuilt on the genesis when the store opens, so its creation merges with a
+/// creation of the same id elsewhere; a document the server holds keeps its history.
+#[test]
+fn unconfirmed_v1_documents_are_rebuilt_on_the_genesis_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_of_fixture(dir.path());
+    let mut s = Store::open(&path, sample_schema()).unwrap();
+    check_v1_content(&s);
+    let schema = sample_schema();
+    let outlets = schema.collection("outlets").unwrap();
+    let holds_genesis = |s: &Store, id: &str| {
+        let bytes = s.document_bytes("outlets", id).unwrap().unwrap();
+        let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+        lapak_core::document::genesis::holds_genesis(&mut doc, outlets)
+    };
+    assert!(holds_genesis(&s, "outlet-pending"));
+    assert!(
+        !holds_genesis(&s, "outlet-synced"),
+        "a document the server holds keeps its history"
+    );
+    // Opening again changes nothing more.
+    drop(s);
+    let mut s = Store::open(&path, sample_schema()).unwrap();
+    check_v1_content(&s);
+
+    let mut server = server();
+    let mut other = Store::open_in_memory(sample_schema()).unwrap();
+    other.set_scopes(&["branch:JKT".into()]).unwrap();
+    other
+        .create_with_id(
+            "outlets",
+            "outlet-pending",
+            record! {"name" => "Warung Baru", "branch" => "JKT", "phone" => "0812", "notes" => "dekat pasar"},
+        )
+        .unwrap();
+    sync_fully(&mut other, &mut server).unwrap();
+    sync_fully(&mut s, &mut server).unwrap();
+    sync_fully(&mut other, &mut server).unwrap();
+    // Accepted, not refused as a second history (`genesis_required`): the rebuilt creation
+    // merged with the other device's. (This fresh server's positions are below the fixture's
+    // cursors, so the merged record is read on the server and on the other device.)
+    assert!(
+        s.rejections()
+            .unwrap()
+            .iter()
+            .all(|r| r.record_id != "outlet-pending"),
+        "{:?}",
+        s.rejections().unwrap()
+    );
+    let (merged, deleted) = server.document("outlets", "outlet-pending").unwrap();
+    assert!(!deleted);
+    assert_eq!(merged["phone"], "0812".into());
+    assert_eq!(merged["notes"], "dekat pasar".into());
+    assert_eq!(merged["name"], "Warung Baru".into());
+    assert_eq!(
+        other
+            .get("outlets", "outlet-pending")
+            .unwrap()
+            .unwrap()
+            .fields,
+        merged
+    );
+}
