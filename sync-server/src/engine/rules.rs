@@ -1,6 +1,8 @@
 //! Where the engine meets the business rules: which stored state a push's rules need
-//! ([`needs`]), running them on a write that passed every other check, and applying an accepted
-//! write's effects (tallies, exceptions with their `exception.raised` events) to the plan.
+//! ([`needs`]: a ledger entry's reads, and a document's reads by its id), running them on a
+//! write that passed every other check (with the writer's grants, so a rule acts only within
+//! them), and applying an accepted write's effects (tallies, exceptions with their
+//! `exception.raised` events) to the plan.
 
 use std::collections::{BTreeSet, HashMap};
 

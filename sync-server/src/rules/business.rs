@@ -131,7 +131,7 @@ fn check_quantity(what: &str, value: i128) -> Result<i64, RuleVerdict> {
         _ => Err(RuleVerdict::reject(
             "quantity_out_of_range",
             format!(
-                "{what} is {value}; a quantity may be at most {MAX_QUANTITY}: split it into several entries or check the number"
+                "{what} is {value}; a quantity may be at most {MAX_QUANTITY} units (either way for an adjustment): split it into several entries or check the number"
             ),
         )),
     }
@@ -199,8 +199,8 @@ fn move_stock(
         ));
     };
     let key = stock_key(branch, sku);
-    // Earlier lines of this record moved the tally in `effects`, not yet in `facts`; the
-    // move is undone below when the item refuses to go negative.
+    // Earlier lines of this record moved the tally in `effects`, not yet in `facts`; a
+    // rejection below drops every effect of the record with it.
     let (before, after) = effects.add_checked(
         facts,
         &key,

@@ -470,7 +470,8 @@ impl Effects {
 pub trait Rule: Send + Sync {
     /// The stored state the rule needs to judge `write` (called again with more facts loaded,
     /// so a read may depend on an earlier one: the branch's price list, then its prices).
-    /// Only ledger entries get their reads loaded; document rules see what is loaded.
+    /// Only ledger entries get these reads loaded; a document rule declares what it needs from
+    /// the record's id in [`Rule::document_reads`].
     fn reads(&self, write: &Write<'_>, facts: &Facts, needs: &mut Needs<'_>) {
         let _ = (write, facts, needs);
     }
