@@ -1298,6 +1298,29 @@ async fn a_return_whose_invoice_never_arrives_is_refused_after_the_deferral_limi
     );
     let out = push_at(s, &ani, vec![ret], T0).await;
     assert_eq!(rejected(&out[0]).0, "invoice_never_arrived");
+    // A return dated more than the limit ahead of the server's clock would wait for ever.
+    let ahead = sales_return(
+        "JKT-01",
+        "INV-LOST",
+        T0 + DEFERRAL_LIMIT_MS + 1,
+        &[("TEA", 1)],
+        5_000,
+    );
+    let out = push_at(s, &ani, vec![ahead], T0).await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "returned_at_in_future");
+    assert!(message.contains("set the device's clock"), "{message}");
+    let ahead = sales_return(
+        "JKT-01",
+        "INV-LOST",
+        T0 + DEFERRAL_LIMIT_MS,
+        &[("TEA", 1)],
+        5_000,
+    );
+    assert!(matches!(
+        &push_at(s, &ani, vec![ahead], T0).await[0],
+        Outcome::Deferred { .. }
+    ));
     assert_eq!(
         count(
             &h.storage,

@@ -525,6 +525,18 @@ impl ReturnRule {
         let branch = w.text("branch");
         let returned_at = w.int("returned_at");
         let deadline = returned_at.saturating_add(DEFERRAL_LIMIT_MS);
+        // A device clock far ahead would otherwise make the wait endless.
+        if returned_at > w.now_ms.saturating_add(DEFERRAL_LIMIT_MS) {
+            return RuleVerdict::reject(
+                "returned_at_in_future",
+                format!(
+                    "this return is dated {}, more than {} days after the server's time ({}), and its invoice `{invoice_id}` has not reached the server at branch {branch}: set the device's clock and record the return again",
+                    when(returned_at),
+                    DEFERRAL_LIMIT_MS / 86_400_000,
+                    when(w.now_ms)
+                ),
+            );
+        }
         if w.now_ms > deadline {
             return RuleVerdict::reject(
                 "invoice_never_arrived",
