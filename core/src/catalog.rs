@@ -365,6 +365,59 @@ pub fn business() -> Schema {
 
 #[cfg(test)]
 mod tests {
+    use crate::schema::{FieldType, ScalarType};
+
+    fn scalar(t: ScalarType) -> &'static str {
+        match t {
+            ScalarType::Text => "text",
+            ScalarType::Int => "int",
+            ScalarType::Real => "real",
+            ScalarType::Bool => "bool",
+            ScalarType::Timestamp => "timestamp",
+        }
+    }
+
+    /// A collection's row of the field-type table of `docs/domain.md`.
+    fn type_row(c: &crate::schema::Collection) -> String {
+        let fields: Vec<String> = c
+            .fields()
+            .iter()
+            .map(|f| {
+                let ty = match &f.ty {
+                    FieldType::Scalar(t) => scalar(*t).to_owned(),
+                    FieldType::MergeText => "merge text".to_owned(),
+                    FieldType::List(keys) => format!(
+                        "list of ({})",
+                        keys.iter()
+                            .map(|(k, t)| format!("`{k}`: {}", scalar(*t)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let star = if f.required { "*" } else { "" };
+                format!("`{}`{star}: {ty}", f.name)
+            })
+            .collect();
+        format!("| `{}` | {} |", c.name(), fields.join(", "))
+    }
+
+    /// `docs/domain.md` gives the type of every field of every collection of the business, as
+    /// declared here: another team can build a client from it.
+    #[test]
+    fn domain_doc_types_every_business_field() {
+        let doc = include_str!("../../docs/domain.md");
+        let missing: Vec<String> = super::business()
+            .collections()
+            .iter()
+            .map(type_row)
+            .filter(|row| !doc.lines().any(|l| l == row))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/domain.md lacks these rows of its field-type table:\n{}",
+            missing.join("\n")
+        );
+    }
     #[test]
     fn starter_schema_builds() {
         assert_eq!(super::starter().collections().len(), 3);

@@ -13,7 +13,8 @@ use lapak_core::Edit;
 use lapak_core::protocol::Outcome;
 use lapak_server::Storage;
 use lapak_server::auth::{Principal, Role};
-use lapak_server::storage::{ExceptionFilter, Exceptions, StorageError};
+use lapak_server::rules::{DEFERRAL_LIMIT_MS, MAX_AMOUNT, MAX_QUANTITY};
+use lapak_server::storage::{ExceptionFilter, Exceptions, StorageError, WriteContext};
 use serde_json::json;
 
 macro_rules! both_backends {
@@ -47,6 +48,11 @@ both_backends!(
     credit_dues_and_the_cash_drawer_follow_the_facts,
     every_fact_emits_its_event_once,
     a_held_bill_edited_on_two_terminals_converges,
+    rule_arithmetic_is_checked_and_bounded,
+    credit_acts_only_on_customers_of_the_writers_scopes,
+    returns_and_vouchers_reveal_nothing_of_another_branch,
+    an_outlet_profile_lives_only_in_its_outlets_scopes,
+    a_return_whose_invoice_never_arrives_is_refused_after_the_deferral_limit,
 );
 
 /// 2026-06-01T00:00:00Z.
@@ -194,6 +200,40 @@ fn invoice_paid(
     entry("sales_invoices", f)
 }
 
+/// Pushes `changes` as `who` with the server's clock at `now_ms`.
+async fn push_at(
+    s: &dyn Storage,
+    who: &Principal,
+    changes: Vec<lapak_core::protocol::Change>,
+    now_ms: i64,
+) -> Vec<Outcome> {
+    let ctx = WriteContext {
+        now_ms,
+        trace_id: "test".into(),
+    };
+    let request = lapak_core::protocol::PushRequest {
+        device_id: who.device_id,
+        changes,
+    };
+    let plan = s.push(&ctx, who, &request).await.unwrap();
+    plan.results.into_iter().map(|r| r.outcome).collect()
+}
+
+/// A sales return of `lines` (`(sku, qty)`) against `invoice`.
+fn sales_return(
+    branch: &str,
+    invoice: &str,
+    at: i64,
+    lines: &[(&str, i64)],
+    refund: i64,
+) -> lapak_core::protocol::Change {
+    entry(
+        "sales_returns",
+        json!({"branch": branch, "invoice": invoice, "terminal": "POS-1", "returned_at": at, "refund": refund,
+               "lines": lines.iter().map(|(s, q)| json!({"sku": s, "qty": q, "price": 5_000})).collect::<Vec<_>>()}),
+    )
+}
+
 fn rejected(o: &Outcome) -> (&str, &str) {
     match o {
         Outcome::Rejected { code, message } => (code, message),
@@ -287,7 +327,22 @@ async fn a_voucher_is_redeemed_once_where_and_before_it_may_be(h: Harness) {
     assert_eq!(rejected(&out[0]).0, "voucher_expired");
     assert_eq!(rejected(&out[1]).0, "voucher_not_verified");
     assert_eq!(rejected(&out[2]).0, "unknown_voucher");
-    // Only where the voucher may be redeemed.
+    // Only where the voucher may be redeemed: a writer of both branches is told where...
+    let mut both = cashier("BDG-01", "dedi");
+    both.grants.push(lapak_server::auth::Grant {
+        scope: "branch:JKT-01".into(),
+        write: true,
+    });
+    let out = push(
+        s,
+        &both,
+        vec![redemption("V-UNVERIFIED", "BDG-01", "POS-1", T0)],
+    )
+    .await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "voucher_not_redeemable_here");
+    assert!(message.contains("JKT-01"), "{message}");
+    // ...a writer of another branch only that there is no such voucher for their branch.
     let bdg = cashier("BDG-01", "cici");
     let out = push(
         s,
@@ -296,8 +351,8 @@ async fn a_voucher_is_redeemed_once_where_and_before_it_may_be(h: Harness) {
     )
     .await;
     let (code, message) = rejected(&out[0]);
-    assert_eq!(code, "voucher_not_redeemable_here");
-    assert!(message.contains("JKT-01"), "{message}");
+    assert_eq!(code, "unknown_voucher");
+    assert!(!message.contains("JKT-01"), "{message}");
     assert_eq!(
         count(
             &h.storage,
@@ -524,7 +579,7 @@ async fn returns_never_exceed_what_was_sold(h: Harness) {
         )
     };
     // A return pushed before its invoice reaches the server waits (is deferred, not stored).
-    let early = push(s, &ani, vec![ret(&[("TEA", 1)], 5_000)]).await;
+    let early = push_at(s, &ani, vec![ret(&[("TEA", 1)], 5_000)], T0 + DAY).await;
     assert!(
         matches!(&early[0], Outcome::Deferred { reason } if reason.contains("has not reached the server")),
         "{early:?}"
@@ -884,5 +939,394 @@ async fn a_held_bill_edited_on_two_terminals_converges(h: Harness) {
     assert_eq!(
         row[0][1].as_deref(),
         Some("back soon; customer went to the ATM")
+    );
+}
+
+/// An invoice entry with the given lines `(sku, qty, price)`, total and cash payment, written
+/// as is (no arithmetic in the test: the values may be past what an `i64` sum holds).
+fn raw_invoice(
+    lines: &[(&str, i64, i64)],
+    total: i64,
+    paid: &[i64],
+) -> lapak_core::protocol::Change {
+    entry(
+        "sales_invoices",
+        json!({
+            "number": "INV-X", "branch": "JKT-01", "terminal": "POS-1", "sold_at": T0, "total": total,
+            "lines": lines.iter().map(|(s, q, p)| json!({"sku": s, "qty": q, "price": p, "discount": 0, "tax": 0})).collect::<Vec<_>>(),
+            "payments": paid.iter().map(|a| json!({"method": "cash", "amount": a})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+async fn rule_arithmetic_is_checked_and_bounded(h: Harness) {
+    let s = h.storage.as_ref();
+    business(s).await;
+    let ani = cashier("JKT-01", "ani");
+    push(s, &ani, vec![receipt("JKT-01", "TEA", 100)]).await;
+    accepted(&push(s, &ani, vec![entry("shifts", json!({"branch": "JKT-01", "terminal": "POS-1", "kind": "open", "at": T0, "opening_cash": 0}))]).await[0]);
+    let sale = invoice("JKT-01", T0, &[("TEA", 3, 5_000)]);
+    let inv = sale.record_id.clone();
+    accepted(&push(s, &ani, vec![sale]).await[0]);
+    let big = 1_i64 << 62;
+    // Two lines of 2^62 units (their sum wraps an i64 to below zero) and a refund of i64::MAX.
+    let out = push(
+        s,
+        &ani,
+        vec![
+            sales_return("JKT-01", &inv, T0, &[("TEA", big), ("TEA", big)], i64::MAX),
+            sales_return("JKT-01", &inv, T0, &[("TEA", 1)], i64::MAX),
+            sales_return("JKT-01", &inv, T0, &[("TEA", 1)], -1),
+        ],
+    )
+    .await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "quantity_out_of_range");
+    assert!(message.contains(&MAX_QUANTITY.to_string()), "{message}");
+    let (code, message) = rejected(&out[1]);
+    assert_eq!(code, "amount_out_of_range");
+    assert!(message.contains(&MAX_AMOUNT.to_string()), "{message}");
+    assert_eq!(rejected(&out[2]).0, "amount_out_of_range");
+    // Invoices whose qty × price, or whose sum of lines or payments, pass an i64.
+    let out = push(
+        s,
+        &ani,
+        vec![
+            raw_invoice(&[("TEA", 4, big)], 0, &[0]),
+            raw_invoice(&[("TEA", 1_000_000, MAX_AMOUNT)], MAX_AMOUNT, &[MAX_AMOUNT]),
+            raw_invoice(&[("TEA", 1, 5_000)], 5_000, &[i64::MAX, i64::MAX, 5_002]),
+            raw_invoice(
+                &[("TEA", MAX_QUANTITY + 1, 1)],
+                MAX_QUANTITY + 1,
+                &[MAX_QUANTITY + 1],
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(rejected(&out[0]).0, "amount_out_of_range");
+    assert_eq!(rejected(&out[1]).0, "total_mismatch");
+    assert_eq!(rejected(&out[2]).0, "payment_mismatch");
+    assert_eq!(rejected(&out[3]).0, "quantity_out_of_range");
+    // Dues, stock and the drawer: out-of-range amounts and quantities change nothing.
+    let out = push(
+        s,
+        &ani,
+        vec![
+            entry("credit_payments", json!({"branch": "JKT-01", "customer": "OUT-1", "amount": i64::MAX, "paid_at": T0})),
+            entry("stock_movements", json!({"branch": "JKT-01", "sku": "TEA", "kind": "adjustment", "qty": i64::MIN, "moved_at": T0})),
+            entry("stock_movements", json!({"branch": "JKT-01", "sku": "TEA", "kind": "receipt", "qty": i64::MAX, "moved_at": T0})),
+            entry("shifts", json!({"branch": "JKT-01", "terminal": "POS-1", "kind": "close", "at": T0, "counted_cash": i64::MIN})),
+        ],
+    )
+    .await;
+    assert_eq!(rejected(&out[0]).0, "amount_out_of_range");
+    assert_eq!(rejected(&out[1]).0, "quantity_out_of_range");
+    assert_eq!(rejected(&out[2]).0, "quantity_out_of_range");
+    assert_eq!(rejected(&out[3]).0, "amount_out_of_range");
+    assert_eq!(tally(&h, &format!("returned:{inv}/TEA")).await, 0);
+    assert_eq!(tally(&h, &format!("refunded:{inv}")).await, 0);
+    assert_eq!(tally(&h, "drawer:JKT-01/POS-1").await, 15_000);
+    assert_eq!(tally(&h, "stock:JKT-01/TEA").await, 97);
+    assert_eq!(tally(&h, "due:OUT-1").await, 0);
+    assert_eq!(
+        count(
+            &h.storage,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM sales_returns"
+        )
+        .await,
+        0
+    );
+}
+
+/// BDG-01's wholesale customer, with a credit limit BDG-01's credit sales rely on.
+async fn bandung_customer(s: &dyn Storage) {
+    reference(
+        s,
+        "customers",
+        &[(
+            "OUT-B",
+            json!({"name": "Toko Bandung", "branch": "BDG-01", "credit_limit": 50_000}),
+        )],
+    )
+    .await;
+}
+
+async fn credit_acts_only_on_customers_of_the_writers_scopes(h: Harness) {
+    let s = h.storage.as_ref();
+    business(s).await;
+    bandung_customer(s).await;
+    let ani = cashier("JKT-01", "ani");
+    push(s, &ani, vec![receipt("JKT-01", "TEA", 100)]).await;
+    let out = push(
+        s,
+        &ani,
+        vec![
+            invoice_paid("JKT-01", T0, &[("TEA", 1, 5_000)], Some("OUT-B"), "credit"),
+            invoice_paid("JKT-01", T0, &[("TEA", 1, 5_000)], Some("OUT-NOPE"), "credit"),
+            entry("credit_payments", json!({"branch": "JKT-01", "customer": "OUT-B", "amount": 40_000, "paid_at": T0})),
+            entry("credit_payments", json!({"branch": "JKT-01", "customer": "OUT-NOPE", "amount": 40_000, "paid_at": T0})),
+        ],
+    )
+    .await;
+    // Another branch's customer gets the very answer of one that does not exist.
+    let (code, other) = rejected(&out[0]);
+    assert_eq!(code, "unknown_customer");
+    let (_, none) = rejected(&out[1]);
+    assert_eq!(other.replace("OUT-B", "X"), none.replace("OUT-NOPE", "X"));
+    assert!(
+        other.contains("branch JKT-01") && !other.contains("BDG"),
+        "{other}"
+    );
+    let (code, other) = rejected(&out[2]);
+    assert_eq!(code, "unknown_customer");
+    let (_, none) = rejected(&out[3]);
+    assert_eq!(other.replace("OUT-B", "X"), none.replace("OUT-NOPE", "X"));
+    // BDG-01's dues did not move, so its credit-limit check still holds.
+    assert_eq!(tally(&h, "due:OUT-B").await, 0);
+    let cici = cashier("BDG-01", "cici");
+    push(s, &cici, vec![receipt("BDG-01", "TEA", 100)]).await;
+    accepted(
+        &push(
+            s,
+            &cici,
+            vec![invoice_paid(
+                "BDG-01",
+                T0,
+                &[("TEA", 2, 5_000)],
+                Some("OUT-B"),
+                "credit",
+            )],
+        )
+        .await[0],
+    );
+    assert_eq!(tally(&h, "due:OUT-B").await, 10_000);
+}
+
+async fn returns_and_vouchers_reveal_nothing_of_another_branch(h: Harness) {
+    let s = h.storage.as_ref();
+    business(s).await;
+    reference(
+        s,
+        "vouchers",
+        &[
+            ("V-B-OLD", json!({"campaign": "PAYDAY", "discount": 5_000, "expires_at": T0 - DAY, "redeem_at": "BDG-01", "verified": true})),
+            ("V-B", json!({"campaign": "PAYDAY", "discount": 5_000, "expires_at": T0 + DAY, "redeem_at": "BDG-01", "verified": true})),
+        ],
+    )
+    .await;
+    let ani = cashier("JKT-01", "ani");
+    let cici = cashier("BDG-01", "cici");
+    push(s, &cici, vec![receipt("BDG-01", "TEA", 100)]).await;
+    let sale = invoice("BDG-01", T0, &[("TEA", 3, 5_000)]);
+    let inv = sale.record_id.clone();
+    accepted(
+        &push(
+            s,
+            &cici,
+            vec![sale, redemption("V-B", "BDG-01", "POS-9", T0)],
+        )
+        .await[0],
+    );
+    // JKT-01 returns against BDG-01's invoice: to JKT-01 it is an invoice that has not come.
+    let out = push_at(
+        s,
+        &ani,
+        vec![
+            sales_return("JKT-01", &inv, T0, &[("TEA", 1)], 5_000),
+            sales_return("JKT-01", &inv, T0, &[("TEA", 9)], 5_000),
+            sales_return("JKT-01", "INV-NOPE", T0, &[("TEA", 1)], 5_000),
+        ],
+        T0 + DAY,
+    )
+    .await;
+    let reason = |o: &Outcome| match o {
+        Outcome::Deferred { reason } => reason.clone(),
+        other => panic!("expected a deferral, got {other:?}"),
+    };
+    let (a, b, none) = (reason(&out[0]), reason(&out[1]), reason(&out[2]));
+    assert_eq!(a, b);
+    assert_eq!(a.replace(&inv, "X"), none.replace("INV-NOPE", "X"));
+    assert!(!a.contains("BDG") && !a.contains("sold"), "{a}");
+    assert_eq!(tally(&h, &format!("returned:{inv}/TEA")).await, 0);
+    assert_eq!(tally(&h, "stock:JKT-01/TEA").await, 0);
+    // A writer of both branches may take the return back at JKT-01.
+    let mut both = cashier("JKT-01", "dedi");
+    both.grants.push(lapak_server::auth::Grant {
+        scope: "branch:BDG-01".into(),
+        write: true,
+    });
+    accepted(
+        &push(
+            s,
+            &both,
+            vec![sales_return("JKT-01", &inv, T0, &[("TEA", 1)], 5_000)],
+        )
+        .await[0],
+    );
+    // BDG-01's vouchers: expired, or redeemed by cici, are just unknown to JKT-01.
+    let out = push(
+        s,
+        &ani,
+        vec![
+            redemption("V-B-OLD", "JKT-01", "POS-1", T0),
+            redemption("V-B", "JKT-01", "POS-1", T0),
+            redemption("V-NOPE", "JKT-01", "POS-1", T0),
+        ],
+    )
+    .await;
+    let (_, none) = rejected(&out[2]);
+    for (o, code) in [(&out[0], "V-B-OLD"), (&out[1], "V-B")] {
+        let (c, m) = rejected(o);
+        assert_eq!(c, "unknown_voucher");
+        assert_eq!(m.replace(code, "X"), none.replace("V-NOPE", "X"));
+        assert!(
+            !m.contains("BDG") && !m.contains("cici") && !m.contains("2026"),
+            "{m}"
+        );
+    }
+}
+
+/// The pending changes of `device`, pushed as `who`.
+async fn push_device(
+    s: &dyn Storage,
+    who: &Principal,
+    device: &mut lapak_core::Store,
+) -> Vec<Outcome> {
+    let request = device.next_push(500).unwrap().unwrap();
+    let plan = s.push(&common::ctx(), who, &request).await.unwrap();
+    device.apply_push_response(&plan.response()).unwrap();
+    plan.results.into_iter().map(|r| r.outcome).collect()
+}
+
+async fn an_outlet_profile_lives_only_in_its_outlets_scopes(h: Harness) {
+    let s = h.storage.as_ref();
+    business(s).await;
+    reference(
+        s,
+        "territories",
+        &[("T-2", json!({"name": "Dago", "branch": "BDG-01", "lat": -6.89, "lng": 107.61, "radius_m": 5000}))],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = |outlet: &str, territory: &str| {
+        lapak_core::record! {"outlet" => outlet, "territory" => territory, "phone" => "0812"}
+    };
+    // Eko of T-2 tries to squat T-1's outlet OUT-1, and an outlet that does not exist.
+    let eko = salesperson("T-2", "eko");
+    let mut eko_phone = business_device(dir.path(), "eko", &["territory:T-2", "org"]);
+    eko_phone
+        .create_with_id("outlet_profiles", "OUT-1", profile("OUT-1", "T-2"))
+        .unwrap();
+    let out = push_device(s, &eko, &mut eko_phone).await;
+    let (code, squat) = rejected(&out[0]);
+    assert_eq!(code, "outlet_out_of_scope");
+    eko_phone
+        .create_with_id("outlet_profiles", "OUT-NOPE", profile("OUT-NOPE", "T-2"))
+        .unwrap();
+    let out = push_device(s, &eko, &mut eko_phone).await;
+    let (code, none) = rejected(&out[0]);
+    assert_eq!(code, "outlet_out_of_scope");
+    assert_eq!(squat.replace("OUT-1", "X"), none.replace("OUT-NOPE", "X"));
+    // A profile's id is its outlet's code.
+    eko_phone
+        .create_with_id("outlet_profiles", "P-1", profile("OUT-1", "T-2"))
+        .unwrap();
+    assert_eq!(
+        rejected(&push_device(s, &eko, &mut eko_phone).await[0]).0,
+        "outlet_mismatch"
+    );
+    // Dina of T-1 keeps OUT-1's profile; a writer of T-1 and BDG-01 cannot move it to BDG-01.
+    let dina = salesperson("T-1", "dina");
+    let mut dina_phone = business_device(dir.path(), "dina", &["territory:T-1", "org"]);
+    dina_phone
+        .create_with_id("outlet_profiles", "OUT-1", profile("OUT-1", "T-1"))
+        .unwrap();
+    accepted(&push_device(s, &dina, &mut dina_phone).await[0]);
+    let mut sup = salesperson("T-1", "sup");
+    sup.grants.push(lapak_server::auth::Grant {
+        scope: "branch:BDG-01".into(),
+        write: true,
+    });
+    let mut sup_phone = business_device(
+        dir.path(),
+        "sup",
+        &["territory:T-1", "branch:BDG-01", "org"],
+    );
+    sync_storage(&mut sup_phone, s, &sup).await;
+    sup_phone
+        .edit(
+            "outlet_profiles",
+            "OUT-1",
+            vec![Edit::Set {
+                field: "branch".into(),
+                value: lapak_core::Value::Text("BDG-01".into()),
+            }],
+        )
+        .unwrap();
+    let out = push_device(s, &sup, &mut sup_phone).await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "outlet_out_of_scope");
+    assert!(message.contains("branch:JKT-01"), "{message}");
+    assert_eq!(
+        count(
+            &h.storage,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM outlet_profiles"
+        )
+        .await,
+        1
+    );
+}
+
+async fn a_return_whose_invoice_never_arrives_is_refused_after_the_deferral_limit(h: Harness) {
+    let s = h.storage.as_ref();
+    business(s).await;
+    let ani = cashier("JKT-01", "ani");
+    let ret = sales_return("JKT-01", "INV-LOST", T0, &[("TEA", 1)], 5_000);
+    // Within the limit (by the server's clock, from the return's own time): deferred, saying until when.
+    let out = push_at(s, &ani, vec![ret.clone()], T0 + DEFERRAL_LIMIT_MS).await;
+    assert!(
+        matches!(&out[0], Outcome::Deferred { reason } if reason.contains("2026-06-08 00:00 UTC")),
+        "{out:?}"
+    );
+    // Past it: refused, with what to do, and the refusal is the change's verdict for good.
+    let out = push_at(s, &ani, vec![ret.clone()], T0 + DEFERRAL_LIMIT_MS + 1).await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "invoice_never_arrived");
+    assert!(
+        message.contains("7 days") && message.contains("record the return again"),
+        "{message}"
+    );
+    let out = push_at(s, &ani, vec![ret], T0).await;
+    assert_eq!(rejected(&out[0]).0, "invoice_never_arrived");
+    // A return dated more than the limit ahead of the server's clock would wait for ever.
+    let ahead = sales_return(
+        "JKT-01",
+        "INV-LOST",
+        T0 + DEFERRAL_LIMIT_MS + 1,
+        &[("TEA", 1)],
+        5_000,
+    );
+    let out = push_at(s, &ani, vec![ahead], T0).await;
+    let (code, message) = rejected(&out[0]);
+    assert_eq!(code, "returned_at_in_future");
+    assert!(message.contains("set the device's clock"), "{message}");
+    let ahead = sales_return(
+        "JKT-01",
+        "INV-LOST",
+        T0 + DEFERRAL_LIMIT_MS,
+        &[("TEA", 1)],
+        5_000,
+    );
+    assert!(matches!(
+        &push_at(s, &ani, vec![ahead], T0).await[0],
+        Outcome::Deferred { .. }
+    ));
+    assert_eq!(
+        count(
+            &h.storage,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM sales_returns"
+        )
+        .await,
+        0
     );
 }

@@ -1,6 +1,8 @@
 //! Where the engine meets the business rules: which stored state a push's rules need
-//! ([`needs`]), running them on a write that passed every other check, and applying an accepted
-//! write's effects (tallies, exceptions with their `exception.raised` events) to the plan.
+//! ([`needs`]: a ledger entry's reads, and a document's reads by its id), running them on a
+//! write that passed every other check (with the writer's grants, so a rule acts only within
+//! them), and applying an accepted write's effects (tallies, exceptions with their
+//! `exception.raised` events) to the plan.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -28,16 +30,24 @@ pub fn needs(
         if known.contains_key(&ch.change_id) {
             continue;
         }
-        let (Ok(c), ChangeBody::Ledger { entry }) =
-            (ctx.schema.collection(&ch.collection), &ch.body)
-        else {
+        let Ok(c) = ctx.schema.collection(&ch.collection) else {
             continue;
         };
+        let entry = match &ch.body {
+            ChangeBody::Ledger { entry } => entry,
+            ChangeBody::Document { .. } => {
+                ctx.rules
+                    .document_reads(c.name(), &ch.record_id, &mut needs);
+                continue;
+            }
+        };
         let write = Write {
+            schema: ctx.schema,
             collection: c,
             record_id: &ch.record_id,
             record: entry,
             user: &principal.username,
+            principal,
             device: request.device_id,
             now_ms: ctx.now_ms,
         };
@@ -58,10 +68,12 @@ pub(super) fn run_rules(
     facts: &Facts,
 ) -> Result<Effects, Outcome> {
     let write = Write {
+        schema: ctx.schema,
         collection: c,
         record_id,
         record,
         user: &principal.username,
+        principal,
         device,
         now_ms: ctx.now_ms,
     };

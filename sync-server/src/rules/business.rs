@@ -7,6 +7,12 @@
 //! Tallies (see [`Tally`](super::Tally)) are keyed `stock:<branch>/<sku>`,
 //! `returned:<invoice>/<sku>`, `refunded:<invoice>`, `voucher:<code>`, `due:<customer>`,
 //! `drawer:<branch>/<terminal>` and `lastpos:<user>`.
+//!
+//! Quantities and amounts are bounded ([`MAX_QUANTITY`], [`MAX_AMOUNT`]) and every sum,
+//! product and tally move is checked (`i128` for sums and products, [`Effects::add_checked`]
+//! for tallies): an entry that would overflow is rejected with a code, never wrapped. A row of
+//! another scope (a customer, an invoice, a voucher the writer holds no write grant for) is
+//! treated as absent, with the same message (see [`Write::row_in_scope`]).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +20,18 @@ use lapak_core::{Item, Record, Scalar, Value};
 use serde_json::json;
 
 use super::{Effects, Facts, Needs, Rule, RuleVerdict, Rules, Write, WriteKind, real_of};
+
+/// The largest quantity of one line or one stock movement, in units (`quantity_out_of_range`
+/// past it).
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// The largest money amount of one field, line or entry, in minor units (Rp 10^15;
+/// `amount_out_of_range` past it).
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// How long a return waits for its invoice: a return still deferred this long after its own
+/// `returned_at`, by the server's clock, is rejected (`invoice_never_arrived`). Seven days.
+pub const DEFERRAL_LIMIT_MS: i64 = 7 * 86_400_000;
 
 /// Payment methods an invoice may use.
 pub const PAYMENT_METHODS: &[&str] = &["cash", "card", "qris", "transfer", "ewallet", "credit"];
@@ -31,6 +49,7 @@ pub fn business() -> Rules {
         .rule("activities", activity_rule)
         .rule("order_submissions", order_rule)
         .rule("shifts", ShiftRule)
+        .rule("outlet_profiles", OutletProfileRule)
         .event("sales_invoices", WriteKind::Recorded, "invoice.issued")
         .event("sales_returns", WriteKind::Recorded, "return.processed")
         .event("credit_payments", WriteKind::Recorded, "payment.received")
@@ -76,16 +95,50 @@ fn when(ms: i64) -> String {
     )
 }
 
-/// Quantity per SKU of a list of lines, in SKU order.
-fn qty_by_sku(lines: &[Item]) -> BTreeMap<&str, i64> {
+/// Quantity per SKU of a list of lines, in SKU order (`i128`: a sum of as many `i64` as an
+/// entry can hold does not overflow it).
+fn qty_by_sku(lines: &[Item]) -> BTreeMap<&str, i128> {
     let mut out = BTreeMap::new();
     for l in lines {
-        *out.entry(text(l, "sku")).or_insert(0) += int(l, "qty");
+        *out.entry(text(l, "sku")).or_insert(0) += i128::from(int(l, "qty"));
     }
     out
 }
 
-/// Every line has a SKU and a positive quantity, and no money amount is negative.
+/// `qty × price − discount + tax` of a line (`i128`: no product of two `i64` overflows it).
+fn line_total(l: &Item) -> i128 {
+    i128::from(int(l, "qty")) * i128::from(int(l, "price")) - i128::from(int(l, "discount"))
+        + i128::from(int(l, "tax"))
+}
+
+/// `amount_out_of_range` unless `0 <= value <= MAX_AMOUNT`.
+fn check_amount(what: &str, value: i128) -> Result<i64, RuleVerdict> {
+    match i64::try_from(value) {
+        Ok(v) if (0..=MAX_AMOUNT).contains(&v) => Ok(v),
+        _ => Err(RuleVerdict::reject(
+            "amount_out_of_range",
+            format!(
+                "{what} is {value}; an amount must be from 0 to {MAX_AMOUNT}: check the amounts and record the entry again"
+            ),
+        )),
+    }
+}
+
+/// `quantity_out_of_range` unless `|value| <= MAX_QUANTITY`.
+fn check_quantity(what: &str, value: i128) -> Result<i64, RuleVerdict> {
+    match i64::try_from(value) {
+        Ok(v) if v.unsigned_abs() <= MAX_QUANTITY.unsigned_abs() => Ok(v),
+        _ => Err(RuleVerdict::reject(
+            "quantity_out_of_range",
+            format!(
+                "{what} is {value}; a quantity may be at most {MAX_QUANTITY} units (either way for an adjustment): split it into several entries or check the number"
+            ),
+        )),
+    }
+}
+
+/// Every line has a SKU and a quantity from 1 to [`MAX_QUANTITY`], and its money amounts are
+/// from 0 to [`MAX_AMOUNT`].
 fn check_lines(lines: &[Item], what: &str) -> Result<(), RuleVerdict> {
     if lines.is_empty() {
         return Err(RuleVerdict::reject(
@@ -103,6 +156,10 @@ fn check_lines(lines: &[Item], what: &str) -> Result<(), RuleVerdict> {
                 ),
             ));
         }
+        check_quantity(
+            &format!("the quantity of line {} of {what}", i + 1),
+            i128::from(int(l, "qty")),
+        )?;
         for k in ["price", "discount", "tax", "amount"] {
             if int(l, k) < 0 {
                 return Err(RuleVerdict::reject(
@@ -110,6 +167,10 @@ fn check_lines(lines: &[Item], what: &str) -> Result<(), RuleVerdict> {
                     format!("line {} of {what} has a negative {k}", i + 1),
                 ));
             }
+            check_amount(
+                &format!("the {k} of line {} of {what}", i + 1),
+                i128::from(int(l, k)),
+            )?;
         }
     }
     Ok(())
@@ -138,17 +199,14 @@ fn move_stock(
         ));
     };
     let key = stock_key(branch, sku);
-    // Earlier lines of this record moved the tally in `effects`, not yet in `facts`.
-    let pending: i64 = effects
-        .tallies
-        .iter()
-        .filter_map(|t| match t {
-            super::TallyOp::Add(k, d) if *k == key => Some(*d),
-            _ => None,
-        })
-        .sum();
-    let before = facts.tally(&key).value + pending;
-    let after = before + delta;
+    // Earlier lines of this record moved the tally in `effects`, not yet in `facts`; a
+    // rejection below drops every effect of the record with it.
+    let (before, after) = effects.add_checked(
+        facts,
+        &key,
+        delta,
+        &format!("the stock of `{sku}` at branch {branch}"),
+    )?;
     if delta < 0 && after < 0 {
         if field_text(item, "negative_stock") == "reject" {
             return Err(RuleVerdict::reject(
@@ -168,14 +226,15 @@ fn move_stock(
             json!({ "branch": branch, "sku": sku, "before": before, "after": after }),
         );
     }
-    effects.add(key, delta);
     Ok(())
 }
 
+/// The price list of an invoice: its customer's (when the writer may act on the customer) or
+/// else its branch's.
 fn price_list<'a>(w: &'a Write<'_>, facts: &'a Facts) -> &'a str {
     let customer = w.text("customer");
     if !customer.is_empty()
-        && let Some(c) = facts.row("customers", customer)
+        && let Some(c) = w.row_in_scope(facts, "customers", customer)
         && !field_text(c, "price_list").is_empty()
     {
         return field_text(c, "price_list");
@@ -227,65 +286,46 @@ impl Rule for InvoiceRule {
     }
 
     fn check(&self, w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> RuleVerdict {
-        let lines = w.list("lines");
-        if let Err(v) = check_lines(lines, "the invoice") {
-            return v;
+        match Self::judge(w, facts, fx) {
+            Ok(()) => RuleVerdict::Accept,
+            Err(v) => v,
         }
+    }
+}
+
+impl InvoiceRule {
+    fn judge(w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> Result<(), RuleVerdict> {
+        let lines = w.list("lines");
+        check_lines(lines, "the invoice")?;
         let total = w.int("total");
-        let sum: i64 = lines
-            .iter()
-            .map(|l| int(l, "qty") * int(l, "price") - int(l, "discount") + int(l, "tax"))
-            .sum();
-        if total < 0 || total != sum {
-            return RuleVerdict::reject(
+        let sum: i128 = lines.iter().map(line_total).sum();
+        check_amount("the invoice's total", i128::from(total.max(0)))?;
+        if total < 0 || i128::from(total) != sum {
+            return Err(RuleVerdict::reject(
                 "total_mismatch",
                 format!(
                     "the invoice's total {total} is not the sum of its lines (quantity × price − discount + tax = {sum}): ring the sale up again"
                 ),
-            );
+            ));
         }
-        let payments = w.list("payments");
-        let paid: i64 = payments.iter().map(|p| int(p, "amount")).sum();
-        if paid != total {
-            return RuleVerdict::reject(
-                "payment_mismatch",
-                format!(
-                    "the payments add up to {paid} but the invoice's total is {total}: record how the whole invoice was paid"
-                ),
-            );
-        }
-        let mut credit = 0;
-        let mut cash = 0;
-        for p in payments {
-            let method = text(p, "method");
-            if !PAYMENT_METHODS.contains(&method) || int(p, "amount") <= 0 {
-                return RuleVerdict::reject(
-                    "invalid_payment",
-                    format!(
-                        "a payment must have an amount above zero and one of the methods {}; got `{method}` for {}",
-                        PAYMENT_METHODS.join(", "),
-                        int(p, "amount")
-                    ),
-                );
-            }
-            match method {
-                "credit" => credit += int(p, "amount"),
-                "cash" => cash += int(p, "amount"),
-                _ => {}
-            }
-        }
+        let (credit, cash) = Self::payments(w, total)?;
         let branch = w.text("branch");
         let customer = w.text("customer");
         if credit > 0 {
-            let Some(c) = facts.row("customers", customer) else {
-                return RuleVerdict::reject(
+            let Some(c) = w.row_in_scope(facts, "customers", customer) else {
+                return Err(RuleVerdict::reject(
                     "unknown_customer",
                     format!(
-                        "a credit sale needs a customer the back office knows (got `{customer}`): pick the customer from the list"
+                        "a credit sale needs a customer of this branch, and customer `{customer}` is not known at branch {branch}: pick the customer from the list"
                     ),
-                );
+                ));
             };
-            let due = facts.tally(&format!("due:{customer}")).value + credit;
+            let (_, due) = fx.add_checked(
+                facts,
+                &format!("due:{customer}"),
+                credit,
+                &format!("the dues of customer `{customer}`"),
+            )?;
             if let Some(limit) = field_int(c, "credit_limit")
                 && due > limit
             {
@@ -297,13 +337,67 @@ impl Rule for InvoiceRule {
                     json!({ "customer": customer, "due": due, "limit": limit }),
                 );
             }
-            fx.add(format!("due:{customer}"), credit);
         }
         for (sku, qty) in qty_by_sku(lines) {
-            if let Err(v) = move_stock(w, facts, fx, branch, sku, -qty) {
-                return v;
+            let qty = check_quantity(&format!("the quantity of `{sku}` on the invoice"), qty)?;
+            move_stock(w, facts, fx, branch, sku, -qty)?;
+        }
+        Self::check_prices(w, facts, fx);
+        let terminal = w.text("terminal");
+        if cash > 0 && !terminal.is_empty() {
+            fx.add_checked(
+                facts,
+                &format!("drawer:{branch}/{terminal}"),
+                cash,
+                &format!("the drawer of terminal {terminal}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The payments add up to `total`, each valid: what was paid on credit and in cash.
+    fn payments(w: &Write<'_>, total: i64) -> Result<(i64, i64), RuleVerdict> {
+        let payments = w.list("payments");
+        let paid: i128 = payments.iter().map(|p| i128::from(int(p, "amount"))).sum();
+        if paid != i128::from(total) {
+            return Err(RuleVerdict::reject(
+                "payment_mismatch",
+                format!(
+                    "the payments add up to {paid} but the invoice's total is {total}: record how the whole invoice was paid"
+                ),
+            ));
+        }
+        let mut credit = 0;
+        let mut cash = 0;
+        for p in payments {
+            let method = text(p, "method");
+            if !PAYMENT_METHODS.contains(&method) || int(p, "amount") <= 0 {
+                return Err(RuleVerdict::reject(
+                    "invalid_payment",
+                    format!(
+                        "a payment must have an amount above zero and one of the methods {}; got `{method}` for {}",
+                        PAYMENT_METHODS.join(", "),
+                        int(p, "amount")
+                    ),
+                ));
+            }
+            match method {
+                "credit" => credit += i128::from(int(p, "amount")),
+                "cash" => cash += i128::from(int(p, "amount")),
+                _ => {}
             }
         }
+        // Every amount is positive and they add up to the bounded total: both fit.
+        Ok((
+            check_amount("the credit paid", credit)?,
+            check_amount("the cash paid", cash)?,
+        ))
+    }
+
+    /// Raises a `price_mismatch` for lines not charged the list price in force.
+    fn check_prices(w: &Write<'_>, facts: &Facts, fx: &mut Effects) {
+        let lines = w.list("lines");
+        let branch = w.text("branch");
         let list = price_list(w, facts);
         if !list.is_empty() {
             let sold_at = w.int("sold_at");
@@ -330,11 +424,6 @@ impl Rule for InvoiceRule {
                 );
             }
         }
-        let terminal = w.text("terminal");
-        if cash > 0 && !terminal.is_empty() {
-            fx.add(format!("drawer:{branch}/{terminal}"), cash);
-        }
-        RuleVerdict::Accept
     }
 }
 
@@ -360,54 +449,110 @@ impl Rule for ReturnRule {
     }
 
     fn check(&self, w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> RuleVerdict {
-        let lines = w.list("lines");
-        if let Err(v) = check_lines(lines, "the return") {
-            return v;
+        match Self::judge(w, facts, fx) {
+            Ok(()) => RuleVerdict::Accept,
+            Err(v) => v,
         }
+    }
+}
+
+impl ReturnRule {
+    fn judge(w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> Result<(), RuleVerdict> {
+        let lines = w.list("lines");
+        check_lines(lines, "the return")?;
+        let refund = check_amount("the refund", i128::from(w.int("refund")))?;
         let invoice_id = w.text("invoice");
-        let Some(invoice) = facts.row("sales_invoices", invoice_id) else {
-            return RuleVerdict::Defer {
-                reason: format!(
-                    "invoice `{invoice_id}` has not reached the server yet; the return is kept on this device and sent again when it has"
-                ),
-            };
+        // An invoice of a scope the writer may not act in is, to them, one that never came.
+        let Some(invoice) = w.row_in_scope(facts, "sales_invoices", invoice_id) else {
+            return Err(Self::not_arrived(w, invoice_id));
         };
         let sold = qty_by_sku(invoice.get("lines").and_then(Value::as_list).unwrap_or(&[]));
         for (sku, qty) in qty_by_sku(lines) {
+            let qty = check_quantity(&format!("the quantity of `{sku}` returned"), qty)?;
             let sold_qty = sold.get(sku).copied().unwrap_or(0);
-            let earlier = facts.tally(&format!("returned:{invoice_id}/{sku}")).value;
-            if qty + earlier > sold_qty {
-                return RuleVerdict::reject(
+            let key = format!("returned:{invoice_id}/{sku}");
+            let earlier = i128::from(facts.tally(&key).value) + fx.pending(&key);
+            if i128::from(qty) + earlier > sold_qty {
+                return Err(RuleVerdict::reject(
                     "return_exceeds_sale",
                     format!(
                         "invoice {invoice_id} sold {sold_qty} of `{sku}` and {earlier} were already returned, so at most {} more can be returned (this return has {qty})",
                         (sold_qty - earlier).max(0)
                     ),
-                );
+                ));
             }
-            fx.add(format!("returned:{invoice_id}/{sku}"), qty);
-            if let Err(v) = move_stock(w, facts, fx, w.text("branch"), sku, qty) {
-                return v;
-            }
+            fx.add_checked(
+                facts,
+                &key,
+                qty,
+                &format!("the returned quantity of `{sku}`"),
+            )?;
+            move_stock(w, facts, fx, w.text("branch"), sku, qty)?;
         }
-        let refund = w.int("refund");
         let refunded = facts.tally(&format!("refunded:{invoice_id}")).value;
         let total = field_int(invoice, "total").unwrap_or(0);
-        if refund < 0 || refund + refunded > total {
-            return RuleVerdict::reject(
+        if i128::from(refund) + i128::from(refunded) > i128::from(total) {
+            return Err(RuleVerdict::reject(
                 "refund_exceeds_sale",
                 format!(
                     "invoice {invoice_id} took {total} and {refunded} was already refunded, so at most {} can be refunded (this return refunds {refund})",
-                    (total - refunded).max(0)
+                    (i128::from(total) - i128::from(refunded)).max(0)
+                ),
+            ));
+        }
+        fx.add_checked(
+            facts,
+            &format!("refunded:{invoice_id}"),
+            refund,
+            "the invoice's refunds",
+        )?;
+        let terminal = w.text("terminal");
+        if refund > 0 && !terminal.is_empty() {
+            fx.add_checked(
+                facts,
+                &format!("drawer:{}/{terminal}", w.text("branch")),
+                -refund,
+                &format!("the drawer of terminal {terminal}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A return whose invoice is not (yet) at the server, or not in the writer's scopes:
+    /// deferred until [`DEFERRAL_LIMIT_MS`] after its `returned_at` by the server's clock,
+    /// rejected after.
+    fn not_arrived(w: &Write<'_>, invoice_id: &str) -> RuleVerdict {
+        let branch = w.text("branch");
+        let returned_at = w.int("returned_at");
+        let deadline = returned_at.saturating_add(DEFERRAL_LIMIT_MS);
+        // A device clock far ahead would otherwise make the wait endless.
+        if returned_at > w.now_ms.saturating_add(DEFERRAL_LIMIT_MS) {
+            return RuleVerdict::reject(
+                "returned_at_in_future",
+                format!(
+                    "this return is dated {}, more than {} days after the server's time ({}), and its invoice `{invoice_id}` has not reached the server at branch {branch}: set the device's clock and record the return again",
+                    when(returned_at),
+                    DEFERRAL_LIMIT_MS / 86_400_000,
+                    when(w.now_ms)
                 ),
             );
         }
-        fx.add(format!("refunded:{invoice_id}"), refund);
-        let terminal = w.text("terminal");
-        if refund > 0 && !terminal.is_empty() {
-            fx.add(format!("drawer:{}/{terminal}", w.text("branch")), -refund);
+        if w.now_ms > deadline {
+            return RuleVerdict::reject(
+                "invoice_never_arrived",
+                format!(
+                    "invoice `{invoice_id}` has not reached the server at branch {branch} in the {} days since this return was recorded ({}), so the return was refused: check the invoice number, sync the terminal that made the sale, and record the return again",
+                    DEFERRAL_LIMIT_MS / 86_400_000,
+                    when(returned_at)
+                ),
+            );
         }
-        RuleVerdict::Accept
+        RuleVerdict::Defer {
+            reason: format!(
+                "invoice `{invoice_id}` has not reached the server at branch {branch} yet; the return is kept on this device and sent again until {}, when it is refused if the invoice has still not arrived",
+                when(deadline)
+            ),
+        }
     }
 }
 
@@ -430,24 +575,37 @@ impl Rule for CreditPaymentRule {
                 format!("a payment must be above zero (it was {amount})"),
             );
         }
-        if facts.row("customers", customer).is_none() {
+        if let Err(v) = check_amount("the payment", i128::from(amount)) {
+            return v;
+        }
+        // Dues of a customer of another scope are not this writer's to move.
+        if w.row_in_scope(facts, "customers", customer).is_none() {
             return RuleVerdict::reject(
                 "unknown_customer",
                 format!(
-                    "customer `{customer}` is not known to the back office: pick the customer from the list"
+                    "customer `{customer}` is not known at branch {}: pick the customer from the list",
+                    w.text("branch")
                 ),
             );
         }
-        let due = facts.tally(&format!("due:{customer}")).value;
-        if amount > due {
-            fx.raise(
-                "overpayment",
-                format!("customer `{customer}` paid {amount} but owed {due}"),
-                json!({ "customer": customer, "owed": due, "paid": amount }),
-            );
+        let key = format!("due:{customer}");
+        match fx.add_checked(
+            facts,
+            &key,
+            -amount,
+            &format!("the dues of customer `{customer}`"),
+        ) {
+            Ok((due, _)) if amount > due => {
+                fx.raise(
+                    "overpayment",
+                    format!("customer `{customer}` paid {amount} but owed {due}"),
+                    json!({ "customer": customer, "owed": due, "paid": amount }),
+                );
+                RuleVerdict::Accept
+            }
+            Ok(_) => RuleVerdict::Accept,
+            Err(v) => v,
         }
-        fx.add(format!("due:{customer}"), -amount);
-        RuleVerdict::Accept
     }
 }
 
@@ -467,6 +625,9 @@ impl Rule for StockMovementRule {
     fn check(&self, w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> RuleVerdict {
         let kind = w.text("kind");
         let qty = w.int("qty");
+        if let Err(v) = check_quantity(&format!("the quantity of the {kind}"), i128::from(qty)) {
+            return v;
+        }
         let delta = match kind {
             "receipt" | "transfer_in" if qty > 0 => qty,
             "transfer_out" if qty > 0 => -qty,
@@ -522,10 +683,15 @@ impl Rule for VoucherRule {
 
     fn check(&self, w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> RuleVerdict {
         let code = w.text("voucher");
-        let Some(v) = facts.row("vouchers", code) else {
+        let branch = w.text("branch");
+        // A voucher of a branch the writer may not act in is, to them, no voucher: nothing of
+        // it (where, until when, whether redeemed) is told.
+        let Some(v) = w.row_in_scope(facts, "vouchers", code) else {
             return RuleVerdict::reject(
                 "unknown_voucher",
-                format!("there is no voucher `{code}`: check the code on the voucher"),
+                format!(
+                    "there is no voucher `{code}` for branch {branch}: check the code on the voucher (a voucher is redeemed only at the branch it was issued for)"
+                ),
             );
         };
         let redeemed_at = w.int("redeemed_at");
@@ -541,7 +707,6 @@ impl Rule for VoucherRule {
             );
         }
         let place = field_text(v, "redeem_at");
-        let branch = w.text("branch");
         if place != branch {
             return RuleVerdict::reject(
                 "voucher_not_redeemable_here",
@@ -558,11 +723,18 @@ impl Rule for VoucherRule {
         }
         let tally = facts.tally(&format!("voucher:{code}"));
         if tally.value > 0 {
+            // The note names the redeeming branch first; it is told only to its own writers
+            // (the voucher may have moved branch since).
+            let note = tally.note.as_deref().filter(|n| {
+                n.strip_prefix("at branch ")
+                    .and_then(|r| r.split([',', ' ']).next())
+                    .is_some_and(|b| w.principal.can_write(&format!("branch:{b}")))
+            });
             return RuleVerdict::reject(
                 "voucher_already_redeemed",
                 format!(
                     "voucher `{code}` was already redeemed {}: take it back from the customer",
-                    tally.note.as_deref().unwrap_or("elsewhere")
+                    note.unwrap_or("at another branch")
                 ),
             );
         }
@@ -757,8 +929,8 @@ fn order_rule(w: &Write<'_>) -> RuleVerdict {
     if let Err(v) = check_lines(lines, "the order") {
         return v;
     }
-    let sum: i64 = lines.iter().map(|l| int(l, "qty") * int(l, "price")).sum();
-    if w.int("total") != sum {
+    let sum: i128 = lines.iter().map(line_total).sum();
+    if i128::from(w.int("total")) != sum {
         return RuleVerdict::reject(
             "total_mismatch",
             format!(
@@ -795,6 +967,9 @@ impl Rule for ShiftRule {
                         "the opening cash cannot be negative",
                     );
                 }
+                if let Err(v) = check_amount("the opening cash", i128::from(opening)) {
+                    return v;
+                }
                 fx.set(key, opening, Some(format!("shift {} opened", w.record_id)));
                 RuleVerdict::Accept
             }
@@ -805,7 +980,18 @@ impl Rule for ShiftRule {
                         "closing a shift needs the counted cash",
                     );
                 };
+                if let Err(v) = check_amount("the counted cash", i128::from(counted)) {
+                    return v;
+                }
                 let expected = facts.tally(&key).value;
+                let Some(difference) = counted.checked_sub(expected) else {
+                    return RuleVerdict::reject(
+                        "tally_out_of_range",
+                        format!(
+                            "the drawer holds {expected}, too far from any count: ask the back office to look at the drawer's entries"
+                        ),
+                    );
+                };
                 if counted != expected {
                     fx.raise(
                         "cash_discrepancy",
@@ -815,7 +1001,7 @@ impl Rule for ShiftRule {
                             w.text("branch"),
                             if counted < expected { "less" } else { "more" }
                         ),
-                        json!({ "expected": expected, "counted": counted, "difference": counted - expected }),
+                        json!({ "expected": expected, "counted": counted, "difference": difference }),
                     );
                 }
                 fx.set(key, 0, Some(format!("shift closed by {}", w.record_id)));
@@ -827,5 +1013,51 @@ impl Rule for ShiftRule {
                 format!("`{other}` is not a kind of shift entry: use open or close"),
             ),
         }
+    }
+}
+
+/// Outlet profiles are keyed by their outlet's code (the `customers` row): the record id is the
+/// code, `outlet` repeats it, and the profile lives only in scopes of that row, so nobody keeps
+/// (or squats) a profile for an outlet outside their branch or territory.
+struct OutletProfileRule;
+
+impl Rule for OutletProfileRule {
+    fn document_reads(&self, record_id: &str, needs: &mut Needs<'_>) {
+        needs.row("customers", record_id);
+    }
+
+    fn check(&self, w: &Write<'_>, facts: &Facts, _: &mut Effects) -> RuleVerdict {
+        let outlet = w.text("outlet");
+        if outlet != w.record_id {
+            return RuleVerdict::reject(
+                "outlet_mismatch",
+                format!(
+                    "an outlet profile is keyed by its outlet's code, but this one has the id `{}` and the outlet `{outlet}`: create the profile with the outlet's code as its id",
+                    w.record_id
+                ),
+            );
+        }
+        let scopes = w.collection.scopes_of(w.record);
+        // Not there, or in no scope of the writer: the same answer, so nothing leaks.
+        let Some(c) = w.row_in_scope(facts, "customers", outlet) else {
+            return RuleVerdict::reject(
+                "outlet_out_of_scope",
+                format!(
+                    "outlet `{outlet}` is not known in {}: a profile can be kept only for an outlet of your branch or territory; pick the outlet from the list",
+                    scopes.join(" or ")
+                ),
+            );
+        };
+        let home = w.scopes_of("customers", c);
+        if let Some(s) = scopes.iter().find(|s| !home.contains(s)) {
+            return RuleVerdict::reject(
+                "outlet_out_of_scope",
+                format!(
+                    "outlet `{outlet}` belongs to {}, so its profile cannot be kept in {s}: set the profile's branch and territory to the outlet's",
+                    home.join(" and ")
+                ),
+            );
+        }
+        RuleVerdict::Accept
     }
 }

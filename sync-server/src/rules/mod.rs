@@ -8,6 +8,13 @@
 //! [`Rule::check`]. A rule's [`Effects`] (tally updates, raised exceptions) are applied only when
 //! every rule of the collection accepted, and later changes of the same push see them.
 //!
+//! Rules act only within the writer's scopes: a rule that reads a row of another collection
+//! (the customer of a credit sale, the invoice of a return) asks [`Write::may_act_on`] whether
+//! the writer holds a write grant in one of that row's scopes, and treats a row out of the
+//! writer's scopes exactly like a row that does not exist, so a rejection reveals neither its
+//! contents nor its existence. Rule arithmetic is checked: [`Effects::add_checked`] moves a
+//! tally only within [`MAX_TALLY`], and the business rules bound quantities and amounts.
+//!
 //! [`business`] holds the rules of [`lapak_core::catalog::business`]; [`starter`] those of the
 //! small starter schema.
 
@@ -15,11 +22,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use lapak_core::{Collection, Record, Value};
+use lapak_core::{Collection, Record, Schema, Value};
+
+use crate::auth::Principal;
 
 mod business;
 
-pub use business::business;
+pub use business::{DEFERRAL_LIMIT_MS, MAX_AMOUNT, MAX_QUANTITY, business};
+
+/// The largest magnitude a tally may reach; a move past it is rejected (`tally_out_of_range`)
+/// rather than wrapped or saturated.
+pub const MAX_TALLY: i64 = 1_000_000_000_000_000_000;
 
 /// A rule's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +68,8 @@ impl RuleVerdict {
 /// The write a rule judges.
 #[derive(Clone, Copy, Debug)]
 pub struct Write<'a> {
+    /// The schema served (to find the scopes of a row a rule reads).
+    pub schema: &'a Schema,
     /// Its collection.
     pub collection: &'a Collection,
     /// The record's id (a ledger entry's id is its change id).
@@ -63,6 +78,8 @@ pub struct Write<'a> {
     pub record: &'a Record,
     /// The user who sent it.
     pub user: &'a str,
+    /// The writer: their role and grants.
+    pub principal: &'a Principal,
     /// The device that sent it.
     pub device: uuid::Uuid,
     /// Now, in milliseconds since the epoch (server time).
@@ -89,6 +106,40 @@ impl Write<'_> {
     #[must_use]
     pub fn real(&self, field: &str) -> Option<f64> {
         real_of(self.record.get(field))
+    }
+
+    /// The scopes `row` of `collection` is in (as its collection derives them).
+    #[must_use]
+    pub fn scopes_of(&self, collection: &str, row: &Record) -> Vec<String> {
+        self.schema
+            .collection(collection)
+            .map(|c| c.scopes_of(row))
+            .unwrap_or_default()
+    }
+
+    /// Whether the writer may act on `row` of `collection`: they hold a write grant in at least
+    /// one of its scopes. A rule that would change what depends on a row (a customer's dues, an
+    /// invoice's returned quantities) treats a row it may not act on as absent, with the same
+    /// message, so that neither its contents nor its existence leak to another scope.
+    #[must_use]
+    pub fn may_act_on(&self, collection: &str, row: &Record) -> bool {
+        self.scopes_of(collection, row)
+            .iter()
+            .any(|s| self.principal.can_write(s))
+    }
+
+    /// The row `id` of `collection` when it is loaded, present and the writer may act on it
+    /// ([`Write::may_act_on`]); `None` otherwise, whichever the reason.
+    #[must_use]
+    pub fn row_in_scope<'f>(
+        &self,
+        facts: &'f Facts,
+        collection: &str,
+        id: &str,
+    ) -> Option<&'f Record> {
+        facts
+            .row(collection, id)
+            .filter(|r| self.may_act_on(collection, r))
     }
 
     /// A list field's items (empty when absent).
@@ -358,6 +409,48 @@ impl Effects {
         self.tallies.push(TallyOp::Add(key.into(), delta));
     }
 
+    /// What earlier tally moves of this write add to `key` (not yet in the facts).
+    #[must_use]
+    pub fn pending(&self, key: &str) -> i128 {
+        self.tallies
+            .iter()
+            .map(|t| match t {
+                TallyOp::Add(k, d) if k == key => i128::from(*d),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Adds `delta` to tally `key` when the result, counted from the loaded value and this
+    /// write's earlier moves, stays within ±[`MAX_TALLY`]; returns the value before and after.
+    ///
+    /// # Errors
+    /// A `tally_out_of_range` rejection naming `what` (the stock of `SKU` at `JKT-01`) when it
+    /// would not.
+    pub fn add_checked(
+        &mut self,
+        facts: &Facts,
+        key: &str,
+        delta: i64,
+        what: &str,
+    ) -> Result<(i64, i64), RuleVerdict> {
+        let before = i128::from(facts.tally(key).value) + self.pending(key);
+        let after = before + i128::from(delta);
+        let bound = i128::from(MAX_TALLY);
+        match (i64::try_from(before), i64::try_from(after)) {
+            (Ok(b), Ok(a)) if (-bound..=bound).contains(&after) => {
+                self.add(key, delta);
+                Ok((b, a))
+            }
+            _ => Err(RuleVerdict::reject(
+                "tally_out_of_range",
+                format!(
+                    "this would take {what} from {before} to {after}, past the ±{MAX_TALLY} the server keeps: check the quantities and amounts of the entry"
+                ),
+            )),
+        }
+    }
+
     /// Sets tally `key`.
     pub fn set(&mut self, key: impl Into<String>, value: i64, note: Option<String>) {
         self.tallies.push(TallyOp::Set(key.into(), value, note));
@@ -377,9 +470,17 @@ impl Effects {
 pub trait Rule: Send + Sync {
     /// The stored state the rule needs to judge `write` (called again with more facts loaded,
     /// so a read may depend on an earlier one: the branch's price list, then its prices).
-    /// Only ledger entries get their reads loaded; document rules see what is loaded.
+    /// Only ledger entries get these reads loaded; a document rule declares what it needs from
+    /// the record's id in [`Rule::document_reads`].
     fn reads(&self, write: &Write<'_>, facts: &Facts, needs: &mut Needs<'_>) {
         let _ = (write, facts, needs);
+    }
+
+    /// The stored state a rule of a document collection needs, known from the record's id
+    /// alone (a document's state after a change is known only when it is judged): the
+    /// `customers` row an outlet profile is keyed by.
+    fn document_reads(&self, record_id: &str, needs: &mut Needs<'_>) {
+        let _ = (record_id, needs);
     }
 
     /// Judges `write`, noting what accepting it does in `effects`.
@@ -474,6 +575,13 @@ impl Rules {
         }
     }
 
+    /// Adds the reads the rules of a document of `collection` need from its id alone.
+    pub fn document_reads(&self, collection: &str, record_id: &str, needs: &mut Needs<'_>) {
+        for rule in self.checks.get(collection).into_iter().flatten() {
+            rule.document_reads(record_id, needs);
+        }
+    }
+
     /// Runs the rules of `write`'s collection: the first verdict other than accept wins, and
     /// the effects are those of every rule when all accepted (none otherwise).
     #[must_use]
@@ -519,17 +627,18 @@ pub fn starter() -> Rules {
             }
             let lines = r.get("lines").and_then(Value::as_list).unwrap_or(&[]);
             if !lines.is_empty() {
-                let sum: i64 = lines
+                // i128: a product of two i64 fits, and a sum of as many as a change can hold.
+                let sum: i128 = lines
                     .iter()
                     .map(|l| {
                         let n = |k: &str| match l.get(k) {
-                            Some(lapak_core::Scalar::Int(v)) => *v,
+                            Some(lapak_core::Scalar::Int(v)) => i128::from(*v),
                             _ => 0,
                         };
-                        n("qty").saturating_mul(n("price"))
+                        n("qty") * n("price")
                     })
-                    .fold(0i64, i64::saturating_add);
-                if sum != total {
+                    .sum();
+                if sum != i128::from(total) {
                     return RuleVerdict::reject(
                         "total_mismatch",
                         format!("the sale's total {total} is not the sum of its lines {sum}: ring the sale up again"),
@@ -544,7 +653,24 @@ pub fn starter() -> Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{Grant, Role};
     use lapak_core::{item, record};
+
+    fn test_principal(grants: &[(&str, bool)]) -> Principal {
+        Principal {
+            user_id: "u".into(),
+            username: "u".into(),
+            role: Role::Cashier,
+            device_id: uuid::Uuid::nil(),
+            grants: grants
+                .iter()
+                .map(|(s, w)| Grant {
+                    scope: (*s).to_owned(),
+                    write: *w,
+                })
+                .collect(),
+        }
+    }
 
     #[test]
     fn starter_rules_judge_sales() {
@@ -552,14 +678,17 @@ mod tests {
         let c = schema.collection("sales").unwrap();
         let rules = starter();
         let facts = Facts::new();
+        let who = test_principal(&[("branch:A", true)]);
         let check = |r: &Record| {
             rules
                 .check(
                     &Write {
+                        schema: &schema,
                         collection: c,
                         record_id: "1",
                         record: r,
                         user: "u",
+                        principal: &who,
                         device: uuid::Uuid::nil(),
                         now_ms: 0,
                     },
@@ -585,5 +714,36 @@ mod tests {
             rules.event_type("outlets", WriteKind::Updated),
             "outlets.updated"
         );
+    }
+
+    #[test]
+    fn tally_moves_past_the_bound_are_rejected_not_wrapped() {
+        let mut facts = Facts::new();
+        facts.put_tally(
+            "stock:A/X",
+            Tally {
+                value: MAX_TALLY - 1,
+                note: None,
+            },
+        );
+        let mut fx = Effects::default();
+        assert_eq!(
+            fx.add_checked(&facts, "stock:A/X", 1, "the stock"),
+            Ok((MAX_TALLY - 1, MAX_TALLY))
+        );
+        // This write's own earlier move counts: one more is past the bound.
+        let err = fx
+            .add_checked(&facts, "stock:A/X", 1, "the stock")
+            .unwrap_err();
+        assert!(
+            matches!(err, RuleVerdict::Reject { ref code, .. } if code == "tally_out_of_range")
+        );
+        assert!(
+            fx.add_checked(&facts, "stock:A/X", i64::MIN, "the stock")
+                .is_err()
+        );
+        assert_eq!(fx.tallies.len(), 1);
+        facts.apply(&fx);
+        assert_eq!(facts.tally("stock:A/X").value, MAX_TALLY);
     }
 }
