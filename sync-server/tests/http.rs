@@ -1116,3 +1116,74 @@ async fn the_back_office_lists_and_resolves_exceptions() {
         serde_json::json!([{"key": "stock:JKT-01/TEA", "value": -1, "note": null}])
     );
 }
+
+#[tokio::test]
+async fn only_the_live_socket_takes_a_token_in_the_query_and_metrics_name_no_device() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = device(dir.path(), "pos", &["branch:A"]);
+    let tokens = server.login("kasir", store.device_id()).await;
+    store
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    server.sync(&tokens.access, &mut store).await;
+    for path in [
+        "/v1/me",
+        "/v1/sync/bootstrap?scope=branch:A",
+        "/v1/admin/users",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let resp = server
+            .http
+            .get(format!(
+                "{}{path}{sep}access_token={}",
+                server.base, tokens.access
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "token_in_query", "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Authorization"),
+            "{body}"
+        );
+    }
+    // The live socket, which browsers open without headers, still takes it.
+    let url = format!(
+        "{}/v1/sync/live?format=json&access_token={}",
+        server.base.replace("http://", "ws://"),
+        tokens.access
+    );
+    let (ws, resp) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the live socket opens with ?access_token=");
+    assert_eq!(resp.status(), 101);
+    drop(ws);
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("lapak_pull_lag_positions_count"),
+        "{metrics}"
+    );
+    let id = store.device_id().to_string();
+    assert!(
+        !metrics.contains(&id),
+        "/metrics names device {id}: {metrics}"
+    );
+    assert!(!metrics.contains(&id.replace('-', "")), "{metrics}");
+}
