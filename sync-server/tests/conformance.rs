@@ -52,6 +52,7 @@ conformance!(
     newer_database_is_refused,
     an_older_database_is_upgraded_in_place,
     refresh_tokens_rotate_and_reuse_revokes_the_device,
+    a_new_login_ends_the_devices_earlier_sessions,
     records_in_no_scope_and_hidden_records_are_refused,
     unstorable_text_and_borrowed_change_ids_are_rejected,
     pull_answers_are_bounded_in_bytes,
@@ -1021,4 +1022,55 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
             .unwrap(),
         Refresh::Rotated { .. }
     ));
+}
+
+async fn a_new_login_ends_the_devices_earlier_sessions(h: Harness) {
+    let s = h.storage.as_ref();
+    let user = s
+        .create_user("kasir", "x", Role::Cashier, &[], 0)
+        .await
+        .unwrap();
+    let (dev, other_dev) = (Uuid::now_v7(), Uuid::now_v7());
+    let now = chrono::Utc::now().timestamp_millis();
+    let first = s.register_device(dev, &user.id, "POS", now).await.unwrap();
+    let other = s
+        .register_device(other_dev, &user.id, "POS 2", now)
+        .await
+        .unwrap();
+    s.store_refresh("first", dev, first, now, now + 60_000)
+        .await
+        .unwrap();
+    s.store_refresh("other", other_dev, other, now, now + 60_000)
+        .await
+        .unwrap();
+    // The same device logs in again.
+    let second = s.register_device(dev, &user.id, "POS", now).await.unwrap();
+    assert_ne!(second, first, "a new session generation");
+    assert_eq!(
+        s.session(&user.id, dev).await.unwrap().unwrap().generation,
+        second,
+        "access tokens of the earlier session stop working"
+    );
+    assert_eq!(
+        s.rotate_refresh("first", "next", now, now + 60_000)
+            .await
+            .unwrap(),
+        Refresh::Invalid,
+        "the earlier refresh token is revoked"
+    );
+    // Another device of the same user keeps its session.
+    assert!(matches!(
+        s.rotate_refresh("other", "other-next", now, now + 60_000)
+            .await
+            .unwrap(),
+        Refresh::Rotated { .. }
+    ));
+    assert_eq!(
+        s.session(&user.id, other_dev)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        other
+    );
 }

@@ -1187,3 +1187,50 @@ async fn only_the_live_socket_takes_a_token_in_the_query_and_metrics_name_no_dev
     );
     assert!(!metrics.contains(&id.replace('-', "")), "{metrics}");
 }
+
+async fn a_new_login_ends_the_earlier_session_of_the_device(server: TestServer) {
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let dev = Uuid::now_v7();
+    let first = server.login("kasir", dev).await;
+    let elsewhere = server.login("kasir", Uuid::now_v7()).await;
+    assert_eq!(status_of(&server, "/v1/me", &first.access).await.0, 200);
+    let second = server.login("kasir", dev).await;
+    let (status, body) = status_of(&server, "/v1/me", &first.access).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("session_revoked")),
+        "the earlier access token: {body}"
+    );
+    let resp = server
+        .http
+        .post(format!("{}/v1/auth/refresh", server.base))
+        .json(&serde_json::json!({ "refresh_token": first.refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401, "the earlier refresh token");
+    assert_eq!(status_of(&server, "/v1/me", &second.access).await.0, 200);
+    assert_eq!(
+        status_of(&server, "/v1/me", &elsewhere.access).await.0,
+        200,
+        "other devices keep their sessions"
+    );
+}
+
+#[tokio::test]
+async fn a_new_login_ends_the_earlier_session_of_the_device_sqlite() {
+    a_new_login_ends_the_earlier_session_of_the_device(
+        TestServer::start(common::sqlite().await).await,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_new_login_ends_the_earlier_session_of_the_device_postgres(pool: sqlx::PgPool) {
+    a_new_login_ends_the_earlier_session_of_the_device(
+        TestServer::start(common::postgres(pool).await).await,
+    )
+    .await;
+}

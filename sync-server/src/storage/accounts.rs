@@ -127,9 +127,11 @@ pub trait Accounts: Send + Sync {
     /// Every user with grants.
     async fn list_users(&self) -> Result<Vec<UserInfo>>;
 
-    /// Registers `device_id` for `user_id` (or finds it). Fails with
-    /// [`StorageError::Conflict`] when it belongs to another user and
-    /// [`StorageError::Forbidden`] when it was revoked. Returns its session generation.
+    /// Registers `device_id` for `user_id` at a login, or finds it; a device registered
+    /// before has its earlier sessions revoked (refresh tokens, and access tokens through a
+    /// new session generation). Fails with [`StorageError::Conflict`] when it belongs to
+    /// another user and [`StorageError::Forbidden`] when it was revoked. Returns the new
+    /// session's generation.
     async fn register_device(
         &self,
         device_id: Uuid,
@@ -325,7 +327,7 @@ impl Accounts for SqlStorage {
         now_ms: i64,
     ) -> Result<i64> {
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(
+        let inserted = tx.execute(
             "INSERT INTO lapak_devices (id, user_id, name, registered_at, session_generation) VALUES ($1, $2, $3, $4, 0) ON CONFLICT (id) DO NOTHING",
             &[
                 Arg::Text(device_id.to_string()),
@@ -352,7 +354,12 @@ impl Accounts for SqlStorage {
                 "device {device_id} was revoked by an administrator: it can no longer sync"
             )));
         }
-        let generation = row.int(2)?;
+        let mut generation = row.int(2)?;
+        if inserted == 0 {
+            // A new login on a known device: whatever sessions it had end here.
+            revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+            generation += 1;
+        }
         tx.commit().await?;
         Ok(generation)
     }
