@@ -271,8 +271,22 @@ async fn a_cashier_of_one_branch_cannot_reach_another_postgres(pool: sqlx::PgPoo
 }
 
 #[tokio::test]
-async fn reusing_a_rotated_refresh_token_revokes_the_device() {
-    let server = TestServer::start(common::sqlite().await).await;
+async fn reusing_a_rotated_refresh_token_revokes_the_device_sqlite() {
+    reusing_a_rotated_refresh_token_revokes_the_device(
+        TestServer::start(common::sqlite().await).await,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn reusing_a_rotated_refresh_token_revokes_the_device_postgres(pool: sqlx::PgPool) {
+    reusing_a_rotated_refresh_token_revokes_the_device(
+        TestServer::start(common::postgres(pool).await).await,
+    )
+    .await;
+}
+
+async fn reusing_a_rotated_refresh_token_revokes_the_device(server: TestServer) {
     server
         .user("kasir", Role::Cashier, &[("branch:A", true)])
         .await;
@@ -317,14 +331,33 @@ async fn reusing_a_rotated_refresh_token_revokes_the_device() {
         401,
         "the newest refresh token is revoked too"
     );
-    // A client that lost a refresh's answer may retry it once, at once.
+    // A client that lost a refresh's answer may retry it at once: it gets the same successor,
+    // so a copier replaying it in those seconds gets no chain of its own.
     let again = server.login("kasir", first.device).await;
     let (status, lost) = refresh(again.refresh.clone()).await;
     assert_eq!(status, 200);
+    let lost = lost["refresh_token"].as_str().unwrap().to_owned();
     let (status, retried) = refresh(again.refresh.clone()).await;
     assert_eq!(status, 200, "a retry within the grace period: {retried}");
     assert_eq!(
-        refresh(lost["refresh_token"].as_str().unwrap().to_owned())
+        retried["refresh_token"],
+        lost.as_str(),
+        "the same successor"
+    );
+    let retried_access = retried["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(status_of(&server, "/v1/me", &retried_access).await.0, 200);
+    // The successor moves the chain on, whoever presents it first ...
+    let (status, moved) = refresh(lost.clone()).await;
+    assert_eq!(status, 200);
+    assert_ne!(moved["refresh_token"], lost.as_str());
+    // ... and the old token after that is a copy: the device's sessions end.
+    let (status, body) = refresh(again.refresh.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("refresh_reused"))
+    );
+    assert_eq!(
+        refresh(moved["refresh_token"].as_str().unwrap().to_owned())
             .await
             .0,
         401
