@@ -513,3 +513,28 @@ fn a_failed_edit_leaves_no_trace_in_later_writes() {
         Value::Null
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_store_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pos.sqlite");
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+    };
+    let mut s = Store::open(&path, sample_schema()).unwrap();
+    s.create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    for name in ["pos.sqlite", "pos.sqlite-wal", "pos.sqlite-shm"] {
+        assert_eq!(mode(name) & 0o077, 0, "{name}: {:o}", mode(name));
+    }
+    drop(s);
+    // A store an older app left readable by others is narrowed when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _s = Store::open(&path, sample_schema()).unwrap();
+    assert_eq!(mode("pos.sqlite") & 0o077, 0);
+}

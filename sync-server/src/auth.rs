@@ -166,6 +166,32 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The key of [`Keys::refresh_successor`]: the signing secret, hashed under its own label so
+/// it is never used twice for different things.
+fn successor_key(secret: &[u8]) -> [u8; 32] {
+    hmac_sha256(b"lapak refresh successor v1", secret)
+}
+
+/// HMAC-SHA256 (RFC 2104).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -224,6 +250,9 @@ pub struct Keys {
     decoding: DecodingKey,
     kid: String,
     jwk: Option<serde_json::Value>,
+    /// The key successor refresh tokens are derived with (from the signing secret, so every
+    /// replica sharing the signing key derives the same successors).
+    successor_key: [u8; 32],
 }
 
 impl fmt::Debug for Keys {
@@ -247,6 +276,7 @@ impl Keys {
             decoding: DecodingKey::from_secret(secret),
             kid,
             jwk: None,
+            successor_key: successor_key(secret),
         }
     }
 
@@ -297,6 +327,7 @@ impl Keys {
             decoding,
             kid,
             jwk: Some(jwk),
+            successor_key: successor_key(&private_pem),
         })
     }
 
@@ -337,6 +368,19 @@ impl Keys {
             jti: Uuid::now_v7().to_string(),
         };
         self.sign(&claims)
+    }
+
+    /// The refresh token a refresh token (given by its hash, [`token_hash`]) is exchanged
+    /// for: `lpr_` + HMAC-SHA256 of the hash under a key derived from the signing secret.
+    /// The same token always gets the same successor, so a retried refresh (the answer was
+    /// lost) hands out the successor already stored instead of a second one; and nobody
+    /// without the server's key can compute it.
+    #[must_use]
+    pub fn refresh_successor(&self, token_hash: &str) -> String {
+        format!(
+            "lpr_{}",
+            URL_SAFE_NO_PAD.encode(hmac_sha256(&self.successor_key, token_hash.as_bytes()))
+        )
     }
 
     /// Signs arbitrary claims (tests use it to make expired tokens).
@@ -407,6 +451,31 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test case 2 of RFC 4231.
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn successors_are_fixed_per_token_and_key() {
+        let k = Keys::hs256(b"0123456789abcdef0123456789abcdef");
+        let t = token_hash("lpr_a");
+        assert_eq!(k.refresh_successor(&t), k.refresh_successor(&t));
+        assert!(k.refresh_successor(&t).starts_with("lpr_"));
+        assert_ne!(
+            k.refresh_successor(&t),
+            k.refresh_successor(&token_hash("lpr_b"))
+        );
+        let other = Keys::hs256(b"another secret, also 32 bytes!!!");
+        assert_ne!(k.refresh_successor(&t), other.refresh_successor(&t));
     }
 
     #[test]

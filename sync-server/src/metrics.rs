@@ -1,7 +1,8 @@
 //! Prometheus metrics, served at `/metrics`: HTTP requests, pushes and pulls with their
 //! latencies, accepted and rejected changes, live devices, the log head and how far behind
-//! each device was at its last pull. One registry per server (no global state), so tests can
-//! run several servers in one process.
+//! the head pulls ended. `/metrics` answers anyone, so no series is labelled with a device,
+//! user or scope: everything is aggregated. One registry per server (no global state), so
+//! tests can run several servers in one process.
 
 use std::sync::atomic::AtomicU64;
 
@@ -37,13 +38,6 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
-/// Labels of a device.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DeviceLabels {
-    /// Device id.
-    pub device: String,
-}
-
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -63,8 +57,8 @@ pub struct Metrics {
     pub live_devices: Gauge,
     /// The newest log position.
     pub head: Gauge<u64, AtomicU64>,
-    /// Positions between the head and the device's position at its last pull.
-    pub device_lag: Family<DeviceLabels, Gauge>,
+    /// Positions between the head and where each pull ended (0 for a pull that caught up).
+    pub pull_lag: Histogram,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -127,11 +121,11 @@ impl Metrics {
         );
         let head = Gauge::<u64, AtomicU64>::default();
         registry.register("log_head_position", "The newest log position", head.clone());
-        let device_lag = Family::<DeviceLabels, Gauge>::default();
+        let pull_lag = Histogram::new(exponential_buckets(1.0, 4.0, 10));
         registry.register(
-            "device_lag_positions",
-            "How many positions behind the head each device was after its last pull",
-            device_lag.clone(),
+            "pull_lag_positions",
+            "How many positions behind the head a pull ended (0: caught up)",
+            pull_lag.clone(),
         );
         Metrics {
             registry,
@@ -143,7 +137,7 @@ impl Metrics {
             pulled_entries,
             live_devices,
             head,
-            device_lag,
+            pull_lag,
         }
     }
 
@@ -158,13 +152,10 @@ impl Metrics {
         }
     }
 
-    /// Records how far behind a device is after a pull.
-    pub fn set_lag(&self, device: &str, lag: u64) {
-        self.device_lag
-            .get_or_create(&DeviceLabels {
-                device: device.to_owned(),
-            })
-            .set(i64::try_from(lag).unwrap_or(i64::MAX));
+    /// Records how far behind the head a pull ended.
+    pub fn observe_lag(&self, lag: u64) {
+        #[allow(clippy::cast_precision_loss)]
+        self.pull_lag.observe(lag as f64);
     }
 
     /// The Prometheus text exposition.

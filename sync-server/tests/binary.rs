@@ -61,6 +61,21 @@ fn stop(mut child: Child) -> std::process::ExitStatus {
     }
 }
 
+/// The names of the files in `dir`, each asserted readable and writable by its owner only.
+#[cfg(unix)]
+fn owner_only_files(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mode = entry.metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{name} has mode {mode:o}, not owner-only");
+        names.push(name);
+    }
+    names
+}
+
 #[tokio::test]
 async fn the_run_command_starts_on_sqlite_and_says_how_to_log_in() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,6 +104,14 @@ async fn the_run_command_starts_on_sqlite_and_says_how_to_log_in() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200, "the printed password logs in");
+    #[cfg(unix)]
+    {
+        // Running, so the -wal and -shm files exist too.
+        let files = owner_only_files(dir.path());
+        for name in ["lapak.sqlite3", "lapak.sqlite3-wal", "lapak.sqlite3-shm"] {
+            assert!(files.iter().any(|f| f == name), "{name} in {files:?}");
+        }
+    }
     assert!(stop(child).success(), "SIGTERM stops it cleanly");
     assert!(dir.path().join("lapak.sqlite3").exists());
     #[cfg(unix)]

@@ -52,6 +52,8 @@ conformance!(
     newer_database_is_refused,
     an_older_database_is_upgraded_in_place,
     refresh_tokens_rotate_and_reuse_revokes_the_device,
+    a_refresh_retried_late_or_with_another_successor_gets_nothing,
+    a_new_login_ends_the_devices_earlier_sessions,
     records_in_no_scope_and_hidden_records_are_refused,
     unstorable_text_and_borrowed_change_ids_are_rejected,
     pull_answers_are_bounded_in_bytes,
@@ -705,23 +707,29 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_device(h: Harness) {
         s.rotate_refresh("t1", "s1", now, exp).await.unwrap(),
         Refresh::Rotated { .. }
     ));
-    // The answer was lost: t1 again at once, s1 never used. A retry, not a theft.
+    // The answer was lost: t1 again at once, s1 never used. A retry, not a theft: the same
+    // successor (the caller derives it from t1), and nothing new is stored.
     assert!(matches!(
-        s.rotate_refresh("t1", "s1b", now + 1_000, exp)
+        s.rotate_refresh("t1", "s1", now + 1_000, exp)
             .await
             .unwrap(),
-        Refresh::Rotated { .. }
+        Refresh::Rotated { retry: true, .. }
     ));
     assert_eq!(
-        s.rotate_refresh("s1", "x", now, exp).await.unwrap(),
-        Refresh::Invalid,
-        "the lost successor is revoked"
+        count(
+            &h.storage,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM lapak_refresh_tokens WHERE revoked_at IS NULL"
+        )
+        .await,
+        2,
+        "no second successor"
     );
+    // Whoever holds s1 moves the one chain on.
     assert!(matches!(
-        s.rotate_refresh("s1b", "s2", now + 2_000, exp)
+        s.rotate_refresh("s1", "s2", now + 2_000, exp)
             .await
             .unwrap(),
-        Refresh::Rotated { .. }
+        Refresh::Rotated { retry: false, .. }
     ));
     // t1 once more, after its successor was used: a copy. The device's sessions end, s2 too.
     assert_eq!(
@@ -1020,5 +1028,110 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
             .await
             .unwrap(),
         Refresh::Rotated { .. }
+    ));
+}
+
+async fn a_new_login_ends_the_devices_earlier_sessions(h: Harness) {
+    let s = h.storage.as_ref();
+    let user = s
+        .create_user("kasir", "x", Role::Cashier, &[], 0)
+        .await
+        .unwrap();
+    let (dev, other_dev) = (Uuid::now_v7(), Uuid::now_v7());
+    let now = chrono::Utc::now().timestamp_millis();
+    let first = s.register_device(dev, &user.id, "POS", now).await.unwrap();
+    let other = s
+        .register_device(other_dev, &user.id, "POS 2", now)
+        .await
+        .unwrap();
+    s.store_refresh("first", dev, first, now, now + 60_000)
+        .await
+        .unwrap();
+    s.store_refresh("other", other_dev, other, now, now + 60_000)
+        .await
+        .unwrap();
+    // The same device logs in again.
+    let second = s.register_device(dev, &user.id, "POS", now).await.unwrap();
+    assert_ne!(second, first, "a new session generation");
+    assert_eq!(
+        s.session(&user.id, dev).await.unwrap().unwrap().generation,
+        second,
+        "access tokens of the earlier session stop working"
+    );
+    assert_eq!(
+        s.rotate_refresh("first", "next", now, now + 60_000)
+            .await
+            .unwrap(),
+        Refresh::Invalid,
+        "the earlier refresh token is revoked"
+    );
+    // Another device of the same user keeps its session.
+    assert!(matches!(
+        s.rotate_refresh("other", "other-next", now, now + 60_000)
+            .await
+            .unwrap(),
+        Refresh::Rotated { .. }
+    ));
+    assert_eq!(
+        s.session(&user.id, other_dev)
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        other
+    );
+}
+
+async fn a_refresh_retried_late_or_with_another_successor_gets_nothing(h: Harness) {
+    let s = h.storage.as_ref();
+    let user = s
+        .create_user("kasir", "x", Role::Cashier, &[], 0)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let exp = now + 60_000;
+    let (late, rekeyed) = (Uuid::now_v7(), Uuid::now_v7());
+    for (dev, token) in [(late, "late"), (rekeyed, "rekeyed")] {
+        let g = s.register_device(dev, &user.id, "POS", now).await.unwrap();
+        s.store_refresh(token, dev, g, now, exp).await.unwrap();
+        assert!(matches!(
+            s.rotate_refresh(token, &format!("{token}-next"), now, exp)
+                .await
+                .unwrap(),
+            Refresh::Rotated { retry: false, .. }
+        ));
+    }
+    // Past the grace period, an unused successor does not make it a retry: a copy.
+    assert_eq!(
+        s.rotate_refresh(
+            "late",
+            "late-next",
+            now + lapak_server::storage::REFRESH_RETRY_GRACE_MS + 1,
+            exp
+        )
+        .await
+        .unwrap(),
+        Refresh::Reused { device_id: late }
+    );
+    assert_eq!(
+        s.rotate_refresh("late-next", "x", now + 1, exp)
+            .await
+            .unwrap(),
+        Refresh::Invalid,
+        "the device's sessions are revoked"
+    );
+    // Within it, but naming another successor (the server's key changed): refused, and the
+    // successor already handed out still works.
+    assert_eq!(
+        s.rotate_refresh("rekeyed", "other", now + 1_000, exp)
+            .await
+            .unwrap(),
+        Refresh::Invalid
+    );
+    assert!(matches!(
+        s.rotate_refresh("rekeyed-next", "y", now + 2_000, exp)
+            .await
+            .unwrap(),
+        Refresh::Rotated { retry: false, .. }
     ));
 }

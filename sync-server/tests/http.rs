@@ -271,8 +271,22 @@ async fn a_cashier_of_one_branch_cannot_reach_another_postgres(pool: sqlx::PgPoo
 }
 
 #[tokio::test]
-async fn reusing_a_rotated_refresh_token_revokes_the_device() {
-    let server = TestServer::start(common::sqlite().await).await;
+async fn reusing_a_rotated_refresh_token_revokes_the_device_sqlite() {
+    reusing_a_rotated_refresh_token_revokes_the_device(
+        TestServer::start(common::sqlite().await).await,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn reusing_a_rotated_refresh_token_revokes_the_device_postgres(pool: sqlx::PgPool) {
+    reusing_a_rotated_refresh_token_revokes_the_device(
+        TestServer::start(common::postgres(pool).await).await,
+    )
+    .await;
+}
+
+async fn reusing_a_rotated_refresh_token_revokes_the_device(server: TestServer) {
     server
         .user("kasir", Role::Cashier, &[("branch:A", true)])
         .await;
@@ -317,14 +331,33 @@ async fn reusing_a_rotated_refresh_token_revokes_the_device() {
         401,
         "the newest refresh token is revoked too"
     );
-    // A client that lost a refresh's answer may retry it once, at once.
+    // A client that lost a refresh's answer may retry it at once: it gets the same successor,
+    // so a copier replaying it in those seconds gets no chain of its own.
     let again = server.login("kasir", first.device).await;
     let (status, lost) = refresh(again.refresh.clone()).await;
     assert_eq!(status, 200);
+    let lost = lost["refresh_token"].as_str().unwrap().to_owned();
     let (status, retried) = refresh(again.refresh.clone()).await;
     assert_eq!(status, 200, "a retry within the grace period: {retried}");
     assert_eq!(
-        refresh(lost["refresh_token"].as_str().unwrap().to_owned())
+        retried["refresh_token"],
+        lost.as_str(),
+        "the same successor"
+    );
+    let retried_access = retried["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(status_of(&server, "/v1/me", &retried_access).await.0, 200);
+    // The successor moves the chain on, whoever presents it first ...
+    let (status, moved) = refresh(lost.clone()).await;
+    assert_eq!(status, 200);
+    assert_ne!(moved["refresh_token"], lost.as_str());
+    // ... and the old token after that is a copy: the device's sessions end.
+    let (status, body) = refresh(again.refresh.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("refresh_reused"))
+    );
+    assert_eq!(
+        refresh(moved["refresh_token"].as_str().unwrap().to_owned())
             .await
             .0,
         401
@@ -1115,4 +1148,122 @@ async fn the_back_office_lists_and_resolves_exceptions() {
         stock,
         serde_json::json!([{"key": "stock:JKT-01/TEA", "value": -1, "note": null}])
     );
+}
+
+#[tokio::test]
+async fn only_the_live_socket_takes_a_token_in_the_query_and_metrics_name_no_device() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = device(dir.path(), "pos", &["branch:A"]);
+    let tokens = server.login("kasir", store.device_id()).await;
+    store
+        .create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    server.sync(&tokens.access, &mut store).await;
+    for path in [
+        "/v1/me",
+        "/v1/sync/bootstrap?scope=branch:A",
+        "/v1/admin/users",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let resp = server
+            .http
+            .get(format!(
+                "{}{path}{sep}access_token={}",
+                server.base, tokens.access
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{path}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "token_in_query", "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Authorization"),
+            "{body}"
+        );
+    }
+    // The live socket, which browsers open without headers, still takes it.
+    let url = format!(
+        "{}/v1/sync/live?format=json&access_token={}",
+        server.base.replace("http://", "ws://"),
+        tokens.access
+    );
+    let (ws, resp) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the live socket opens with ?access_token=");
+    assert_eq!(resp.status(), 101);
+    drop(ws);
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("lapak_pull_lag_positions_count"),
+        "{metrics}"
+    );
+    let id = store.device_id().to_string();
+    assert!(
+        !metrics.contains(&id),
+        "/metrics names device {id}: {metrics}"
+    );
+    assert!(!metrics.contains(&id.replace('-', "")), "{metrics}");
+}
+
+async fn a_new_login_ends_the_earlier_session_of_the_device(server: TestServer) {
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let dev = Uuid::now_v7();
+    let first = server.login("kasir", dev).await;
+    let elsewhere = server.login("kasir", Uuid::now_v7()).await;
+    assert_eq!(status_of(&server, "/v1/me", &first.access).await.0, 200);
+    let second = server.login("kasir", dev).await;
+    let (status, body) = status_of(&server, "/v1/me", &first.access).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("session_revoked")),
+        "the earlier access token: {body}"
+    );
+    let resp = server
+        .http
+        .post(format!("{}/v1/auth/refresh", server.base))
+        .json(&serde_json::json!({ "refresh_token": first.refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401, "the earlier refresh token");
+    assert_eq!(status_of(&server, "/v1/me", &second.access).await.0, 200);
+    assert_eq!(
+        status_of(&server, "/v1/me", &elsewhere.access).await.0,
+        200,
+        "other devices keep their sessions"
+    );
+}
+
+#[tokio::test]
+async fn a_new_login_ends_the_earlier_session_of_the_device_sqlite() {
+    a_new_login_ends_the_earlier_session_of_the_device(
+        TestServer::start(common::sqlite().await).await,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_new_login_ends_the_earlier_session_of_the_device_postgres(pool: sqlx::PgPool) {
+    a_new_login_ends_the_earlier_session_of_the_device(
+        TestServer::start(common::postgres(pool).await).await,
+    )
+    .await;
 }

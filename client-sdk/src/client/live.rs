@@ -14,6 +14,9 @@ use crate::error::ClientError;
 /// 20 s by default).
 const LIVE_SILENCE: Duration = Duration::from_secs(65);
 
+/// How long opening the live socket may take (TCP, TLS and the upgrade).
+const LIVE_CONNECT: Duration = Duration::from_secs(20);
+
 impl Client {
     /// Applies entries the server sent on the live socket; when they do not follow on from
     /// the store's cursors, wakes the sync loop to pull instead.
@@ -36,7 +39,17 @@ impl Client {
         }
     }
 
+    /// The live loop, until [`super::SyncTask::stop`]: a connection being opened is
+    /// abandoned at once, an open one is closed with a close frame within
+    /// [`super::STOP_GRACE`].
     pub(super) async fn live_loop(self) {
+        tokio::select! {
+            () = self.clone().live_loop_inner() => {}
+            () = self.stopped_after(super::STOP_GRACE) => {}
+        }
+    }
+
+    async fn live_loop_inner(self) {
         let mut backoff = Backoff::new(self.inner.options.max_backoff);
         loop {
             if *self.inner.shutdown.borrow() {
@@ -95,17 +108,22 @@ impl Client {
             .read_buffer_size(4096)
             .write_buffer_size(4096)
             .max_message_size(Some(lapak_core::protocol::MAX_MESSAGE_BYTES));
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
-            .await
-            .map_err(|e| match e {
-                tungstenite::Error::Http(r) if r.status() == 401 || r.status() == 403 => {
-                    ClientError::Unauthorized {
-                        code: "invalid_token".into(),
-                        message: "the server refused the live socket's token".into(),
-                    }
+        let connect = tokio_tungstenite::connect_async_with_config(req, Some(config), true);
+        let mut stop = self.inner.shutdown.subscribe();
+        let connected = tokio::select! {
+            // A server that accepts and never answers must not hold the stop up.
+            () = async { let _ = stop.wait_for(|s| *s).await; } => return Ok(true),
+            c = tokio::time::timeout(LIVE_CONNECT, connect) => c.map_err(|e| offline(&e))?,
+        };
+        let (mut ws, _) = connected.map_err(|e| match e {
+            tungstenite::Error::Http(r) if r.status() == 401 || r.status() == 403 => {
+                ClientError::Unauthorized {
+                    code: "invalid_token".into(),
+                    message: "the server refused the live socket's token".into(),
                 }
-                e => offline(&e),
-            })?;
+            }
+            e => offline(&e),
+        })?;
         let (device_id, cursors) = self
             .with_store(|s| Ok((s.device_id(), s.cursors()?)))
             .await?;
@@ -119,10 +137,9 @@ impl Client {
         });
         // Anything written while the socket was down goes now.
         self.inner.wake.notify_one();
-        let mut stop = self.inner.shutdown.subscribe();
         loop {
             let msg = tokio::select! {
-                _ = stop.changed() => {
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
                     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
                     return Ok(true);
                 }

@@ -172,14 +172,30 @@ pub struct SyncTask {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// How long a stop lets a request in flight finish (a refresh whose new token should be kept,
+/// a push whose answer should be applied) before it is abandoned.
+pub(crate) const STOP_GRACE: Duration = Duration::from_millis(1500);
+
 impl SyncTask {
-    /// Stops the background tasks: the sync in progress finishes its current request (a push
-    /// is judged whole or not at all on the server, and its answer applied in one transaction),
-    /// the live socket is closed with a close frame, and this returns when both have ended.
+    /// Stops the background tasks within about [`STOP_GRACE`] (1.5 s), whatever the server
+    /// does. No new request starts; one in flight may finish within the grace, else it is
+    /// abandoned, which is safe: a push is judged whole or not at all on the server and
+    /// pushed again next time (its changes are judged once), a store transaction always
+    /// finishes (it runs on its own thread, atomically), and a refresh whose answer was lost
+    /// is retried on the next start (within 30 s the server answers the same token again).
+    /// The live socket is closed with a close frame.
     pub async fn stop(mut self) {
         self.client.inner.shutdown.send_replace(true);
-        for t in self.tasks.drain(..) {
-            let _ = t.await;
+        let tasks: Vec<_> = self.tasks.drain(..).collect();
+        let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+        // The loops end by themselves within the grace; this only guards against a bug.
+        let joined = futures_util::future::join_all(tasks);
+        if tokio::time::timeout(STOP_GRACE + Duration::from_millis(500), joined)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the sync tasks did not stop in time: abandoning them");
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
         }
         self.client.inner.status.send_modify(|s| s.live = false);
     }
@@ -490,6 +506,20 @@ impl Client {
             client: self.clone(),
             tasks,
         }
+    }
+
+    /// Whether [`SyncTask::stop`] was called.
+    fn stopping(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    /// Returns `grace` after [`SyncTask::stop`] was called (never, if it is not).
+    async fn stopped_after(&self, grace: Duration) {
+        let mut stop = self.inner.shutdown.subscribe();
+        if stop.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
     }
 
     /// Sleeps `d`, or until `early` is notified, or until shutdown (then `true`).

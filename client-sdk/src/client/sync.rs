@@ -24,8 +24,18 @@ impl Client {
     /// # Errors
     /// As [`Client::sync_once`].
     pub async fn sync_with_progress(&self, progress: impl Fn(Progress)) -> Result<SyncReport> {
+        self.sync_run(&progress, false).await
+    }
+
+    /// One sync; when `interruptible` (the sync loop), no further request starts once the
+    /// client is stopping.
+    async fn sync_run(
+        &self,
+        progress: &impl Fn(Progress),
+        interruptible: bool,
+    ) -> Result<SyncReport> {
         let _one_at_a_time = self.inner.sync_lock.lock().await;
-        let result = self.sync_inner(&progress).await;
+        let result = self.sync_inner(progress, interruptible).await;
         match &result {
             Ok(_) => self.synced(),
             Err(e) => {
@@ -43,7 +53,12 @@ impl Client {
         result
     }
 
-    async fn sync_inner(&self, progress: &impl Fn(Progress)) -> Result<SyncReport> {
+    async fn sync_inner(
+        &self,
+        progress: &impl Fn(Progress),
+        interruptible: bool,
+    ) -> Result<SyncReport> {
+        let stopping = || interruptible && self.stopping();
         if self.inner.creds.lock().await.is_none() {
             return Err(ClientError::NotLoggedIn);
         }
@@ -54,6 +69,9 @@ impl Client {
         let mut push_failure = None;
         let mut scopes_refreshed = false;
         loop {
+            if stopping() {
+                return Ok(report);
+            }
             let Some(push) = self.with_store(move |s| s.next_push(batch)).await? else {
                 break;
             };
@@ -103,6 +121,9 @@ impl Client {
         }
         let limit = self.inner.options.pull_limit;
         loop {
+            if stopping() {
+                return Ok(report);
+            }
             let req = self.with_store(move |s| s.pull_request(limit)).await?;
             if req.cursors.is_empty() {
                 break;
@@ -162,7 +183,16 @@ impl Client {
         self.with_store(move |s| s.set_scopes(&grants)).await
     }
 
+    /// The sync loop, until [`super::SyncTask::stop`]: it starts no request after the stop,
+    /// and one in flight is abandoned after [`super::STOP_GRACE`].
     pub(super) async fn sync_loop(self) {
+        tokio::select! {
+            () = self.clone().sync_loop_inner() => {}
+            () = self.stopped_after(super::STOP_GRACE) => {}
+        }
+    }
+
+    async fn sync_loop_inner(self) {
         let mut backoff = Backoff::new(self.inner.options.max_backoff);
         loop {
             if *self.inner.shutdown.borrow() {
@@ -177,7 +207,7 @@ impl Client {
                 }
                 continue;
             }
-            let wait = match self.sync_once().await {
+            let wait = match self.sync_run(&|_| {}, true).await {
                 Ok(_) => {
                     backoff.reset();
                     if self.inner.status.borrow().live {

@@ -147,6 +147,46 @@ impl Changed {
     }
 }
 
+/// Creates the store's file (when missing) readable and writable by its owner only (0600),
+/// and narrows it and its `-wal` and `-shm` files to that when they exist: the store holds the
+/// business's data. SQLite gives the `-wal` and `-shm` files it creates the database's mode, so
+/// they follow whatever the umask.
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let failed = |e: std::io::Error| {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!(
+                    "cannot make {} private to its owner: {e}",
+                    path.display()
+                )),
+            ))
+        };
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(failed)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                other => other.map_err(failed)?,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the store at `path`, upgrading an older database in place.
     ///
@@ -168,8 +208,13 @@ impl Store {
         schema: Schema,
         durability: Durability,
     ) -> Result<Store> {
+        let path = path.as_ref();
+        owner_only(path)?;
         let conn = Connection::open(path)?;
-        Self::init(conn, schema, durability)
+        let store = Self::init(conn, schema, durability)?;
+        // WAL mode is on now: narrow -wal and -shm files an older app left behind.
+        owner_only(path)?;
+        Ok(store)
     }
 
     /// A store in memory, for tests.

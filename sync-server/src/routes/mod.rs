@@ -225,7 +225,17 @@ pub struct Authed {
     pub claims: Claims,
 }
 
-fn bearer(parts: &Parts) -> Option<String> {
+/// Where an access token came from.
+enum Presented {
+    /// `Authorization: Bearer <token>`.
+    Header(String),
+    /// `?access_token=<token>`, which only the live socket accepts.
+    Query(String),
+    /// Neither.
+    Missing,
+}
+
+fn presented(parts: &Parts) -> Presented {
     if let Some(v) = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -234,14 +244,37 @@ fn bearer(parts: &Parts) -> Option<String> {
         return v
             .strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
-            .map(|t| t.trim().to_owned());
+            .map_or(Presented::Missing, |t| {
+                Presented::Header(t.trim().to_owned())
+            });
     }
-    // Browsers cannot set headers on a WebSocket: they pass the token in the query.
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("access_token="))
-            .map(str::to_owned)
-    })
+    parts
+        .uri
+        .query()
+        .and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("access_token="))
+                .map(str::to_owned)
+        })
+        .map_or(Presented::Missing, Presented::Query)
+}
+
+/// The caller's token: from the header, or also from the query when `query_allowed` (the live
+/// socket: browsers cannot set headers on a WebSocket). A token in the query of any other
+/// endpoint is refused, since URLs end up in logs and histories.
+fn bearer(parts: &Parts, query_allowed: bool) -> Result<String, ApiError> {
+    match presented(parts) {
+        Presented::Header(t) => Ok(t),
+        Presented::Query(t) if query_allowed => Ok(t),
+        Presented::Query(_) => Err(ApiError::unauthorized(
+            "token_in_query",
+            "only /v1/sync/live takes the access token in the query: send it as `Authorization: Bearer <token>`",
+        )),
+        Presented::Missing => Err(ApiError::unauthorized(
+            "unauthenticated",
+            "no access token: log in with POST /v1/auth/login and send `Authorization: Bearer <token>`",
+        )),
+    }
 }
 
 impl FromRequestParts<AppState> for Authed {
@@ -251,52 +284,71 @@ impl FromRequestParts<AppState> for Authed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| {
+        authenticate(parts, state, false).await
+    }
+}
+
+/// The authenticated caller of the live socket, whose token may also come as
+/// `?access_token=`.
+#[derive(Debug, Clone)]
+pub struct LiveAuthed(pub Authed);
+
+impl FromRequestParts<AppState> for LiveAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, true).await.map(LiveAuthed)
+    }
+}
+
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    query_allowed: bool,
+) -> Result<Authed, ApiError> {
+    let token = bearer(parts, query_allowed)?;
+    let claims = state
+        .keys
+        .verify(&token)
+        .map_err(|m| ApiError::unauthorized("invalid_token", m))?;
+    let session = state
+        .storage
+        .session(&claims.sub, claims.dev)
+        .await?
+        .ok_or_else(|| {
             ApiError::unauthorized(
-                "unauthenticated",
-                "no access token: log in with POST /v1/auth/login and send `Authorization: Bearer <token>`",
+                "invalid_token",
+                "the token's user or device no longer exists: log in again",
             )
         })?;
-        let claims = state
-            .keys
-            .verify(&token)
-            .map_err(|m| ApiError::unauthorized("invalid_token", m))?;
-        let session = state
-            .storage
-            .session(&claims.sub, claims.dev)
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_token",
-                    "the token's user or device no longer exists: log in again",
-                )
-            })?;
-        if session.blocked {
-            return Err(ApiError::forbidden(
-                "revoked",
-                "this device or user was revoked or disabled by an administrator",
-            ));
-        }
-        if session.generation != claims.session {
-            return Err(ApiError::unauthorized(
-                "session_revoked",
-                "this session was revoked (logged out, or a refresh token was used twice): log in again",
-            ));
-        }
-        if let Err(wait) = state.limiter.check(claims.dev) {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "this device sends too many requests: wait {wait} s and batch changes into fewer pushes"
-                ),
-            );
-            e.retry_after = Some(wait);
-            return Err(e);
-        }
-        Ok(Authed {
-            principal: session.principal,
-            claims,
-        })
+    if session.blocked {
+        return Err(ApiError::forbidden(
+            "revoked",
+            "this device or user was revoked or disabled by an administrator",
+        ));
     }
+    if session.generation != claims.session {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this session was revoked (logged out, or a refresh token was used twice): log in again",
+        ));
+    }
+    if let Err(wait) = state.limiter.check(claims.dev) {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "this device sends too many requests: wait {wait} s and batch changes into fewer pushes"
+            ),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    Ok(Authed {
+        principal: session.principal,
+        claims,
+    })
 }

@@ -70,7 +70,8 @@ pub struct Session {
 /// What presenting a refresh token led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refresh {
-    /// The token was current; it is now rotated.
+    /// The token was current and is now exchanged for the successor; or it was exchanged for
+    /// that same successor moments ago and this is a retry (nothing was written then).
     Rotated {
         /// The user.
         user_id: String,
@@ -78,6 +79,8 @@ pub enum Refresh {
         device_id: Uuid,
         /// The device's session generation.
         generation: i64,
+        /// Whether this was a retry of an exchange already made.
+        retry: bool,
     },
     /// The token had already been rotated: someone replayed it. The device's sessions are
     /// revoked.
@@ -127,9 +130,11 @@ pub trait Accounts: Send + Sync {
     /// Every user with grants.
     async fn list_users(&self) -> Result<Vec<UserInfo>>;
 
-    /// Registers `device_id` for `user_id` (or finds it). Fails with
-    /// [`StorageError::Conflict`] when it belongs to another user and
-    /// [`StorageError::Forbidden`] when it was revoked. Returns its session generation.
+    /// Registers `device_id` for `user_id` at a login, or finds it; a device registered
+    /// before has its earlier sessions revoked (refresh tokens, and access tokens through a
+    /// new session generation). Fails with [`StorageError::Conflict`] when it belongs to
+    /// another user and [`StorageError::Forbidden`] when it was revoked. Returns the new
+    /// session's generation.
     async fn register_device(
         &self,
         device_id: Uuid,
@@ -151,10 +156,13 @@ pub trait Accounts: Send + Sync {
         expires_ms: i64,
     ) -> Result<()>;
     /// Exchanges a refresh token for `successor_hash` (stored, in the same transaction, expiring
-    /// at `expires_ms`). A token used before is a retry when it was exchanged less than
-    /// [`REFRESH_RETRY_GRACE_MS`] ago and its successor was never used (the client lost the
-    /// answer): the unused successor is revoked and the exchange happens again. Otherwise a
-    /// reused token means a copy exists: every session of the device is revoked.
+    /// at `expires_ms`). The successor is a function of the token
+    /// ([`crate::auth::Keys::refresh_successor`]), so a token presented again names the
+    /// successor it was exchanged for. That is a retry (the client lost the answer) when the
+    /// exchange was less than [`REFRESH_RETRY_GRACE_MS`] ago and the successor was never used:
+    /// the same successor is answered again and nothing changes, so whoever presents it first
+    /// moves the one chain on. Otherwise a reused token means a copy exists: every session of
+    /// the device is revoked.
     async fn rotate_refresh(
         &self,
         token_hash: &str,
@@ -325,7 +333,7 @@ impl Accounts for SqlStorage {
         now_ms: i64,
     ) -> Result<i64> {
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(
+        let inserted = tx.execute(
             "INSERT INTO lapak_devices (id, user_id, name, registered_at, session_generation) VALUES ($1, $2, $3, $4, 0) ON CONFLICT (id) DO NOTHING",
             &[
                 Arg::Text(device_id.to_string()),
@@ -352,7 +360,12 @@ impl Accounts for SqlStorage {
                 "device {device_id} was revoked by an administrator: it can no longer sync"
             )));
         }
-        let generation = row.int(2)?;
+        let mut generation = row.int(2)?;
+        if inserted == 0 {
+            // A new login on a known device: whatever sessions it had end here.
+            revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+            generation += 1;
+        }
         tx.commit().await?;
         Ok(generation)
     }
@@ -445,41 +458,43 @@ impl Accounts for SqlStorage {
         if r.opt_int(4)?.is_some() || r.opt_int(7)?.is_some() || r.boolean(8)? {
             return Ok(Refresh::Invalid);
         }
+        let generation = r.int(5)?;
+        let current = r.int(2)? >= now_ms && r.int(1)? == generation;
         if let Some(rotated_at) = r.opt_int(3)? {
             // Used before: a retry of a lost answer, or a copy.
-            let successor_unused = match r.opt_text(9)? {
+            let replaced_by = r.opt_text(9)?;
+            let successor_unused = match &replaced_by {
                 Some(next) => tx
                     .fetch_optional(
                         "SELECT 1 FROM lapak_refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
                         &[Arg::Text(next.clone())],
                     )
                     .await?
-                    .is_some()
-                    .then_some(next),
-                None => None,
+                    .is_some(),
+                None => false,
             };
-            match successor_unused {
-                Some(next) if now_ms - rotated_at <= REFRESH_RETRY_GRACE_MS => {
-                    tx.execute(
-                        "UPDATE lapak_refresh_tokens SET revoked_at = $1 WHERE token_hash = $2",
-                        &[Arg::Int(now_ms), Arg::Text(next)],
-                    )
-                    .await?;
-                }
-                _ => {
-                    revoke_sessions_in(&mut tx, device_id, now_ms).await?;
-                    tx.commit().await?;
-                    return Ok(Refresh::Reused { device_id });
-                }
+            if now_ms - rotated_at > REFRESH_RETRY_GRACE_MS || !successor_unused {
+                revoke_sessions_in(&mut tx, device_id, now_ms).await?;
+                tx.commit().await?;
+                return Ok(Refresh::Reused { device_id });
             }
+            // Another successor than this one's: the signing key changed since.
+            if replaced_by.as_deref() != Some(successor_hash) || !current {
+                return Ok(Refresh::Invalid);
+            }
+            // The same successor again: nothing to write.
+            return Ok(Refresh::Rotated {
+                user_id: r.text(6)?,
+                device_id,
+                generation,
+                retry: true,
+            });
         }
-        let generation = r.int(5)?;
-        if r.int(2)? < now_ms || r.int(1)? != generation {
+        if !current {
             return Ok(Refresh::Invalid);
         }
-        // The first exchange's time stays: retries do not stretch the grace period.
         tx.execute(
-            "UPDATE lapak_refresh_tokens SET rotated_at = COALESCE(rotated_at, $1), replaced_by = $2 WHERE token_hash = $3",
+            "UPDATE lapak_refresh_tokens SET rotated_at = $1, replaced_by = $2 WHERE token_hash = $3",
             &[
                 Arg::Int(now_ms),
                 Arg::Text(successor_hash.to_owned()),
@@ -504,6 +519,7 @@ impl Accounts for SqlStorage {
             user_id,
             device_id,
             generation,
+            retry: false,
         })
     }
 

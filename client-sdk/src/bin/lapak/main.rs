@@ -165,6 +165,45 @@ fn usage(message: impl Into<String>) -> Failure {
     }
 }
 
+/// What stops `sync --watch`: Ctrl-C, or (on Unix) SIGTERM as an app or service manager
+/// closing the CLI sends. Listened to from creation on, so a signal that arrives while nobody
+/// waits is kept, not lost.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let failed = |e: std::io::Error| Failure {
+                code: 1,
+                message: format!("cannot listen for Ctrl-C: {e}"),
+            };
+            Ok(StopSignals {
+                interrupt: signal(SignalKind::interrupt()).map_err(failed)?,
+                terminate: signal(SignalKind::terminate()).map_err(failed)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -353,6 +392,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Sync { watch: true } => {
+            let mut signals = StopSignals::new()?;
             let task = client.start();
             let mut rx = client.status();
             let server = client.credentials().await.map(|c| c.server);
@@ -362,12 +402,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 print_status(&snapshot, server.as_deref());
                 tokio::select! {
                     r = rx.changed() => if r.is_err() { break },
-                    _ = tokio::signal::ctrl_c() => break,
+                    () = signals.recv() => break,
                 }
                 // Coalesce bursts of changes into one line.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    () = signals.recv() => break,
+                }
             }
-            task.stop().await;
+            println!("stopping");
+            // The stop takes at most about 2 s; a second Ctrl-C does not wait for it.
+            tokio::select! {
+                () = task.stop() => {}
+                () = signals.recv() => {}
+            }
         }
         Command::Status => {
             let creds = client.credentials().await;

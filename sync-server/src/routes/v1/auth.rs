@@ -229,12 +229,13 @@ async fn refresh(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<RefreshRequest, SMALL_BODY>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let successor = auth::new_refresh_token();
+    let presented = auth::token_hash(&req.refresh_token);
+    let successor = state.keys.refresh_successor(&presented);
     let now = AppState::now_ms();
     match state
         .storage
         .rotate_refresh(
-            &auth::token_hash(&req.refresh_token),
+            &presented,
             &auth::token_hash(&successor),
             now,
             now + REFRESH_TOKEN_SECONDS * 1000,
@@ -245,9 +246,15 @@ async fn refresh(
             user_id,
             device_id,
             generation,
-        } => Ok(Json(
-            issue(&state, &user_id, device_id, generation, Some(successor)).await?,
-        )),
+            retry,
+        } => {
+            if retry {
+                tracing::info!(device = %device_id, "a refresh was retried: the same successor is answered again");
+            }
+            Ok(Json(
+                issue(&state, &user_id, device_id, generation, Some(successor)).await?,
+            ))
+        }
         Refresh::Reused { device_id } => {
             tracing::warn!(device = %device_id, "a rotated refresh token was presented again: the device's sessions are revoked");
             Err(ApiError::unauthorized(

@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::live::{self, Format};
 use crate::routes::{
-    Authed, Encoding, ProtocolBody, message_response, response_encoding, trace_id,
+    Authed, Encoding, LiveAuthed, ProtocolBody, message_response, response_encoding, trace_id,
 };
 use crate::storage::WriteContext;
 
@@ -150,7 +150,7 @@ async fn serve_pull(
             .map_or(0, |h| h.saturating_sub(at)),
         None => 0,
     };
-    state.metrics.set_lag(&authed.claims.dev.to_string(), lag);
+    state.metrics.observe_lag(lag);
     Ok(message_response(&Message::PullResponse(response), answer))
 }
 
@@ -214,7 +214,7 @@ pub struct LiveQuery {
 
 async fn live_socket(
     State(state): State<AppState>,
-    authed: Authed,
+    LiveAuthed(authed): LiveAuthed,
     Query(q): Query<LiveQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
