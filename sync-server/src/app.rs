@@ -42,6 +42,8 @@ pub struct AppState {
     pub login_by_address: Arc<RateLimiter<std::net::IpAddr>>,
     /// Password hashes computed at once (each takes ~19 MiB and tens of milliseconds).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Live sockets open per device.
+    pub sockets: crate::live::DeviceSockets,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     live: Arc<LiveCount>,
@@ -258,6 +260,7 @@ impl Server {
             hashing: Arc::new(tokio::sync::Semaphore::new(4)),
             config: Arc::new(config),
             hub: Hub::new(),
+            sockets: crate::live::DeviceSockets::default(),
             metrics: Arc::new(Metrics::new()),
             shutdown,
             live: Arc::new(LiveCount::default()),

@@ -1116,3 +1116,88 @@ async fn the_back_office_lists_and_resolves_exceptions() {
         serde_json::json!([{"key": "stock:JKT-01/TEA", "value": -1, "note": null}])
     );
 }
+
+#[tokio::test]
+async fn a_device_holds_a_bounded_number_of_live_sockets() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir-a", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let a = server.login("kasir-a", Uuid::now_v7()).await;
+    let mut open = Vec::new();
+    for _ in 0..lapak_server::live::MAX_SOCKETS_PER_DEVICE {
+        open.push(connect_live(&server, &a.access, "binary").await);
+    }
+    use tungstenite::client::IntoClientRequest as _;
+    let url = format!("{}/v1/sync/live", server.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", a.access).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 429);
+            assert!(resp.headers().contains_key("retry-after"));
+            let body: serde_json::Value =
+                serde_json::from_slice(resp.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["error"]["code"], "too_many_sockets");
+        }
+        other => panic!("a fifth socket of one device must be refused: {other:?}"),
+    }
+    let b = server.login("kasir-a", Uuid::now_v7()).await;
+    let _other = connect_live(&server, &b.access, "binary").await;
+    // The open sockets still work.
+    open[0]
+        .send(live_frame(LiveMessage::Ping(3)))
+        .await
+        .unwrap();
+    assert_eq!(next_live(&mut open[0]).await, Some(LiveMessage::Pong(3)));
+}
+
+/// A frame header declaring 16 MiB closes the socket at once: the server does not wait for, nor
+/// buffer, more than the live message limit.
+#[tokio::test]
+async fn a_live_frame_past_the_limit_closes_the_socket_from_its_header() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir-a", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let a = server.login("kasir-a", Uuid::now_v7()).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let handshake = format!(
+        "GET /v1/sync/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {}\r\n\r\n",
+        a.access
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tcp.read_u8().await.unwrap());
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // FIN + binary, masked, 64-bit length of 16 MiB - 1, a mask, then only a few bytes.
+    let mut frame = vec![0x82, 0xff];
+    frame.extend(((16u64 << 20) - 1).to_be_bytes());
+    frame.extend([1, 2, 3, 4]);
+    frame.extend([0u8; 100]);
+    tcp.write_all(&frame).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) if buf[..n].contains(&0x88) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server waited for a 16 MiB frame");
+}
