@@ -1201,3 +1201,34 @@ async fn a_live_frame_past_the_limit_closes_the_socket_from_its_header() {
     .await;
     assert!(closed.is_ok(), "the server waited for a 16 MiB frame");
 }
+
+/// Guesses of the current password on `POST /v1/auth/password` share the user's login budget:
+/// after a burst of wrong guesses the endpoint answers 429, even for the right password.
+#[tokio::test]
+async fn guessing_the_current_password_is_rate_limited() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let pos = server.login("kasir", Uuid::now_v7()).await;
+    let change = |current: &str| {
+        server
+            .http
+            .post(format!("{}/v1/auth/password", server.base))
+            .bearer_auth(&pos.access)
+            .json(&serde_json::json!({"current_password": current, "new_password": "password-2"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let resp = change(&format!("guess-{i}")).await.unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 403));
+    assert_eq!(change("password-1").await.unwrap().status(), 429);
+}

@@ -95,14 +95,8 @@ async fn create_user(
     }
     check_grants(&req.grants)?;
     let password = req.password;
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
+    let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
+        .await?
         .map_err(|e| ApiError::internal(&e))?;
     let user = state
         .storage
