@@ -1232,3 +1232,74 @@ async fn guessing_the_current_password_is_rate_limited() {
     assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 403));
     assert_eq!(change("password-1").await.unwrap().status(), 429);
 }
+
+/// A client that sends half a request's headers is disconnected after the header timeout
+/// instead of holding its connection forever.
+#[tokio::test]
+async fn a_slow_header_is_cut_off_after_the_timeout() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = TestServer::start_with(common::sqlite().await, |c| {
+        c.header_read_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1024];
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the half-sent header held its connection");
+    // Whole requests are served as before.
+    let resp = server
+        .http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Made-up methods and unknown paths never become new metric series.
+#[tokio::test]
+async fn metric_labels_come_from_bounded_sets() {
+    let server = TestServer::start(common::sqlite().await).await;
+    for (method, path) in [
+        ("FROBNICATE", "/healthz"),
+        ("XYZZY", "/v1/sync/push"),
+        ("GET", "/no/such/path/12345"),
+    ] {
+        let resp = server
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", server.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_client_error(), "{method} {path}");
+    }
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for raw in ["FROBNICATE", "XYZZY", "12345"] {
+        assert!(!metrics.contains(raw), "{raw} became a label:\n{metrics}");
+    }
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
