@@ -209,6 +209,17 @@ async fn login(
         .login_by_user
         .check(req.username.clone())
         .map_err(|w| too_many(w, "for this user"))?;
+    // Text no user name or device name holds is refused before any lookup (Postgres cannot
+    // even compare a NUL), alike on both backends.
+    if req.device_name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "device_name may not contain control characters",
+        ));
+    }
+    if req.username.contains('\0') {
+        return Err(bad());
+    }
     let user = state.storage.find_user(&req.username).await?;
     // Hash even for unknown users, so timing does not tell which names exist.
     let password = req.password.clone();

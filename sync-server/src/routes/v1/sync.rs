@@ -85,10 +85,10 @@ async fn push(
 fn check_cursors(authed: &Authed, cursors: &[Cursor]) -> Result<(), ApiError> {
     let mut seen = std::collections::HashSet::new();
     for c in cursors {
-        if c.scope.is_empty() || c.scope.len() > 200 || c.scope.contains(['\n', '\r']) {
+        if c.scope.is_empty() || c.scope.len() > 200 || c.scope.chars().any(char::is_control) {
             return Err(ApiError::bad_request(
                 "invalid_scope",
-                "a scope name is 1 to 200 characters without line breaks",
+                "a scope name is 1 to 200 characters without control characters",
             ));
         }
         if !seen.insert(&c.scope) {
