@@ -7,11 +7,13 @@
 //! - [`sync`]: the sync model without I/O: next push, apply push answer, apply pull.
 //! - [`protocol`]: the messages, with a compact binary encoding and a JSON form.
 //! - [`value`]: field values and records.
+//! - [`chunk`]: cheap, bounded checks of an Automerge change's bytes (before parsing them).
 //!
 //! The engine does no network I/O and needs no async runtime; the client SDK carries its
 //! messages. See `ARCHITECTURE.md` for how the pieces fit.
 
 pub mod catalog;
+pub mod chunk;
 pub mod document;
 pub mod error;
 pub mod protocol;

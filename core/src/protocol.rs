@@ -26,6 +26,11 @@ pub const MAX_PUSH_CHANGES: usize = 10_000;
 pub const MAX_PULL_ENTRIES: usize = 200_000;
 /// The largest single change (one Automerge change or one ledger entry), in bytes.
 pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
+/// The most content bytes (inflated, for compressed changes) of the document changes one push
+/// may make a server parse; changes past it wait for a later push.
+pub const MAX_PUSH_CHANGE_CONTENT_BYTES: usize = 16 * 1024 * 1024;
+/// The largest stored document a change may grow: its saved bytes plus the changes added to it.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 /// The magic bytes that open every binary message.
 pub const MAGIC: &[u8; 3] = b"LPK";
 

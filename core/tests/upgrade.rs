@@ -209,7 +209,7 @@ fn an_older_app_catches_up_with_newer_data_after_upgrading() {
 fn unconfirmed_v1_documents_are_rebuilt_on_the_genesis_and_merge() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_of_fixture(dir.path());
-    let mut s = Store::open(&path, sample_schema()).unwrap();
+    let s = Store::open(&path, sample_schema()).unwrap();
     check_v1_content(&s);
     let schema = sample_schema();
     let outlets = schema.collection("outlets").unwrap();

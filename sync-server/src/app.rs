@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
+use tower::ServiceExt as _;
 
 use crate::auth::{self, Grant, Keys, Role};
 use crate::config::{Config, JwtKeys};
@@ -42,6 +43,8 @@ pub struct AppState {
     pub login_by_address: Arc<RateLimiter<std::net::IpAddr>>,
     /// Password hashes computed at once (each takes ~19 MiB and tens of milliseconds).
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Live sockets open per device.
+    pub sockets: crate::live::DeviceSockets,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     live: Arc<LiveCount>,
@@ -258,6 +261,7 @@ impl Server {
             hashing: Arc::new(tokio::sync::Semaphore::new(4)),
             config: Arc::new(config),
             hub: Hub::new(),
+            sockets: crate::live::DeviceSockets::default(),
             metrics: Arc::new(Metrics::new()),
             shutdown,
             live: Arc::new(LiveCount::default()),
@@ -311,19 +315,19 @@ impl Server {
                 None
             }
         };
-        // Small frames (live news, push answers) go out at once, not after Nagle's delay.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result = axum::serve(
+        let stopping = self.state.shutdown.clone();
+        let header_timeout = self.state.config.header_read_timeout;
+        let result = serve_connections(
             listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            router,
+            header_timeout,
+            async move {
+                signal.await;
+                tracing::info!("shutting down: finishing requests in flight, closing live sockets");
+                let _ = tx.send(true);
+            },
+            stopping,
         )
-        .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!("shutting down: finishing requests in flight, closing live sockets");
-            let _ = tx.send(true);
-        })
         .await;
         let _ = self.shutdown_tx.send(true);
         if let Some(r) = relay {
@@ -339,12 +343,94 @@ impl Server {
     }
 }
 
+/// Accepts connections until `signal` completes, then lets every connection finish its request
+/// in flight and waits for them. Each connection speaks HTTP/1.1 (upgrades to WebSocket
+/// included) with a bound on how long its request headers may take to arrive: a client that
+/// sends them slowly, or never, is disconnected after `header_timeout` instead of being held
+/// forever (axum::serve sets no timer, so hyper's header timeout never runs there).
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    signal: impl Future<Output = ()> + Send + 'static,
+    stopping: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use axum::serve::Listener as _;
+    // Small frames (live news, push answers) go out at once, not after Nagle's delay.
+    let mut listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (open_tx, open_rx) = watch::channel(());
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            conn = listener.accept() => conn,
+            () = &mut signal => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
+            move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
+        let mut stopping = stopping.clone();
+        let open = open_rx.clone();
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            let mut asked = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = stopping.wait_for(|s| *s), if !asked => {
+                        asked = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(open_rx);
+    drop(listener);
+    open_tx.closed().await;
+    Ok(())
+}
+
+/// The method as a metric label: the standard ones by name, anything else as `other`, so made-up
+/// methods cannot create new series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 async fn track_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
+    // Labels come from bounded sets only: a known method or `other`, a route template or
+    // `unmatched`, never the raw path.
+    let method = method_label(req.method()).to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
     state

@@ -108,6 +108,10 @@ pub struct Settings {
     /// Seconds between pings on live sockets [default: 20].
     #[arg(long, env = "LAPAK_LIVE_PING_SECONDS", global = true)]
     pub live_ping_seconds: Option<u64>,
+    /// Seconds a client has to send a request's headers before it is disconnected
+    /// [default: 10].
+    #[arg(long, env = "LAPAK_HEADER_READ_TIMEOUT_SECONDS", global = true)]
+    pub header_read_timeout_seconds: Option<u64>,
     /// `text` or `json` [default: text].
     #[arg(long, env = "LAPAK_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
@@ -186,6 +190,8 @@ pub struct Config {
     pub login_rate: u32,
     /// Seconds between live pings.
     pub live_ping_seconds: u64,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: std::time::Duration,
     /// Logs as JSON.
     pub log_json: bool,
 }
@@ -308,6 +314,14 @@ impl Settings {
             rate_burst: pick(self.rate_burst, file.rate_burst, 100).max(1),
             login_rate: pick(self.login_rate, file.login_rate, 10).max(1),
             live_ping_seconds: pick(self.live_ping_seconds, file.live_ping_seconds, 20).max(1),
+            header_read_timeout: std::time::Duration::from_secs(
+                pick(
+                    self.header_read_timeout_seconds,
+                    file.header_read_timeout_seconds,
+                    10,
+                )
+                .max(1),
+            ),
             log_json: log_format == "json",
         })
     }
@@ -339,6 +353,7 @@ impl Config {
             rate_burst: 2_000,
             login_rate: 1_000,
             live_ping_seconds: 20,
+            header_read_timeout: std::time::Duration::from_secs(10),
             log_json: false,
         }
     }

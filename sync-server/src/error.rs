@@ -74,6 +74,17 @@ impl IntoResponse for ApiError {
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
+            // Text Postgres cannot store (a NUL) that no check before the query caught: the
+            // request's fault, not the database's; never a 503 the client would retry forever.
+            StorageError::Database(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                tracing::warn!(detail = %db, "text Postgres cannot store reached a query");
+                ApiError::bad_request(
+                    "invalid",
+                    "the request holds text that cannot be stored (a NUL character): remove it",
+                )
+            }
             StorageError::Database(detail) => {
                 tracing::error!(%detail, "database error");
                 let mut e = ApiError::new(

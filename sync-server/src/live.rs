@@ -3,13 +3,14 @@
 //! reason). The socket only says *that* there is news; the device pulls it, so the pull path
 //! stays the one place that enforces scopes and batching.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use lapak_core::protocol::{Cursor, LiveMessage, Message, ScopeBatch};
 use tokio::sync::broadcast;
+use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -33,6 +34,62 @@ pub struct News {
 /// Writes whose entries encode to at most this many bytes are sent on live sockets whole;
 /// larger ones are announced and pulled.
 pub const INLINE_NEWS_BYTES: usize = 64 * 1024;
+
+/// The most live sockets one device may hold open at once; a further one is refused with 429
+/// `too_many_sockets` before the upgrade (the open ones keep working).
+pub const MAX_SOCKETS_PER_DEVICE: usize = 4;
+
+/// The largest message (and frame) a device may send on a live socket: its messages are
+/// `Hello`, `Ping`, `Pong` and `Close`, far smaller.
+pub const MAX_LIVE_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// How many live sockets each device holds open.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceSockets(Arc<Mutex<HashMap<Uuid, usize>>>);
+
+impl DeviceSockets {
+    /// Counts one more socket of `device` until the slot drops, or `None` when the device holds
+    /// [`MAX_SOCKETS_PER_DEVICE`] already.
+    #[must_use]
+    pub fn claim(&self, device: Uuid) -> Option<SocketSlot> {
+        let mut open = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(device).or_insert(0);
+        if *n >= MAX_SOCKETS_PER_DEVICE {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot {
+            sockets: self.clone(),
+            device,
+        })
+    }
+}
+
+/// One live socket of a device, counted while it exists.
+#[derive(Debug)]
+pub struct SocketSlot {
+    sockets: DeviceSockets,
+    device: Uuid,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .sockets
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.device) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.device);
+            }
+        }
+    }
+}
 
 /// Fans news out to every live socket.
 #[derive(Clone, Debug)]
@@ -281,5 +338,29 @@ pub async fn run_socket(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_holds_at_most_its_sockets() {
+        let sockets = DeviceSockets::default();
+        let d = Uuid::now_v7();
+        let slots: Vec<SocketSlot> = (0..MAX_SOCKETS_PER_DEVICE)
+            .map(|_| sockets.claim(d).unwrap())
+            .collect();
+        assert!(sockets.claim(d).is_none());
+        assert!(
+            sockets.claim(Uuid::now_v7()).is_some(),
+            "other devices are apart"
+        );
+        drop(slots);
+        assert!(
+            sockets.claim(d).is_some(),
+            "closed sockets free their slots"
+        );
     }
 }

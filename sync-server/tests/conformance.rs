@@ -57,6 +57,7 @@ conformance!(
     records_in_no_scope_and_hidden_records_are_refused,
     unstorable_text_and_borrowed_change_ids_are_rejected,
     pull_answers_are_bounded_in_bytes,
+    change_bombs_are_refused_before_parsing,
 );
 
 fn cashier_a() -> Principal {
@@ -1134,4 +1135,54 @@ async fn a_refresh_retried_late_or_with_another_successor_gets_nothing(h: Harnes
             .unwrap(),
         Refresh::Rotated { retry: false, .. }
     ));
+}
+
+/// A compressed change inflating past `MAX_CHANGE_BYTES` (a DEFLATE bomb) and bytes that are not
+/// one change chunk are refused with their own verdicts, and the rest of the push is accepted.
+async fn change_bombs_are_refused_before_parsing(h: Harness) {
+    use std::io::Write as _;
+    let s = h.storage.as_ref();
+    let dir = tempfile::tempdir().unwrap();
+    let who = cashier_a();
+    let mut d = device(dir.path(), "d", &["branch:A"]);
+    d.create("outlets", record! {"name" => "Real", "branch" => "A"})
+        .unwrap();
+    let mut push = d.next_push(10).unwrap().unwrap();
+    let good = push.changes[0].clone();
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&vec![0u8; 4 << 20]).unwrap();
+    let body = e.finish().unwrap();
+    let mut bomb_bytes = lapak_core::chunk::MAGIC.to_vec();
+    bomb_bytes.extend([0, 0, 0, 0, 2]);
+    let mut n = body.len();
+    while n >= 0x80 {
+        bomb_bytes.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    bomb_bytes.push(n as u8);
+    bomb_bytes.extend(&body);
+    let with = |bytes: Vec<u8>| {
+        let mut c = good.clone();
+        c.change_id = Uuid::now_v7();
+        c.record_id = Uuid::now_v7().to_string();
+        c.body = ChangeBody::Document { change: bytes };
+        c
+    };
+    let ChangeBody::Document { change: real } = &good.body else {
+        panic!("an outlet is a document")
+    };
+    let mut trailing = real.clone();
+    trailing.extend(real.iter().copied());
+    push.changes = vec![with(bomb_bytes), with(trailing), good];
+    let plan = s.push(&ctx(), &who, &push).await.unwrap();
+    let codes: Vec<&str> = plan
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Rejected { code, .. } => code.as_str(),
+            Outcome::Accepted { .. } => "accepted",
+            Outcome::Deferred { .. } => "deferred",
+        })
+        .collect();
+    assert_eq!(codes, ["too_large", "malformed", "accepted"]);
 }

@@ -1267,3 +1267,190 @@ async fn a_new_login_ends_the_earlier_session_of_the_device_postgres(pool: sqlx:
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_device_holds_a_bounded_number_of_live_sockets() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir-a", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let a = server.login("kasir-a", Uuid::now_v7()).await;
+    let mut open = Vec::new();
+    for _ in 0..lapak_server::live::MAX_SOCKETS_PER_DEVICE {
+        open.push(connect_live(&server, &a.access, "binary").await);
+    }
+    use tungstenite::client::IntoClientRequest as _;
+    let url = format!("{}/v1/sync/live", server.base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", a.access).parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 429);
+            assert!(resp.headers().contains_key("retry-after"));
+            let body: serde_json::Value =
+                serde_json::from_slice(resp.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["error"]["code"], "too_many_sockets");
+        }
+        other => panic!("a fifth socket of one device must be refused: {other:?}"),
+    }
+    let b = server.login("kasir-a", Uuid::now_v7()).await;
+    let _other = connect_live(&server, &b.access, "binary").await;
+    // The open sockets still work.
+    open[0]
+        .send(live_frame(LiveMessage::Ping(3)))
+        .await
+        .unwrap();
+    assert_eq!(next_live(&mut open[0]).await, Some(LiveMessage::Pong(3)));
+}
+
+/// A frame header declaring 16 MiB closes the socket at once: the server does not wait for, nor
+/// buffer, more than the live message limit.
+#[tokio::test]
+async fn a_live_frame_past_the_limit_closes_the_socket_from_its_header() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir-a", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let a = server.login("kasir-a", Uuid::now_v7()).await;
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let handshake = format!(
+        "GET /v1/sync/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {}\r\n\r\n",
+        a.access
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tcp.read_u8().await.unwrap());
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // FIN + binary, masked, 64-bit length of 16 MiB - 1, a mask, then only a few bytes.
+    let mut frame = vec![0x82, 0xff];
+    frame.extend(((16u64 << 20) - 1).to_be_bytes());
+    frame.extend([1, 2, 3, 4]);
+    frame.extend([0u8; 100]);
+    tcp.write_all(&frame).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) if buf[..n].contains(&0x88) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server waited for a 16 MiB frame");
+}
+
+/// Guesses of the current password on `POST /v1/auth/password` share the user's login budget:
+/// after a burst of wrong guesses the endpoint answers 429, even for the right password.
+#[tokio::test]
+async fn guessing_the_current_password_is_rate_limited() {
+    let server = TestServer::start(common::sqlite().await).await;
+    server
+        .user("kasir", Role::Cashier, &[("branch:A", true)])
+        .await;
+    let pos = server.login("kasir", Uuid::now_v7()).await;
+    let change = |current: &str| {
+        server
+            .http
+            .post(format!("{}/v1/auth/password", server.base))
+            .bearer_auth(&pos.access)
+            .json(&serde_json::json!({"current_password": current, "new_password": "password-2"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let resp = change(&format!("guess-{i}")).await.unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 403));
+    assert_eq!(change("password-1").await.unwrap().status(), 429);
+}
+
+/// A client that sends half a request's headers is disconnected after the header timeout
+/// instead of holding its connection forever.
+#[tokio::test]
+async fn a_slow_header_is_cut_off_after_the_timeout() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = TestServer::start_with(common::sqlite().await, |c| {
+        c.header_read_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let mut tcp = tokio::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1024];
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the half-sent header held its connection");
+    // Whole requests are served as before.
+    let resp = server
+        .http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Made-up methods and unknown paths never become new metric series.
+#[tokio::test]
+async fn metric_labels_come_from_bounded_sets() {
+    let server = TestServer::start(common::sqlite().await).await;
+    for (method, path) in [
+        ("FROBNICATE", "/healthz"),
+        ("XYZZY", "/v1/sync/push"),
+        ("GET", "/no/such/path/12345"),
+    ] {
+        let resp = server
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", server.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_client_error(), "{method} {path}");
+    }
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for raw in ["FROBNICATE", "XYZZY", "12345"] {
+        assert!(!metrics.contains(raw), "{raw} became a label:\n{metrics}");
+    }
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}

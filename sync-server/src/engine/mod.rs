@@ -20,8 +20,11 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::rules::{Effects, Facts, Rules, Tally, WriteKind};
 
+mod bounds;
 mod reference;
 mod rules;
+
+pub use bounds::Spent;
 
 pub use reference::{ReferenceError, plan_reference};
 pub use rules::needs;
@@ -190,6 +193,8 @@ pub struct Plan {
     /// The newest position of each scope this plan writes, before it (filled by storage under
     /// the head lock; absent: the scope had no entry). Makes [`Plan::live_batches`] exact.
     pub previous_heads: BTreeMap<String, u64>,
+    /// What the push's document changes cost so far (bounded before Automerge parses them).
+    pub spent: Spent,
 }
 
 impl Plan {
@@ -656,6 +661,16 @@ fn judge_document(
                 change.len()
             ),
         );
+    }
+    let stored = docs.get(&(ch.collection.clone(), ch.record_id.clone()));
+    let stored = stored.map_or(0, |d| d.data.len());
+    if let Some(o) = bounds::admit(
+        (&ch.collection, &ch.record_id),
+        change,
+        stored,
+        &mut plan.spent,
+    ) {
+        return o;
     }
     let Ok(am) = AmChange::from_bytes(change.to_vec()) else {
         return reject("malformed", "the change is not an Automerge change");

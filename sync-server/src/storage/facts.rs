@@ -12,6 +12,23 @@ use super::materialize;
 use super::sql::SqlStorage;
 use crate::rules::{Facts, Lookup, Tally};
 
+/// Answers a lookup by text nothing stored can hold (a NUL, which Postgres refuses even in a
+/// query's parameters, and which no stored row has on either backend): not found, without
+/// asking the database. So a hostile value read from a pushed record gets its change a verdict
+/// instead of failing the whole push.
+fn answer_unstorable(lookup: &Lookup, facts: &mut Facts) -> bool {
+    let nul = |t: &str| t.contains('\0');
+    match lookup {
+        Lookup::Row { collection, id } if nul(id) => facts.put_row(collection, id, None),
+        Lookup::Where { collection, equal } if equal.iter().any(|(_, v)| nul(v)) => {
+            facts.put_query(collection, equal.clone(), Vec::new());
+        }
+        Lookup::Tally(k) if nul(k) => facts.put_tally(k, Tally::default()),
+        _ => return false,
+    }
+    true
+}
+
 impl SqlStorage {
     /// Loads what the rules asked for, batched: rows by id and by field values per collection,
     /// tallies by key.
@@ -25,6 +42,9 @@ impl SqlStorage {
         let mut by_fields: HashMap<(&str, Vec<&str>), Vec<Vec<String>>> = HashMap::new();
         let mut tallies: Vec<&str> = Vec::new();
         for l in lookups {
+            if answer_unstorable(l, facts) {
+                continue;
+            }
             match l {
                 Lookup::Row { collection, id } => {
                     by_id

@@ -521,7 +521,9 @@ impl Storage for SqlStorage {
         let known = self.load_verdicts(&mut tx, &ids).await?;
         let mut docs = HashMap::new();
         for ch in &request.changes {
+            // A record id Postgres cannot even look up (NUL) is rejected by the judgement.
             if known.contains_key(&ch.change_id)
+                || ch.record_id.contains('\0')
                 || !self
                     .schema
                     .collection(&ch.collection)

@@ -61,10 +61,10 @@ pub struct NewUser {
 
 fn check_grants(grants: &[Grant]) -> Result<(), ApiError> {
     for g in grants {
-        if g.scope.is_empty() || g.scope.len() > 200 || g.scope.contains(['\n', '\r']) {
+        if g.scope.is_empty() || g.scope.len() > 200 || g.scope.chars().any(char::is_control) {
             return Err(ApiError::bad_request(
                 "invalid_scope",
-                "a scope name is 1 to 200 characters without line breaks",
+                "a scope name is 1 to 200 characters without control characters",
             ));
         }
     }
@@ -80,11 +80,14 @@ async fn create_user(
     let role = Role::parse(&req.role).map_err(|m| ApiError::bad_request("invalid_role", m))?;
     if req.username.is_empty()
         || req.username.len() > 100
-        || req.username.chars().any(char::is_whitespace)
+        || req
+            .username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(ApiError::bad_request(
             "invalid_username",
-            "a username is 1 to 100 characters without spaces",
+            "a username is 1 to 100 characters without spaces or control characters",
         ));
     }
     if req.password.chars().count() < 8 {
@@ -95,14 +98,8 @@ async fn create_user(
     }
     check_grants(&req.grants)?;
     let password = req.password;
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
+    let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
+        .await?
         .map_err(|e| ApiError::internal(&e))?;
     let user = state
         .storage

@@ -2,12 +2,15 @@
 //! tokens, logging out, changing a password, and who the caller is.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -141,19 +144,44 @@ fn too_many(wait: u64, what: &str) -> ApiError {
     e
 }
 
-/// Hashes or verifies passwords off the async threads, a few at a time.
-async fn hashing<T: Send + 'static>(
+/// How long a password check waits for one of the hashing permits before it is refused.
+const HASH_WAIT: Duration = Duration::from_secs(5);
+
+/// Takes one of the server's hashing permits, waiting at most `wait`; when they stay taken,
+/// 503 `busy` with `Retry-After`.
+async fn hash_permit(
+    permits: Arc<Semaphore>,
+    wait: Duration,
+) -> Result<OwnedSemaphorePermit, ApiError> {
+    match tokio::time::timeout(wait, permits.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(e)) => Err(ApiError::internal(&e)),
+        Err(_) => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is checking too many passwords at once: try again in a moment",
+            );
+            e.retry_after = Some(1);
+            Err(e)
+        }
+    }
+}
+
+/// Hashes or verifies passwords off the async threads, at most `AppState::hashing`'s permits at
+/// once (each takes ~19 MiB). The permit goes with the work: a caller that disconnects does not
+/// free it before the hashing ends.
+pub(crate) async fn hashing<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::internal(&e))
+    let permit = hash_permit(state.hashing.clone(), HASH_WAIT).await?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))
 }
 
 async fn login(
@@ -181,6 +209,17 @@ async fn login(
         .login_by_user
         .check(req.username.clone())
         .map_err(|w| too_many(w, "for this user"))?;
+    // Text no user name or device name holds is refused before any lookup (Postgres cannot
+    // even compare a NUL), alike on both backends.
+    if req.device_name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "device_name may not contain control characters",
+        ));
+    }
+    if req.username.contains('\0') {
+        return Err(bad());
+    }
     let user = state.storage.find_user(&req.username).await?;
     // Hash even for unknown users, so timing does not tell which names exist.
     let password = req.password.clone();
@@ -303,24 +342,23 @@ async fn password(
         .find_user(&authed.principal.username)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "the user no longer exists"))?;
+    // Guesses of the current password share the user's login budget.
+    state
+        .login_by_user
+        .check(user.username.clone())
+        .map_err(|w| too_many(w, "for this user"))?;
     let current = req.current_password;
     let old_hash = user.password_hash.clone();
-    let new = req.new_password;
-    let (ok, hash) = tokio::task::spawn_blocking(move || {
-        (
-            auth::verify_password(&current, &old_hash),
-            auth::hash_password(&new),
-        )
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
-    if !ok {
+    if !hashing(&state, move || auth::verify_password(&current, &old_hash)).await? {
         return Err(ApiError::forbidden(
             "invalid_credentials",
             "the current password is wrong",
         ));
     }
-    let hash = hash.map_err(|e| ApiError::internal(&e))?;
+    let new = req.new_password;
+    let hash = hashing(&state, move || auth::hash_password(&new))
+        .await?
+        .map_err(|e| ApiError::internal(&e))?;
     state.storage.set_password(&user.id, &hash).await?;
     // Whoever knew the old password may hold sessions on other devices: end them.
     state
@@ -339,4 +377,23 @@ async fn me(authed: Authed) -> Json<serde_json::Value> {
         "device_id": p.device_id,
         "grants": p.grants,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashing_refuses_with_503_when_its_permits_stay_taken() {
+        let permits = Arc::new(Semaphore::new(1));
+        let held = hash_permit(permits.clone(), Duration::ZERO).await.unwrap();
+        let e = hash_permit(permits.clone(), Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code, "busy");
+        assert_eq!(e.retry_after, Some(1));
+        drop(held);
+        assert!(hash_permit(permits, Duration::ZERO).await.is_ok());
+    }
 }

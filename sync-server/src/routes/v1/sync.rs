@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use lapak_core::protocol::{Cursor, Message, Outcome, PullRequest};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::live::{self, Format};
+use crate::live::{self, Format, MAX_LIVE_MESSAGE_BYTES, MAX_SOCKETS_PER_DEVICE};
 use crate::routes::{
     Authed, Encoding, LiveAuthed, ProtocolBody, message_response, response_encoding, trace_id,
 };
@@ -85,10 +85,10 @@ async fn push(
 fn check_cursors(authed: &Authed, cursors: &[Cursor]) -> Result<(), ApiError> {
     let mut seen = std::collections::HashSet::new();
     for c in cursors {
-        if c.scope.is_empty() || c.scope.len() > 200 || c.scope.contains(['\n', '\r']) {
+        if c.scope.is_empty() || c.scope.len() > 200 || c.scope.chars().any(char::is_control) {
             return Err(ApiError::bad_request(
                 "invalid_scope",
-                "a scope name is 1 to 200 characters without line breaks",
+                "a scope name is 1 to 200 characters without control characters",
             ));
         }
         if !seen.insert(&c.scope) {
@@ -228,17 +228,33 @@ async fn live_socket(
             ));
         }
     };
+    let Some(slot) = state.sockets.claim(authed.claims.dev) else {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sockets",
+            format!(
+                "this device already holds {MAX_SOCKETS_PER_DEVICE} live sockets: close one, or reconnect once the server has closed a dead one"
+            ),
+        );
+        e.retry_after = Some(state.config.live_ping_seconds.saturating_mul(2));
+        return Err(e);
+    };
     let expires = u64::try_from(authed.claims.exp - AppState::now_ms() / 1000).unwrap_or(0);
     let _ = state
         .storage
         .touch_device(authed.claims.dev, AppState::now_ms())
         .await;
-    // Small buffers: an idle socket then costs a few kilobytes (see docs/benchmarks.md).
+    // Small buffers: an idle socket then costs a few kilobytes (see docs/benchmarks.md). A
+    // device's frames and messages are bounded by the protocol's live limit, so a declared
+    // 16 MiB frame is refused from its header instead of buffered.
     Ok(ws
         .read_buffer_size(4096)
         .write_buffer_size(4096)
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| {
+        .max_message_size(MAX_LIVE_MESSAGE_BYTES)
+        .max_frame_size(MAX_LIVE_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            // Counted until the socket ends.
+            let _slot = slot;
             live::run_socket(
                 socket,
                 state,
@@ -247,5 +263,6 @@ async fn live_socket(
                 format,
                 Duration::from_secs(expires),
             )
+            .await;
         }))
 }

@@ -1,0 +1,129 @@
+//! What a push's document changes may cost the server, checked before Automerge parses them:
+//! each change is one Automerge change chunk whose content (inflated, when compressed) is at most
+//! [`MAX_CHANGE_BYTES`]; the content of one push's document changes adds up to at most
+//! [`MAX_PUSH_CHANGE_CONTENT_BYTES`] (later changes are deferred to the next push); a document
+//! grows to at most [`MAX_DOCUMENT_BYTES`] (its stored bytes plus this push's changes to it).
+//! The refusals are verdicts of their own change: the rest of the push is judged as usual.
+
+use std::collections::HashMap;
+
+use lapak_core::chunk::{self, ChunkError};
+use lapak_core::protocol::{
+    MAX_CHANGE_BYTES, MAX_DOCUMENT_BYTES, MAX_PUSH_CHANGE_CONTENT_BYTES, Outcome,
+};
+
+use super::reject;
+
+/// What one push's document changes have cost so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spent {
+    /// Content bytes of the document changes checked (inflated when compressed).
+    pub content: usize,
+    /// Bytes of the changes admitted to each document `(collection, record id)`.
+    pub grown: HashMap<(String, String), usize>,
+}
+
+/// Admits one document change of `key`, whose stored copy holds `stored` bytes, or says why
+/// not: `malformed` or `too_large` (the bytes), deferred (the push's budget is spent),
+/// `document_too_large` (the document would outgrow its bound).
+pub(super) fn admit(
+    key: (&str, &str),
+    change: &[u8],
+    stored: usize,
+    spent: &mut Spent,
+) -> Option<Outcome> {
+    let over_budget = || Outcome::Deferred {
+        reason: format!(
+            "this push carried more than {MAX_PUSH_CHANGE_CONTENT_BYTES} bytes of document changes; send this one again in a later push"
+        ),
+    };
+    if spent.content >= MAX_PUSH_CHANGE_CONTENT_BYTES {
+        return Some(over_budget());
+    }
+    let content = match chunk::check_change(change, MAX_CHANGE_BYTES) {
+        Ok(n) => n,
+        Err(e @ ChunkError::TooLarge { .. }) => return Some(reject("too_large", e.to_string())),
+        Err(e) => return Some(reject("malformed", e.to_string())),
+    };
+    spent.content = spent.content.saturating_add(content);
+    if spent.content > MAX_PUSH_CHANGE_CONTENT_BYTES {
+        return Some(over_budget());
+    }
+    let key = (key.0.to_owned(), key.1.to_owned());
+    let grown = spent.grown.get(&key).copied().unwrap_or(0);
+    let size = stored.saturating_add(grown).saturating_add(change.len());
+    if size > MAX_DOCUMENT_BYTES {
+        return Some(reject(
+            "document_too_large",
+            format!(
+                "the document would grow to {size} bytes, past the limit of {MAX_DOCUMENT_BYTES}: keep large or growing data in a ledger, or start a new record"
+            ),
+        ));
+    }
+    spent.grown.insert(key, grown + change.len());
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(len: usize) -> Vec<u8> {
+        let mut out = chunk::MAGIC.to_vec();
+        out.extend([0, 0, 0, 0, 1]);
+        let mut n = len;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+        out.resize(out.len() + len, 0);
+        out
+    }
+
+    fn code(o: Option<Outcome>) -> String {
+        match o {
+            None => "admitted".into(),
+            Some(Outcome::Rejected { code, .. }) => code,
+            Some(Outcome::Deferred { .. }) => "deferred".into(),
+            Some(Outcome::Accepted { .. }) => "accepted".into(),
+        }
+    }
+
+    #[test]
+    fn documents_stop_growing_at_their_bound() {
+        let mut spent = Spent::default();
+        let c = change(1_000);
+        assert_eq!(code(admit(("a", "1"), &c, 0, &mut spent)), "admitted");
+        let near = MAX_DOCUMENT_BYTES - c.len();
+        assert_eq!(code(admit(("a", "2"), &c, near, &mut spent)), "admitted");
+        assert_eq!(
+            code(admit(("a", "2"), &c, near, &mut spent)),
+            "document_too_large",
+            "the push's earlier change to the document counts"
+        );
+        assert_eq!(code(admit(("a", "3"), b"junk", 0, &mut spent)), "malformed");
+    }
+
+    #[test]
+    fn a_push_stops_parsing_at_its_budget() {
+        let mut spent = Spent::default();
+        let c = change(MAX_CHANGE_BYTES - 16);
+        let fit = MAX_PUSH_CHANGE_CONTENT_BYTES / c.len();
+        for i in 0..fit {
+            assert_eq!(
+                code(admit(("a", &i.to_string()), &c, 0, &mut spent)),
+                "admitted"
+            );
+        }
+        assert_eq!(code(admit(("a", "x"), &c, 0, &mut spent)), "deferred");
+        assert_eq!(
+            code(admit(("a", "y"), &change(1), 0, &mut spent)),
+            "deferred"
+        );
+    }
+}
