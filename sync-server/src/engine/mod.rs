@@ -662,8 +662,19 @@ fn judge_document(
             ),
         );
     }
-    let stored = docs.get(&(ch.collection.clone(), ch.record_id.clone()));
-    let stored = stored.map_or(0, |d| d.data.len());
+    let key = (ch.collection.clone(), ch.record_id.clone());
+    // The scope check first, from the scopes alone: a change to a record the writer may not
+    // touch costs no parsing (and reveals nothing of the record).
+    let held = match loaded.get(&key) {
+        Some(d) => (d.existed || d.dirty).then(|| d.scopes.clone()),
+        None => docs.get(&key).map(|s| s.scopes.clone()),
+    };
+    if let Some(scopes) = held
+        && let Some(o) = forbidden(principal, true, &scopes, &scopes)
+    {
+        return o;
+    }
+    let stored = docs.get(&key).map_or(0, |d| d.data.len());
     if let Some(o) = bounds::admit(
         (&ch.collection, &ch.record_id),
         change,
@@ -678,7 +689,6 @@ fn judge_document(
     if let Err(r) = document::genesis::check_root_change(c, &am) {
         return reject(r.code, r.message);
     }
-    let key = (ch.collection.clone(), ch.record_id.clone());
     if !loaded.contains_key(&key) {
         let d = match docs.get(&key) {
             Some(stored) => {
@@ -709,12 +719,6 @@ fn judge_document(
     let Some(d) = loaded.get_mut(&key) else {
         return reject("internal", "document not loaded");
     };
-    // Before anything else reveals whether the record exists or what it holds.
-    if (d.existed || d.dirty)
-        && let Some(o) = forbidden(principal, true, &d.scopes, &d.scopes.clone())
-    {
-        return o;
-    }
     if d.doc.get_change_by_hash(&am.hash()).is_some() {
         // Already merged under another change id (a device restored from a backup):
         // accept without a new log entry.
