@@ -80,12 +80,11 @@ impl BlockingClient {
         }
     }
 
-    /// Stops the background sync and waits for it (at most 10 s).
+    /// Stops the background sync and waits for it (about 2 s at most, as
+    /// [`crate::SyncTask::stop`]).
     pub fn stop(&mut self) {
         if let Some(t) = self.task.take() {
-            self.runtime.block_on(async {
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t.stop()).await;
-            });
+            self.runtime.block_on(t.stop());
         }
     }
 

@@ -177,12 +177,14 @@ pub struct SyncTask {
 pub(crate) const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 impl SyncTask {
-    /// Stops the background tasks within about [`STOP_GRACE`] (1.5 s), whatever the server
-    /// does. No new request starts; one in flight may finish within the grace, else it is
+    /// Stops the background tasks within about 2 s, whatever the server
+    /// does. No new request starts; one in flight may finish within 1.5 s, else it is
     /// abandoned, which is safe: a push is judged whole or not at all on the server and
     /// pushed again next time (its changes are judged once), a store transaction always
-    /// finishes (it runs on its own thread, atomically), and a refresh whose answer was lost
-    /// is retried on the next start (within 30 s the server answers the same token again).
+    /// finishes (it runs on its own thread, atomically), and a refresh runs on as a task of
+    /// its own until its new token is kept (if the runtime itself ends first, the old token
+    /// is presented again at the next start, a retry the server answers with the same new
+    /// token within 30 s).
     /// The live socket is closed with a close frame.
     pub async fn stop(mut self) {
         self.client.inner.shutdown.send_replace(true);
@@ -455,7 +457,16 @@ impl Client {
     }
 
     /// A transport and a valid access token, refreshing it when it expires within a minute.
+    /// The refresh runs as a task of its own: a caller that is stopped meanwhile does not
+    /// cut it off between the server's exchange and keeping the new token.
     async fn access(&self) -> Result<(Transport, String)> {
+        let me = self.clone();
+        tokio::spawn(async move { me.access_now().await })
+            .await
+            .map_err(|_| ClientError::Closed)?
+    }
+
+    async fn access_now(&self) -> Result<(Transport, String)> {
         let mut session = self.inner.session.lock().await;
         let mut creds = self.inner.creds.lock().await;
         let Some(c) = creds.as_mut() else {

@@ -177,7 +177,12 @@ fn owner_only(path: &Path) -> Result<()> {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
             match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                // Missing; or another user's file, which only its owner can narrow.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                    ) => {}
                 other => other.map_err(failed)?,
             }
         }
