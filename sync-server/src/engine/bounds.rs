@@ -4,6 +4,8 @@
 //! [`MAX_PUSH_CHANGE_CONTENT_BYTES`] (later changes are deferred to the next push); a document
 //! grows to at most [`MAX_DOCUMENT_BYTES`] (its stored bytes plus this push's changes to it).
 //! The refusals are verdicts of their own change: the rest of the push is judged as usual.
+//! Applying a change runs guarded ([`apply_guarded`]): a panic inside Automerge rejects the
+//! change instead of failing the push.
 
 use std::collections::HashMap;
 
@@ -62,6 +64,17 @@ pub(super) fn admit(
     }
     spent.grown.insert(key, grown + change.len());
     None
+}
+
+/// Applies `change` to `doc` (a fork, thrown away on failure), taking a panic inside Automerge
+/// for a failure: some malformed changes parse and then panic while they are applied (the fuzz
+/// target `push_document_change` found one of 20 bytes), and a panic would fail the whole push
+/// on every retry, wedging its device.
+pub(super) fn apply_guarded(doc: &mut automerge::AutoCommit, change: automerge::Change) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes([change]).is_ok()
+    }))
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -728,7 +728,7 @@ fn judge_document(
                 };
     }
     let mut trial = d.doc.fork();
-    if trial.apply_changes([am]).is_err() {
+    if !bounds::apply_guarded(&mut trial, am) {
         return reject("malformed", "the change cannot be applied to the document");
     }
     let Ok((record, deleted)) = document::project(&trial, c, &ch.record_id) else {
