@@ -4,6 +4,7 @@
 //! [`MAX_PUSH_CHANGE_CONTENT_BYTES`] (later changes are deferred to the next push); a document
 //! grows to at most [`MAX_DOCUMENT_BYTES`] (its stored bytes plus this push's changes to it).
 //! The refusals are verdicts of their own change: the rest of the push is judged as usual.
+//! A parsed change carries at most [`MAX_CHANGE_OPS`] operations before it is applied.
 //! Applying a change runs guarded ([`apply_guarded`]): a panic inside Automerge rejects the
 //! change instead of failing the push.
 
@@ -66,6 +67,25 @@ pub(super) fn admit(
     None
 }
 
+/// The most operations one change may carry: as many as its largest size in bytes. Its columns
+/// are run-length encoded, so ~100 bytes can claim millions of operations, each of which costs
+/// memory and time when applied; a device's real changes carry at most about one per byte.
+pub const MAX_CHANGE_OPS: usize = MAX_CHANGE_BYTES;
+
+/// Refuses a parsed change that claims more than `max` operations (`too_large`), before it is
+/// applied.
+pub(super) fn admit_ops(change: &automerge::Change, max: usize) -> Option<Outcome> {
+    (change.len() > max).then(|| {
+        reject(
+            "too_large",
+            format!(
+                "the change holds {} operations; at most {max} are allowed: save smaller edits",
+                change.len()
+            ),
+        )
+    })
+}
+
 /// Applies `change` to `doc` (a fork, thrown away on failure), taking a panic inside Automerge
 /// for a failure: some malformed changes parse and then panic while they are applied (the fuzz
 /// target `push_document_change` found one of 20 bytes), and a panic would fail the whole push
@@ -105,6 +125,28 @@ mod tests {
             Some(Outcome::Deferred { .. }) => "deferred".into(),
             Some(Outcome::Accepted { .. }) => "accepted".into(),
         }
+    }
+
+    #[test]
+    fn a_change_claiming_too_many_operations_is_refused() {
+        use automerge::transaction::Transactable as _;
+        let mut doc = automerge::AutoCommit::new();
+        let list = doc
+            .put_object(automerge::ROOT, "l", automerge::ObjType::List)
+            .unwrap();
+        for i in 0..1_000 {
+            doc.insert(&list, i, automerge::ScalarValue::Null).unwrap();
+        }
+        let hash = doc.commit().unwrap();
+        let bytes = doc.get_change_by_hash(&hash).unwrap().raw_bytes().to_vec();
+        assert!(
+            bytes.len() < 200,
+            "run-length encoding: {} bytes",
+            bytes.len()
+        );
+        let change = automerge::Change::from_bytes(bytes).unwrap();
+        assert_eq!(code(admit_ops(&change, 500)), "too_large");
+        assert_eq!(code(admit_ops(&change, 1_001)), "admitted");
     }
 
     #[test]

@@ -675,6 +675,9 @@ fn judge_document(
     let Ok(am) = AmChange::from_bytes(change.to_vec()) else {
         return reject("malformed", "the change is not an Automerge change");
     };
+    if let Some(o) = bounds::admit_ops(&am, bounds::MAX_CHANGE_OPS) {
+        return o;
+    }
     let key = (ch.collection.clone(), ch.record_id.clone());
     if !loaded.contains_key(&key) {
         let d = match docs.get(&key) {
