@@ -58,6 +58,7 @@ conformance!(
     unstorable_text_and_borrowed_change_ids_are_rejected,
     pull_answers_are_bounded_in_bytes,
     change_bombs_are_refused_before_parsing,
+    a_change_that_panics_automerge_is_rejected,
 );
 
 fn cashier_a() -> Principal {
@@ -1185,4 +1186,34 @@ async fn change_bombs_are_refused_before_parsing(h: Harness) {
         })
         .collect();
     assert_eq!(codes, ["too_large", "malformed", "accepted"]);
+}
+
+/// A change the fuzzer found (`push_document_change`): Automerge parses it, then panics while
+/// applying it (an actor index out of range). It is rejected `malformed` on its own, and the
+/// rest of the push is accepted; before, the panic failed the push on every retry.
+async fn a_change_that_panics_automerge_is_rejected(h: Harness) {
+    let s = h.storage.as_ref();
+    let dir = tempfile::tempdir().unwrap();
+    let who = cashier_a();
+    let mut d = device(dir.path(), "d", &["branch:A"]);
+    d.create("outlets", record! {"name" => "Real", "branch" => "A"})
+        .unwrap();
+    let mut push = d.next_push(10).unwrap().unwrap();
+    let good = push.changes[0].clone();
+    let mut bad = good.clone();
+    bad.change_id = Uuid::now_v7();
+    bad.record_id = Uuid::now_v7().to_string();
+    let mut bytes = lapak_core::chunk::MAGIC.to_vec();
+    bytes.extend([0, 0, 0, 0, 1, 10, 0, 1, 0, 0x58, 0x6b, 0, 0, 0, 0, 0]);
+    bad.body = ChangeBody::Document { change: bytes };
+    push.changes = vec![bad, good];
+    let plan = s.push(&ctx(), &who, &push).await.unwrap();
+    // It starts a history of its own, so genesis refuses it before it is applied; on a record
+    // with a history it would reach Automerge, whose panic is caught (engine::bounds unit test).
+    assert!(
+        matches!(&plan.results[0].outcome, Outcome::Rejected { code, .. } if code == "malformed" || code == "genesis_required"),
+        "{:?}",
+        plan.results[0].outcome
+    );
+    assert!(matches!(plan.results[1].outcome, Outcome::Accepted { .. }));
 }

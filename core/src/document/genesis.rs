@@ -8,7 +8,7 @@
 //! server. Two creations of one id then edit the same objects and merge character by character
 //! and item by item, like any other concurrent edits.
 //!
-//! The genesis change of field `f` of collection `c` (docs/protocol.md section 2.4):
+//! The genesis change of field `f` of collection `c` (docs/protocol.md section 5.3.1):
 //! - actor: the UTF-8 bytes of `lapak-genesis:<c>/<f>`;
 //! - sequence 1, start op 1, time 0, no message, no dependencies;
 //! - one operation: make a text object (`merge_text`) or a list object (list field) at key `f`
@@ -98,7 +98,7 @@ pub fn new_doc(c: &Collection, actor: &ActorId) -> AutoCommit {
 }
 
 /// Whether `doc` holds every genesis change of `c` (documents created before genesis existed
-/// hold none: see docs/protocol.md section 2.4 on their upgrade).
+/// hold none: see docs/protocol.md section 5.3.1 on their upgrade).
 #[must_use]
 pub fn holds_genesis(doc: &mut AutoCommit, c: &Collection) -> bool {
     hashes(c)
@@ -133,7 +133,7 @@ pub fn check_root_change(c: &Collection, change: &Change) -> Result<(), Refusal>
             code: "genesis_required",
             message: format!(
                 "a `{}` document must begin with the collection's genesis changes (docs/protocol.md \
-                 section 2.4); this change starts a history of its own: build it on the genesis",
+                 section 5.3.1); this change starts a history of its own: build it on the genesis",
                 c.name()
             ),
         });

@@ -164,7 +164,7 @@ pub(crate) fn sync_schema(conn: &mut Connection, schema: &Schema) -> Result<()> 
 
 /// Rebuilds on their genesis the documents made before format 2 that the server has not
 /// confirmed yet, once after the upgrade to format 2 (flagged by its migration), in one
-/// transaction. Documents the server holds keep their history (docs/protocol.md section 2.4).
+/// transaction. Documents the server holds keep their history (docs/protocol.md section 5.3.1).
 pub(crate) fn regenesis_pending_documents(
     conn: &mut Connection,
     schema: &Schema,

@@ -4,6 +4,9 @@
 //! [`MAX_PUSH_CHANGE_CONTENT_BYTES`] (later changes are deferred to the next push); a document
 //! grows to at most [`MAX_DOCUMENT_BYTES`] (its stored bytes plus this push's changes to it).
 //! The refusals are verdicts of their own change: the rest of the push is judged as usual.
+//! A parsed change carries at most [`MAX_CHANGE_OPS`] operations before it is applied.
+//! Applying a change runs guarded ([`apply_guarded`]): a panic inside Automerge rejects the
+//! change instead of failing the push.
 
 use std::collections::HashMap;
 
@@ -64,6 +67,36 @@ pub(super) fn admit(
     None
 }
 
+/// The most operations one change may carry: as many as its largest size in bytes. Its columns
+/// are run-length encoded, so ~100 bytes can claim millions of operations, each of which costs
+/// memory and time when applied; a device's real changes carry at most about one per byte.
+pub const MAX_CHANGE_OPS: usize = MAX_CHANGE_BYTES;
+
+/// Refuses a parsed change that claims more than `max` operations (`too_large`), before it is
+/// applied.
+pub(super) fn admit_ops(change: &automerge::Change, max: usize) -> Option<Outcome> {
+    (change.len() > max).then(|| {
+        reject(
+            "too_large",
+            format!(
+                "the change holds {} operations; at most {max} are allowed: save smaller edits",
+                change.len()
+            ),
+        )
+    })
+}
+
+/// Applies `change` to `doc` (a fork, thrown away on failure), taking a panic inside Automerge
+/// for a failure: some malformed changes parse and then panic while they are applied (the fuzz
+/// target `push_document_change` found one of 20 bytes), and a panic would fail the whole push
+/// on every retry, wedging its device.
+pub(super) fn apply_guarded(doc: &mut automerge::AutoCommit, change: automerge::Change) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        doc.apply_changes([change]).is_ok()
+    }))
+    .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +125,28 @@ mod tests {
             Some(Outcome::Deferred { .. }) => "deferred".into(),
             Some(Outcome::Accepted { .. }) => "accepted".into(),
         }
+    }
+
+    #[test]
+    fn a_change_claiming_too_many_operations_is_refused() {
+        use automerge::transaction::Transactable as _;
+        let mut doc = automerge::AutoCommit::new();
+        let list = doc
+            .put_object(automerge::ROOT, "l", automerge::ObjType::List)
+            .unwrap();
+        for i in 0..1_000 {
+            doc.insert(&list, i, automerge::ScalarValue::Null).unwrap();
+        }
+        let hash = doc.commit().unwrap();
+        let bytes = doc.get_change_by_hash(&hash).unwrap().raw_bytes().to_vec();
+        assert!(
+            bytes.len() < 200,
+            "run-length encoding: {} bytes",
+            bytes.len()
+        );
+        let change = automerge::Change::from_bytes(bytes).unwrap();
+        assert_eq!(code(admit_ops(&change, 500)), "too_large");
+        assert_eq!(code(admit_ops(&change, 1_001)), "admitted");
     }
 
     #[test]
@@ -125,5 +180,15 @@ mod tests {
             code(admit(("a", "y"), &change(1), 0, &mut spent)),
             "deferred"
         );
+    }
+
+    /// A 20-byte change found by fuzzing: Automerge parses it, then panics applying it.
+    #[test]
+    fn a_change_that_panics_automerge_is_not_applied() {
+        let mut bytes = chunk::MAGIC.to_vec();
+        bytes.extend([0, 0, 0, 0, 1, 10, 0, 1, 0, 0x58, 0x6b, 0, 0, 0, 0, 0]);
+        let change = automerge::Change::from_bytes(bytes).expect("it parses");
+        let mut doc = automerge::AutoCommit::new();
+        assert!(!apply_guarded(&mut doc, change));
     }
 }

@@ -686,6 +686,9 @@ fn judge_document(
     let Ok(am) = AmChange::from_bytes(change.to_vec()) else {
         return reject("malformed", "the change is not an Automerge change");
     };
+    if let Some(o) = bounds::admit_ops(&am, bounds::MAX_CHANGE_OPS) {
+        return o;
+    }
     if let Err(r) = document::genesis::check_root_change(c, &am) {
         return reject(r.code, r.message);
     }
@@ -749,7 +752,7 @@ fn judge_document(
                 };
     }
     let mut trial = d.doc.fork();
-    if trial.apply_changes([am.clone()]).is_err() {
+    if !bounds::apply_guarded(&mut trial, am.clone()) {
         return reject("malformed", "the change cannot be applied to the document");
     }
     if let Err(e) = document::shape::check(&trial, c, &ch.record_id) {
@@ -766,7 +769,11 @@ fn judge_document(
     touched.extend(new_scopes.iter().cloned());
     // Scopes only the writer saw the record in (a creation of the same id elsewhere moved it):
     // evicted there, so the devices following them drop the version nobody else holds.
-    if let Ok(Some(seen)) = document::scopes_as_written(&mut d.doc, &am, c, &ch.record_id) {
+    // Guarded like the trial's apply: the change is replayed on an older state of the document.
+    let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        document::scopes_as_written(&mut d.doc, &am, c, &ch.record_id)
+    }));
+    if let Ok(Ok(Some(seen))) = seen {
         touched.extend(seen);
     }
     touched.sort();
