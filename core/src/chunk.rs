@@ -93,6 +93,149 @@ fn inflated_len(body: &[u8], max: usize) -> Result<usize, ChunkError> {
     Ok(n)
 }
 
+/// How many operations the change's columns claim, counted from their run lengths without
+/// decoding a single operation: Automerge's own parse walks every claimed operation, and a few
+/// bytes of run-length columns can claim hundreds of millions of them. `Ok(None)` when the body
+/// cannot be walked (Automerge's parse then refuses it); work is bounded by the input and
+/// `max_inflated`.
+///
+/// # Errors
+/// As [`check_change`].
+pub fn claimed_ops(bytes: &[u8], max_inflated: usize) -> Result<Option<u64>, ChunkError> {
+    check_change(bytes, max_inflated)?;
+    let rest = &bytes[MAGIC.len() + 4..];
+    let (&kind, rest) = rest.split_first().ok_or(ChunkError::NotAChunk)?;
+    let (_, body) = uleb128(rest).ok_or(ChunkError::NotAChunk)?;
+    let inflated;
+    let body = if kind == COMPRESSED_CHANGE {
+        inflated = inflate(body, max_inflated)?;
+        inflated.as_slice()
+    } else {
+        body
+    };
+    Ok(columns_claim(body))
+}
+
+/// Inflates a body known to stay within `max` bytes.
+fn inflate(body: &[u8], max: usize) -> Result<Vec<u8>, ChunkError> {
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut out = Vec::new();
+    flate2::bufread::DeflateDecoder::new(body)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|_| ChunkError::Deflate)?;
+    if out.len() > max {
+        return Err(ChunkError::TooLarge { max });
+    }
+    Ok(out)
+}
+
+/// Walks a change body (dependencies, actor, sequence, start op, time, message, other actors,
+/// column metadata) to its operation columns and returns the most rows any column claims.
+fn columns_claim(body: &[u8]) -> Option<u64> {
+    let (deps, mut rest) = uleb128(body)?;
+    rest = rest.get(usize::try_from(deps).ok()?.checked_mul(32)?..)?;
+    rest = skip_bytes(rest)?; // actor
+    rest = uleb128(rest)?.1; // seq
+    rest = uleb128(rest)?.1; // start op
+    rest = uleb128(rest)?.1; // time (signed; skipping is the same)
+    rest = skip_bytes(rest)?; // message
+    let (others, mut after) = uleb128(rest)?;
+    for _ in 0..others {
+        after = skip_bytes(after)?;
+    }
+    let (count, mut meta) = uleb128(after)?;
+    let mut specs = Vec::new();
+    for _ in 0..count.min(1024) {
+        let (spec, r) = uleb128(meta)?;
+        let (len, r) = uleb128(r)?;
+        specs.push((spec, usize::try_from(len).ok()?));
+        meta = r;
+    }
+    let mut data = meta;
+    let mut most = 0;
+    for (spec, len) in specs {
+        let column = data.get(..len)?;
+        data = &data[len..];
+        let deflated = spec & 0b1000 != 0;
+        if !deflated {
+            most = most.max(column_rows(spec & 0b111, column)?);
+        }
+    }
+    Some(most)
+}
+
+/// The rows a column claims: run lengths summed (boolean columns are runs only); a raw value
+/// column claims none by itself.
+fn column_rows(kind: u64, mut column: &[u8]) -> Option<u64> {
+    const BOOLEAN: u64 = 4;
+    const STRING: u64 = 5;
+    const RAW: u64 = 7;
+    let mut rows: u64 = 0;
+    match kind {
+        RAW => return Some(0),
+        BOOLEAN => {
+            while !column.is_empty() {
+                let (n, r) = uleb128(column)?;
+                rows = rows.saturating_add(n);
+                column = r;
+            }
+        }
+        _ => {
+            while !column.is_empty() {
+                let (n, r) = sleb128(column)?;
+                column = r;
+                let values = match n {
+                    0 => {
+                        let (nulls, r) = uleb128(column)?;
+                        column = r;
+                        rows = rows.saturating_add(nulls);
+                        0
+                    }
+                    n if n > 0 => {
+                        rows = rows.saturating_add(n.unsigned_abs());
+                        1
+                    }
+                    n => {
+                        rows = rows.saturating_add(n.unsigned_abs());
+                        n.unsigned_abs()
+                    }
+                };
+                for _ in 0..values {
+                    column = if kind == STRING {
+                        skip_bytes(column)?
+                    } else {
+                        uleb128(column)?.1
+                    };
+                }
+            }
+        }
+    }
+    Some(rows)
+}
+
+/// Skips a length-prefixed byte string.
+fn skip_bytes(bytes: &[u8]) -> Option<&[u8]> {
+    let (len, rest) = uleb128(bytes)?;
+    rest.get(usize::try_from(len).ok()?..)
+}
+
+/// A signed LEB128 of at most 10 bytes, and the bytes after it.
+fn sleb128(bytes: &[u8]) -> Option<(i64, &[u8])> {
+    let mut value: i64 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        let shift = 7 * u32::try_from(i).ok()?;
+        value |= i64::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+        if b & 0x80 == 0 {
+            if shift + 7 < 64 && b & 0x40 != 0 {
+                value |= -1_i64 << (shift + 7);
+            }
+            return Some((value, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
 /// An unsigned LEB128 of at most 10 bytes (a `u64`), and the bytes after it.
 fn uleb128(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let mut value: u64 = 0;
@@ -214,5 +357,62 @@ mod tests {
         endless.extend([0, 0, 0, 0, CHANGE]);
         endless.extend([0xff; 11]);
         assert_eq!(check_change(&endless, 100), Err(ChunkError::NotAChunk));
+    }
+
+    /// The operations a real change holds, as Automerge counts them, equal what its columns
+    /// claim; compressed or not.
+    #[test]
+    fn claimed_operations_of_real_changes_are_their_operations() {
+        use automerge::transaction::Transactable as _;
+        use automerge::{AutoCommit, ObjType, ROOT};
+        let mut doc = AutoCommit::new();
+        let text = doc.put_object(ROOT, "notes", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, &"ab".repeat(600)).unwrap();
+        let list = doc.put_object(ROOT, "lines", ObjType::List).unwrap();
+        for i in 0..50 {
+            let item = doc.insert_object(&list, i, ObjType::Map).unwrap();
+            doc.put(&item, "sku", format!("SKU-{i}")).unwrap();
+            doc.put(&item, "qty", i64::try_from(i).unwrap() - 25)
+                .unwrap();
+        }
+        doc.put(ROOT, "name", "Toko").unwrap();
+        doc.commit();
+        let mut change = doc.get_last_local_change().unwrap();
+        let ops = u64::try_from(change.len()).unwrap();
+        assert!(ops > 1_300);
+        let raw = change.raw_bytes().to_vec();
+        assert_eq!(claimed_ops(&raw, 1 << 20).unwrap(), Some(ops));
+        let compressed = change.bytes().to_vec();
+        assert_eq!(claimed_ops(&compressed, 1 << 20).unwrap(), Some(ops));
+        doc.put(ROOT, "name", "Toko Baru").unwrap();
+        doc.commit();
+        let one = doc.get_last_local_change().unwrap();
+        assert_eq!(claimed_ops(one.raw_bytes(), 1 << 20).unwrap(), Some(1));
+    }
+
+    /// A change of a few dozen bytes whose action column claims 10^8 operations: counted, not
+    /// decoded.
+    #[test]
+    fn a_run_length_bomb_is_counted_without_decoding() {
+        let mut body = vec![0, 1, 0xaa, 1, 1, 0, 0, 0]; // no deps, actor aa, seq, start, time, no message, no other actors
+        let mut column = Vec::new();
+        // A run of 100,000,000 of the value 1, as a signed LEB128 count then the value.
+        let mut n: i64 = 100_000_000;
+        loop {
+            let byte = u8::try_from(n & 0x7f).unwrap();
+            n >>= 7;
+            if n == 0 && byte & 0x40 == 0 {
+                column.push(byte);
+                break;
+            }
+            column.push(byte | 0x80);
+        }
+        column.push(1);
+        body.extend([1, 0x42, u8::try_from(column.len()).unwrap()]);
+        body.extend(&column);
+        let bytes = chunk(CHANGE, &body);
+        assert!(bytes.len() < 40);
+        assert_eq!(claimed_ops(&bytes, 1 << 20).unwrap(), Some(100_000_000));
+        assert_eq!(claimed_ops(&chunk(CHANGE, &[7]), 1 << 20).unwrap(), None);
     }
 }

@@ -52,6 +52,17 @@ pub(super) fn admit(
     if spent.content > MAX_PUSH_CHANGE_CONTENT_BYTES {
         return Some(over_budget());
     }
+    // Counted from the columns' run lengths, before Automerge's parse walks every operation.
+    if let Ok(Some(ops)) = chunk::claimed_ops(change, MAX_CHANGE_BYTES)
+        && ops > MAX_CHANGE_OPS as u64
+    {
+        return Some(reject(
+            "too_large",
+            format!(
+                "the change claims {ops} operations; at most {MAX_CHANGE_OPS} are allowed: save smaller edits"
+            ),
+        ));
+    }
     let key = (key.0.to_owned(), key.1.to_owned());
     let grown = spent.grown.get(&key).copied().unwrap_or(0);
     let size = stored.saturating_add(grown).saturating_add(change.len());
@@ -190,5 +201,20 @@ mod tests {
         let change = automerge::Change::from_bytes(bytes).expect("it parses");
         let mut doc = automerge::AutoCommit::new();
         assert!(!apply_guarded(&mut doc, change));
+    }
+
+    /// A 37-byte change whose action column claims 10^8 operations is refused before Automerge
+    /// parses it (its parse would walk every one of them under the push's lock).
+    #[test]
+    fn a_run_length_bomb_is_refused_before_parsing() {
+        // No deps, actor `aa`, seq 1, start op 1, time 0, no message, no other actors; one
+        // column (action, 0x42) holding one run of 100,000,000 ones.
+        let mut body = vec![0, 1, 0xaa, 1, 1, 0, 0, 0, 1, 0x42, 5];
+        body.extend([0x80, 0xc2, 0xd7, 0x2f, 1]);
+        let mut bytes = chunk::MAGIC.to_vec();
+        bytes.extend([0, 0, 0, 0, 1, u8::try_from(body.len()).unwrap()]);
+        bytes.extend(&body);
+        let mut spent = Spent::default();
+        assert_eq!(code(admit(("a", "b"), &bytes, 0, &mut spent)), "too_large");
     }
 }
