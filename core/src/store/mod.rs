@@ -147,49 +147,56 @@ impl Changed {
     }
 }
 
-/// Creates the store's file (when missing) readable and writable by its owner only (0600),
-/// and narrows it and its `-wal` and `-shm` files to that when they exist: the store holds the
-/// business's data. SQLite gives the `-wal` and `-shm` files it creates the database's mode, so
-/// they follow whatever the umask.
-fn owner_only(path: &Path) -> Result<()> {
+/// Creates the SQLite database file `path` (when missing) readable and writable by its owner
+/// only (0600), and narrows it and its `-wal` and `-shm` files to that when they exist. SQLite
+/// gives the `-wal` and `-shm` files it creates the database's mode, so they follow whatever the
+/// umask. In-memory databases (empty path, `:memory:`) have no files. Shared by the device store
+/// and the server's SQLite backend: both hold business data and, on the server, credentials.
+///
+/// # Errors
+/// The file cannot be created or its mode changed (other than missing files, or another user's
+/// files, which only their owner can narrow).
+pub fn owner_only_files(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        let failed = |e: std::io::Error| {
-            Error::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                Some(format!(
-                    "cannot make {} private to its owner: {e}",
-                    path.display()
-                )),
-            ))
-        };
-        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
             return Ok(());
         }
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
-            .open(path)
-            .map_err(failed)?;
+            .open(path)?;
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
             match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
-                // Missing; or another user's file, which only its owner can narrow.
                 Err(e)
                     if matches!(
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
                     ) => {}
-                other => other.map_err(failed)?,
+                other => other?,
             }
         }
     }
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+/// [`owner_only_files`] for the store, failing as an open would.
+fn owner_only(path: &Path) -> Result<()> {
+    owner_only_files(path).map_err(|e| {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(format!(
+                "cannot make {} private to its owner: {e}",
+                path.display()
+            )),
+        ))
+    })
 }
 
 impl Store {

@@ -175,41 +175,6 @@ pub(crate) enum DbRow {
     Sqlite(SqliteRow),
 }
 
-/// Creates the SQLite database file `path` (when missing) readable and writable by its owner
-/// only (0600), and narrows it and its `-wal` and `-shm` files to that when they exist. SQLite
-/// gives the `-wal` and `-shm` files it creates the database file's mode, so this covers them
-/// whatever the process's umask.
-fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
-            return Ok(());
-        }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
-                // Missing; or another user's file, which only its owner can narrow.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
-                    ) => {}
-                other => other?,
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
-}
-
 impl Pool {
     /// Connects to `url`: `postgres://…` or `sqlite://path` / `sqlite:path`.
     pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
@@ -224,7 +189,7 @@ impl Pool {
         } else {
             let opts = SqliteConnectOptions::from_str(url)?;
             // Password and refresh-token hashes and business data: the owner's only.
-            owner_only(opts.get_filename()).map_err(sqlx::Error::Io)?;
+            lapak_core::store::owner_only_files(opts.get_filename()).map_err(sqlx::Error::Io)?;
             let opts = opts
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -245,7 +210,7 @@ impl Pool {
                 .await?;
             // The -wal and -shm files take the database's mode when SQLite makes them; ones
             // left by an older server are narrowed here.
-            owner_only(opts.get_filename()).map_err(sqlx::Error::Io)?;
+            lapak_core::store::owner_only_files(opts.get_filename()).map_err(sqlx::Error::Io)?;
             Ok(Pool::Sqlite { write, read })
         }
     }
