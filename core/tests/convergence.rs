@@ -166,7 +166,6 @@ fn local(
     device: usize,
     action: &Action,
     appended: &mut Vec<(usize, String, i64)>,
-    created: &mut BTreeSet<u8>,
 ) {
     let id = |slot: u8| format!("o{slot}");
     let lines = |store: &Store, slot: u8| -> usize {
@@ -180,7 +179,6 @@ fn local(
         // Any device may create any slot it does not hold, as records keyed by a natural code
         // are: two devices creating one id offline must merge like concurrent edits.
         Action::Create { slot } => {
-            created.insert(*slot);
             store.create_with_id(
                 "outlets",
                 &id(*slot),
@@ -315,19 +313,14 @@ fn run(steps: &[Step]) {
             s
         })
         .collect();
-    let mut created = BTreeSet::new();
     let mut history: Vec<Vec<PullResponse>> = vec![Vec::new(); DEVICES];
     let mut appended = Vec::new();
 
     for (n, step) in steps.iter().enumerate() {
         match step {
-            Step::Local { device, action } => local(
-                &mut stores[*device],
-                *device,
-                action,
-                &mut appended,
-                &mut created,
-            ),
+            Step::Local { device, action } => {
+                local(&mut stores[*device], *device, action, &mut appended)
+            }
             Step::Push {
                 device,
                 lose_answer,

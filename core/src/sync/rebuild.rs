@@ -78,10 +78,8 @@ pub(super) fn rebuild_document(
         .into_iter()
         .filter(|ch| !excluded.contains(&ch.hash()))
         .collect();
-    if confirmed
-        .iter()
-        .all(|ch| document::genesis::is_genesis(c, &ch.hash()))
-    {
+    let genesis = document::genesis::hashes(c);
+    if confirmed.iter().all(|ch| genesis.contains(&ch.hash())) {
         // The server never accepted this record's creation: the writes that build on it cannot
         // stand either. They share the creation's verdict; the record goes.
         abandon_pending(tx, c.name(), id, verdict)?;
