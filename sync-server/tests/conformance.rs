@@ -16,29 +16,8 @@ use lapak_server::auth::{self, Principal, Role};
 use lapak_server::storage::{Refresh, StorageError};
 use uuid::Uuid;
 
-/// Generates one test per case and backend.
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::common::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[sqlx::test(migrations = false)]
-                async fn $case(pool: sqlx::PgPool) {
-                    super::$case(super::common::postgres(pool).await).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+crate::on_both_backends!(
+    sqlite, postgres;
     exactly_once_sequential_and_concurrent,
     sequencing_never_skips_a_commit,
     pull_is_bounded_and_resumes,

@@ -13,28 +13,8 @@ use lapak_server::Storage;
 use lapak_server::auth::{Principal, Role};
 use uuid::Uuid;
 
-macro_rules! both {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::common::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[sqlx::test(migrations = false)]
-                async fn $case(pool: sqlx::PgPool) {
-                    super::$case(super::common::postgres(pool).await).await;
-                }
-            )*
-        }
-    };
-}
-
-both!(
+crate::on_both_backends!(
+    sqlite, postgres;
     two_creations_of_one_id_merge_field_by_field,
     three_creations_then_edits_and_a_delete_converge,
     a_document_with_a_history_of_its_own_is_refused,

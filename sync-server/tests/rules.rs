@@ -5,10 +5,7 @@
 
 mod common;
 
-use common::{
-    Harness, business_device, business_postgres, business_sqlite, count, entry, principal, push,
-    reference, sync_storage,
-};
+use common::{Harness, business_device, count, entry, principal, push, reference, sync_storage};
 use lapak_core::Edit;
 use lapak_core::protocol::Outcome;
 use lapak_server::Storage;
@@ -17,28 +14,8 @@ use lapak_server::rules::{DEFERRAL_LIMIT_MS, MAX_AMOUNT, MAX_QUANTITY};
 use lapak_server::storage::{ExceptionFilter, Exceptions, StorageError, WriteContext};
 use serde_json::json;
 
-macro_rules! both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    super::$case(super::business_sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[sqlx::test(migrations = false)]
-                async fn $case(pool: sqlx::PgPool) {
-                    super::$case(super::business_postgres(pool).await).await;
-                }
-            )*
-        }
-    };
-}
-
-both_backends!(
+crate::on_both_backends!(
+    business_sqlite, business_postgres;
     a_voucher_is_redeemed_once_where_and_before_it_may_be,
     concurrent_redemptions_of_one_voucher_accept_exactly_one,
     invoice_prices_are_checked_against_the_list_in_force,

@@ -4,6 +4,31 @@
 //! the storage trait or over HTTP.
 #![allow(dead_code, unreachable_pub)]
 
+/// Generates, for each case `async fn case(h: Harness)` of the calling test file, one test on
+/// SQLite (`common::$sqlite()`) and one on Postgres (`common::$postgres(pool)`, a fresh database
+/// made by `#[sqlx::test]`), in modules `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident; $($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(super::common::$sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[sqlx::test(migrations = false)]
+                async fn $case(pool: sqlx::PgPool) {
+                    super::$case(super::common::$postgres(pool).await).await;
+                }
+            )*
+        }
+    };
+}
+
 use lapak_server::Accounts as _;
 use std::path::Path;
 use std::sync::Arc;
