@@ -34,10 +34,18 @@ async fn hanging_server(answer_refresh: bool) -> (String, mpsc::UnboundedReceive
             let tx = tx.clone();
             tokio::spawn(async move {
                 let _ = tx.send("connect".to_owned());
+                // Requests on one kept-alive connection are read in turn: a refresh answered,
+                // then the next request (a push reusing the connection) reported and left hanging.
                 if answer_refresh {
-                    let line = request_line(&mut socket).await;
-                    let _ = tx.send(line.clone());
-                    if line.starts_with("POST /v1/auth/refresh") {
+                    loop {
+                        let line = request_line(&mut socket).await;
+                        if line.is_empty() {
+                            break;
+                        }
+                        let _ = tx.send(line.clone());
+                        if !line.starts_with("POST /v1/auth/refresh") {
+                            break;
+                        }
                         let body = serde_json::json!({
                             "access_token": "a.b.c", "token_type": "Bearer", "expires_in": 900,
                             "refresh_token": "lpr_next", "refresh_expires_in": 604_800,
