@@ -1,6 +1,8 @@
 //! Lapak's engine, shared by the desktop POS app, the phone bindings and the sync server.
 //!
 //! - [`catalog`]: the collections Lapak ships with (server and clients declare the same).
+//! - [`commerce`]: the arithmetic and checks of selling (bills, prices, payments, vouchers),
+//!   shared by the terminals and the server's rules.
 //! - [`schema`]: collections declared once in Rust (documents, ledgers, reference data).
 //! - [`store`]: the device's SQLite store: plain tables, Automerge bytes, pending queue, cursors.
 //! - [`document`]: Automerge documents: local edits and their projection to plain rows.
@@ -14,6 +16,7 @@
 
 pub mod catalog;
 pub mod chunk;
+pub mod commerce;
 pub mod document;
 pub mod error;
 pub mod protocol;

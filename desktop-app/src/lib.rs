@@ -1,4 +1,8 @@
-//! `lapak-desktop`: the Tauri 2 POS app for cashiers, on `lapak-client`. Not built yet: its issue
-//! comes after the client SDK's.
+//! `lapak-desktop`: the Tauri 2 POS app for cashiers, with `lapak-client` in-process.
+//!
+//! - [`api`]: the typed boundary (requests, answers, error codes) the page is generated from.
 
-pub use lapak_core::Store;
+pub mod api;
+
+#[cfg(test)]
+mod bindings;
