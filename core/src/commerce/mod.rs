@@ -10,6 +10,7 @@
 //!   comes to: discounts apportioned over the lines, tax per line.
 //! - [`payment`]: payments of an invoice (they add up, valid methods) and tenders settled
 //!   into payments with change.
+//! - [`invoice`]: the `sales_invoices` entry of a bill, and the server's check of it.
 //! - [`voucher`]: whether a voucher may be redeemed here and now.
 //! - [`numbering`]: human-readable invoice numbers unique per terminal.
 //! - [`drawer`]: the cash a terminal's drawer should hold.
@@ -20,6 +21,7 @@
 pub mod bounds;
 pub mod cart;
 pub mod drawer;
+pub mod invoice;
 pub mod lines;
 pub mod numbering;
 pub mod payment;

@@ -14,27 +14,21 @@
 //! another scope (a customer, an invoice, a voucher the writer holds no write grant for) is
 //! treated as absent, with the same message (see [`Write::row_in_scope`]).
 
-use std::collections::BTreeMap;
-
+use lapak_core::commerce::bounds::{check_amount, check_quantity};
+use lapak_core::commerce::lines::{self, Line, qty_by_sku};
+use lapak_core::commerce::payment::{Payment, check_payments};
+use lapak_core::commerce::price::{self, PriceRow};
+use lapak_core::commerce::voucher::{self, VoucherTerms, when};
 use lapak_core::{Item, Record, Scalar, Value};
 use serde_json::json;
 
 use super::{Effects, Facts, Needs, Rule, RuleVerdict, Rules, Write, WriteKind, real_of};
 
-/// The largest quantity of one line or one stock movement, in units (`quantity_out_of_range`
-/// past it).
-pub const MAX_QUANTITY: i64 = 1_000_000;
-
-/// The largest money amount of one field, line or entry, in minor units (Rp 10^15;
-/// `amount_out_of_range` past it).
-pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+pub use lapak_core::commerce::{MAX_AMOUNT, MAX_QUANTITY};
 
 /// How long a return waits for its invoice: a return still deferred this long after its own
 /// `returned_at`, by the server's clock, is rejected (`invoice_never_arrived`). Seven days.
 pub const DEFERRAL_LIMIT_MS: i64 = 7 * 86_400_000;
-
-/// Payment methods an invoice may use.
-pub const PAYMENT_METHODS: &[&str] = &["cash", "card", "qris", "transfer", "ewallet", "credit"];
 
 /// The rules and events of the business catalogue.
 #[must_use]
@@ -85,95 +79,6 @@ fn field_text<'a>(r: &'a Record, key: &str) -> &'a str {
 
 fn field_int(r: &Record, key: &str) -> Option<i64> {
     r.get(key).and_then(Value::as_int)
-}
-
-/// `2026-11-21 10:32 UTC`.
-fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
-}
-
-/// Quantity per SKU of a list of lines, in SKU order (`i128`: a sum of as many `i64` as an
-/// entry can hold does not overflow it).
-fn qty_by_sku(lines: &[Item]) -> BTreeMap<&str, i128> {
-    let mut out = BTreeMap::new();
-    for l in lines {
-        *out.entry(text(l, "sku")).or_insert(0) += i128::from(int(l, "qty"));
-    }
-    out
-}
-
-/// `qty × price − discount + tax` of a line (`i128`: no product of two `i64` overflows it).
-fn line_total(l: &Item) -> i128 {
-    i128::from(int(l, "qty")) * i128::from(int(l, "price")) - i128::from(int(l, "discount"))
-        + i128::from(int(l, "tax"))
-}
-
-/// `amount_out_of_range` unless `0 <= value <= MAX_AMOUNT`.
-fn check_amount(what: &str, value: i128) -> Result<i64, RuleVerdict> {
-    match i64::try_from(value) {
-        Ok(v) if (0..=MAX_AMOUNT).contains(&v) => Ok(v),
-        _ => Err(RuleVerdict::reject(
-            "amount_out_of_range",
-            format!(
-                "{what} is {value}; an amount must be from 0 to {MAX_AMOUNT}: check the amounts and record the entry again"
-            ),
-        )),
-    }
-}
-
-/// `quantity_out_of_range` unless `|value| <= MAX_QUANTITY`.
-fn check_quantity(what: &str, value: i128) -> Result<i64, RuleVerdict> {
-    match i64::try_from(value) {
-        Ok(v) if v.unsigned_abs() <= MAX_QUANTITY.unsigned_abs() => Ok(v),
-        _ => Err(RuleVerdict::reject(
-            "quantity_out_of_range",
-            format!(
-                "{what} is {value}; a quantity may be at most {MAX_QUANTITY} units (either way for an adjustment): split it into several entries or check the number"
-            ),
-        )),
-    }
-}
-
-/// Every line has a SKU and a quantity from 1 to [`MAX_QUANTITY`], and its money amounts are
-/// from 0 to [`MAX_AMOUNT`].
-fn check_lines(lines: &[Item], what: &str) -> Result<(), RuleVerdict> {
-    if lines.is_empty() {
-        return Err(RuleVerdict::reject(
-            "no_lines",
-            format!("{what} has no lines: add at least one item"),
-        ));
-    }
-    for (i, l) in lines.iter().enumerate() {
-        if text(l, "sku").is_empty() || int(l, "qty") <= 0 {
-            return Err(RuleVerdict::reject(
-                "invalid_line",
-                format!(
-                    "line {} of {what} needs an item and a quantity above zero",
-                    i + 1
-                ),
-            ));
-        }
-        check_quantity(
-            &format!("the quantity of line {} of {what}", i + 1),
-            i128::from(int(l, "qty")),
-        )?;
-        for k in ["price", "discount", "tax", "amount"] {
-            if int(l, k) < 0 {
-                return Err(RuleVerdict::reject(
-                    "invalid_line",
-                    format!("line {} of {what} has a negative {k}", i + 1),
-                ));
-            }
-            check_amount(
-                &format!("the {k} of line {} of {what}", i + 1),
-                i128::from(int(l, k)),
-            )?;
-        }
-    }
-    Ok(())
 }
 
 fn stock_key(branch: &str, sku: &str) -> String {
@@ -230,32 +135,33 @@ fn move_stock(
 }
 
 /// The price list of an invoice: its customer's (when the writer may act on the customer) or
-/// else its branch's.
+/// else its branch's ([`price::list_for`]).
 fn price_list<'a>(w: &'a Write<'_>, facts: &'a Facts) -> &'a str {
     let customer = w.text("customer");
-    if !customer.is_empty()
-        && let Some(c) = w.row_in_scope(facts, "customers", customer)
-        && !field_text(c, "price_list").is_empty()
-    {
-        return field_text(c, "price_list");
-    }
-    facts
+    let customer_list = (!customer.is_empty())
+        .then(|| w.row_in_scope(facts, "customers", customer))
+        .flatten()
+        .map(|c| field_text(c, "price_list"));
+    let branch_list = facts
         .row("branches", w.text("branch"))
-        .map_or("", |b| field_text(b, "price_list"))
+        .map_or("", |b| field_text(b, "price_list"));
+    price::list_for(customer_list, branch_list)
 }
 
-/// The price of `sku` on `list` in force at `at`: the newest `effective_from <= at` whose
-/// `effective_to` (if any) is after `at`.
+/// The price of `sku` on `list` in force at `at` ([`price::in_force`]).
 fn price_in_force(facts: &Facts, list: &str, sku: &str, at: i64) -> Option<i64> {
-    facts
-        .rows_where("prices", &[("price_list", list), ("sku", sku)])
-        .iter()
-        .filter(|(_, p)| {
-            field_int(p, "effective_from").is_some_and(|f| f <= at)
-                && field_int(p, "effective_to").is_none_or(|t| at < t)
-        })
-        .max_by_key(|(_, p)| field_int(p, "effective_from"))
-        .and_then(|(_, p)| field_int(p, "price"))
+    let rows = facts.rows_where("prices", &[("price_list", list), ("sku", sku)]);
+    price::in_force(
+        rows.iter().filter_map(|(id, p)| {
+            Some(PriceRow {
+                id,
+                price: field_int(p, "price")?,
+                effective_from: field_int(p, "effective_from")?,
+                effective_to: field_int(p, "effective_to"),
+            })
+        }),
+        at,
+    )
 }
 
 /// Sales invoices: lines and payments add up; stock moves; prices are checked against the
@@ -295,20 +201,12 @@ impl Rule for InvoiceRule {
 
 impl InvoiceRule {
     fn judge(w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> Result<(), RuleVerdict> {
-        let lines = w.list("lines");
-        check_lines(lines, "the invoice")?;
+        lines::check_lines(w.list("lines"), "the invoice")?;
+        let lines = Line::from_items(w.list("lines"));
         let total = w.int("total");
-        let sum: i128 = lines.iter().map(line_total).sum();
-        check_amount("the invoice's total", i128::from(total.max(0)))?;
-        if total < 0 || i128::from(total) != sum {
-            return Err(RuleVerdict::reject(
-                "total_mismatch",
-                format!(
-                    "the invoice's total {total} is not the sum of its lines (quantity × price − discount + tax = {sum}): ring the sale up again"
-                ),
-            ));
-        }
-        let (credit, cash) = Self::payments(w, total)?;
+        lines::check_total(&lines, total, "the invoice")?;
+        let split = check_payments(&Self::payments(w), total)?;
+        let (credit, cash) = (split.credit, split.cash);
         let branch = w.text("branch");
         let customer = w.text("customer");
         if credit > 0 {
@@ -338,7 +236,7 @@ impl InvoiceRule {
                 );
             }
         }
-        for (sku, qty) in qty_by_sku(lines) {
+        for (sku, qty) in qty_by_sku(&lines) {
             let qty = check_quantity(&format!("the quantity of `{sku}` on the invoice"), qty)?;
             move_stock(w, facts, fx, branch, sku, -qty)?;
         }
@@ -355,43 +253,12 @@ impl InvoiceRule {
         Ok(())
     }
 
-    /// The payments add up to `total`, each valid: what was paid on credit and in cash.
-    fn payments(w: &Write<'_>, total: i64) -> Result<(i64, i64), RuleVerdict> {
-        let payments = w.list("payments");
-        let paid: i128 = payments.iter().map(|p| i128::from(int(p, "amount"))).sum();
-        if paid != i128::from(total) {
-            return Err(RuleVerdict::reject(
-                "payment_mismatch",
-                format!(
-                    "the payments add up to {paid} but the invoice's total is {total}: record how the whole invoice was paid"
-                ),
-            ));
-        }
-        let mut credit = 0;
-        let mut cash = 0;
-        for p in payments {
-            let method = text(p, "method");
-            if !PAYMENT_METHODS.contains(&method) || int(p, "amount") <= 0 {
-                return Err(RuleVerdict::reject(
-                    "invalid_payment",
-                    format!(
-                        "a payment must have an amount above zero and one of the methods {}; got `{method}` for {}",
-                        PAYMENT_METHODS.join(", "),
-                        int(p, "amount")
-                    ),
-                ));
-            }
-            match method {
-                "credit" => credit += i128::from(int(p, "amount")),
-                "cash" => cash += i128::from(int(p, "amount")),
-                _ => {}
-            }
-        }
-        // Every amount is positive and they add up to the bounded total: both fit.
-        Ok((
-            check_amount("the credit paid", credit)?,
-            check_amount("the cash paid", cash)?,
-        ))
+    /// The invoice's payments, as recorded.
+    fn payments(w: &Write<'_>) -> Vec<Payment> {
+        w.list("payments")
+            .iter()
+            .map(|p| Payment::new(text(p, "method"), int(p, "amount")))
+            .collect()
     }
 
     /// Raises a `price_mismatch` for lines not charged the list price in force.
@@ -458,16 +325,18 @@ impl Rule for ReturnRule {
 
 impl ReturnRule {
     fn judge(w: &Write<'_>, facts: &Facts, fx: &mut Effects) -> Result<(), RuleVerdict> {
-        let lines = w.list("lines");
-        check_lines(lines, "the return")?;
+        lines::check_lines(w.list("lines"), "the return")?;
+        let lines = Line::from_items(w.list("lines"));
         let refund = check_amount("the refund", i128::from(w.int("refund")))?;
         let invoice_id = w.text("invoice");
         // An invoice of a scope the writer may not act in is, to them, one that never came.
         let Some(invoice) = w.row_in_scope(facts, "sales_invoices", invoice_id) else {
             return Err(Self::not_arrived(w, invoice_id));
         };
-        let sold = qty_by_sku(invoice.get("lines").and_then(Value::as_list).unwrap_or(&[]));
-        for (sku, qty) in qty_by_sku(lines) {
+        let sold_lines =
+            Line::from_items(invoice.get("lines").and_then(Value::as_list).unwrap_or(&[]));
+        let sold = qty_by_sku(&sold_lines);
+        for (sku, qty) in qty_by_sku(&lines) {
             let qty = check_quantity(&format!("the quantity of `{sku}` returned"), qty)?;
             let sold_qty = sold.get(sku).copied().unwrap_or(0);
             let key = format!("returned:{invoice_id}/{sku}");
@@ -576,7 +445,7 @@ impl Rule for CreditPaymentRule {
             );
         }
         if let Err(v) = check_amount("the payment", i128::from(amount)) {
-            return v;
+            return v.into();
         }
         // Dues of a customer of another scope are not this writer's to move.
         if w.row_in_scope(facts, "customers", customer).is_none() {
@@ -626,7 +495,7 @@ impl Rule for StockMovementRule {
         let kind = w.text("kind");
         let qty = w.int("qty");
         if let Err(v) = check_quantity(&format!("the quantity of the {kind}"), i128::from(qty)) {
-            return v;
+            return v.into();
         }
         let delta = match kind {
             "receipt" | "transfer_in" if qty > 0 => qty,
@@ -670,6 +539,19 @@ impl Rule for StockMovementRule {
     }
 }
 
+/// What redemption depends on of a `vouchers` row.
+fn voucher_terms<'a>(code: &'a str, v: &'a Record) -> VoucherTerms<'a> {
+    VoucherTerms {
+        code,
+        expires_at: field_int(v, "expires_at"),
+        redeem_at: field_text(v, "redeem_at"),
+        verified: match v.get("verified") {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        },
+    }
+}
+
 /// Voucher redemptions: once, before expiry, where the voucher may be redeemed, and only when
 /// its retailer was verified.
 struct VoucherRule;
@@ -695,31 +577,10 @@ impl Rule for VoucherRule {
             );
         };
         let redeemed_at = w.int("redeemed_at");
-        let expires_at = field_int(v, "expires_at").unwrap_or(i64::MAX);
-        if redeemed_at > expires_at {
-            return RuleVerdict::reject(
-                "voucher_expired",
-                format!(
-                    "voucher `{code}` expired on {}; it cannot be redeemed on {}",
-                    when(expires_at),
-                    when(redeemed_at)
-                ),
-            );
-        }
-        let place = field_text(v, "redeem_at");
-        if place != branch {
-            return RuleVerdict::reject(
-                "voucher_not_redeemable_here",
-                format!("voucher `{code}` may be redeemed only at {place}, not at branch {branch}"),
-            );
-        }
-        if v.get("verified") == Some(&Value::Bool(false)) {
-            return RuleVerdict::reject(
-                "voucher_not_verified",
-                format!(
-                    "voucher `{code}`'s retailer has not been verified by the office yet: try again after verification"
-                ),
-            );
+        if let Err(refusal) =
+            voucher::check_redeemable(&voucher_terms(code, v), branch, redeemed_at)
+        {
+            return refusal.into();
         }
         let tally = facts.tally(&format!("voucher:{code}"));
         if tally.value > 0 {
@@ -917,19 +778,18 @@ fn activity_rule(w: &Write<'_>) -> RuleVerdict {
         );
     }
     if matches!(kind, "sell_in" | "sell_out")
-        && let Err(v) = check_lines(w.list("lines"), "the activity")
+        && let Err(v) = lines::check_lines(w.list("lines"), "the activity")
     {
-        return v;
+        return v.into();
     }
     RuleVerdict::Accept
 }
 
 fn order_rule(w: &Write<'_>) -> RuleVerdict {
-    let lines = w.list("lines");
-    if let Err(v) = check_lines(lines, "the order") {
-        return v;
+    if let Err(v) = lines::check_lines(w.list("lines"), "the order") {
+        return v.into();
     }
-    let sum: i128 = lines.iter().map(line_total).sum();
+    let sum = lines::sum(&Line::from_items(w.list("lines")));
     if i128::from(w.int("total")) != sum {
         return RuleVerdict::reject(
             "total_mismatch",
@@ -968,7 +828,7 @@ impl Rule for ShiftRule {
                     );
                 }
                 if let Err(v) = check_amount("the opening cash", i128::from(opening)) {
-                    return v;
+                    return v.into();
                 }
                 fx.set(key, opening, Some(format!("shift {} opened", w.record_id)));
                 RuleVerdict::Accept
@@ -981,7 +841,7 @@ impl Rule for ShiftRule {
                     );
                 };
                 if let Err(v) = check_amount("the counted cash", i128::from(counted)) {
-                    return v;
+                    return v.into();
                 }
                 let expected = facts.tally(&key).value;
                 let Some(difference) = counted.checked_sub(expected) else {

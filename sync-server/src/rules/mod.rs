@@ -54,6 +54,15 @@ pub enum RuleVerdict {
     },
 }
 
+impl From<lapak_core::commerce::Refusal> for RuleVerdict {
+    fn from(r: lapak_core::commerce::Refusal) -> Self {
+        RuleVerdict::Reject {
+            code: r.code.to_owned(),
+            message: r.message,
+        }
+    }
+}
+
 impl RuleVerdict {
     /// A rejection.
     #[must_use]
