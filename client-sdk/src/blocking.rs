@@ -3,6 +3,7 @@
 //! method blocks until done. Do not call it from inside an async runtime (tokio refuses to
 //! block there); async callers use [`Client`] directly.
 
+use lapak_core::store::Write;
 use lapak_core::{Edit, Query, Record, Rejection, Row, Value};
 use tokio::sync::watch;
 
@@ -145,6 +146,14 @@ impl BlockingClient {
     /// As [`Client::append`].
     pub fn append(&self, collection: &str, entry: Record) -> Result<String> {
         self.runtime.block_on(self.client.append(collection, entry))
+    }
+
+    /// See [`Client::write_batch`].
+    ///
+    /// # Errors
+    /// As [`Client::write_batch`].
+    pub fn write_batch(&self, writes: Vec<Write>) -> Result<Vec<String>> {
+        self.runtime.block_on(self.client.write_batch(writes))
     }
 
     /// See [`Client::get`].

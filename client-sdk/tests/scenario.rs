@@ -5,6 +5,10 @@
 //! server comes back and everyone syncs. The server's plain tables must give the expected
 //! sales per branch and stock per item, exactly one redemption is accepted, the other cashier
 //! sees the rejection with its reason, and the outbox holds each event once.
+//!
+//! And the till's checkout as one batch of local writes (`Client::write_batch`): the invoice,
+//! its voucher redemption and the deletion of the held bill it came from are stored and pushed
+//! together, each reaching the server once; a checkout whose last write fails stores nothing.
 
 mod common;
 
@@ -12,9 +16,22 @@ use std::collections::BTreeMap;
 
 use common::{Catalog, Env, PASSWORD};
 use lapak_client::Client;
-use lapak_core::{Op, Query, Record, Value};
+use lapak_client::ClientError;
+use lapak_core::store::Write;
+use lapak_core::{Op, Query, Record, Value, Verdict};
 use lapak_server::demo::DemoSize;
 use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_checkout_batch_reaches_the_server_once_on_sqlite() {
+    a_checkout_batch_reaches_the_server_once(Env::sqlite_with(Catalog::Business).await).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_checkout_batch_reaches_the_server_once_on_postgres(pool: sqlx::PgPool) {
+    a_checkout_batch_reaches_the_server_once(Env::postgres_with(pool, Catalog::Business).await)
+        .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_day_offline_on_sqlite() {
@@ -80,9 +97,9 @@ async fn sell(c: &Client, terminal: &str, at: i64, lines: &[(&str, i64)]) -> (St
     (id, total)
 }
 
-#[allow(clippy::too_many_lines)]
-async fn a_day_offline(mut env: Env) {
-    // The demo business, small: two branches with two terminals each, two salespeople.
+/// Seeds the demo business, small: two branches with two terminals each, two salespeople.
+/// Returns a verified voucher redeemable at JKT-01.
+async fn seed_small(env: &Env) -> String {
     let size = DemoSize {
         seed: 7,
         branches: 2,
@@ -98,15 +115,19 @@ async fn a_day_offline(mut env: Env) {
         .await
         .unwrap();
     assert_eq!(summary.sample_cashier.1, "JKT-01");
-    let voucher = env
-        .storage()
+    env.storage()
         .query_text(
             "SELECT id FROM vouchers WHERE redeem_at = 'JKT-01' AND verified ORDER BY id LIMIT 1",
         )
         .await
         .unwrap()[0][0]
         .clone()
-        .unwrap();
+        .unwrap()
+}
+
+#[allow(clippy::too_many_lines)]
+async fn a_day_offline(mut env: Env) {
+    let voucher = seed_small(&env).await;
     let opening: BTreeMap<String, i64> = env
         .storage()
         .query_text("SELECT sku, CAST(qty AS TEXT) FROM stock_movements WHERE branch = 'JKT-01'")
@@ -353,4 +374,126 @@ async fn env_territory_centre(c: &Client) -> (f64, f64) {
         other => panic!("{f}: {other:?}"),
     };
     (real("lat"), real("lng"))
+}
+
+/// The till's checkout: the invoice, its voucher redemption and the deletion of the held bill
+/// it came from, in one batch.
+async fn a_checkout_batch_reaches_the_server_once(mut env: Env) {
+    let voucher = seed_small(&env).await;
+    let ani = env.client("pos-1", "c-jkt01-1").await;
+    ani.sync_once().await.unwrap();
+    let unit = price(&ani, "SKU-000001", MORNING).await;
+    let bill = ani
+        .create(
+            "held_bills",
+            record(
+                "held_bills",
+                json!({"branch": "JKT-01", "terminal": "POS-1", "cashier": "c-jkt01-1",
+                       "lines": [{"sku": "SKU-000001", "qty": 2, "price": unit, "discount": 0}]}),
+            ),
+        )
+        .await
+        .unwrap();
+    ani.sync_once().await.unwrap();
+    let count = |sql: &'static str| {
+        let env = &env;
+        async move {
+            env.count(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {sql}"))
+                .await
+        }
+    };
+    assert_eq!(count("held_bills").await, 1);
+
+    let total = 2 * unit;
+    let checkout = |bill: &str| {
+        vec![
+            Write::append(
+                "sales_invoices",
+                record(
+                    "sales_invoices",
+                    json!({"number": "POS-1-0001", "branch": "JKT-01", "terminal": "POS-1", "cashier": "c-jkt01-1",
+                           "sold_at": MORNING, "total": total,
+                           "lines": [{"sku": "SKU-000001", "qty": 2, "price": unit, "discount": 0, "tax": 0}],
+                           "payments": [{"method": "cash", "amount": total}]}),
+                ),
+            ),
+            Write::append(
+                "voucher_redemptions",
+                record(
+                    "voucher_redemptions",
+                    json!({"voucher": voucher, "branch": "JKT-01", "terminal": "POS-1", "cashier": "c-jkt01-1",
+                           "invoice": "POS-1-0001", "redeemed_at": MORNING}),
+                ),
+            ),
+            Write::delete("held_bills", bill),
+        ]
+    };
+    // A held bill that is not there (another terminal took it): nothing of the checkout stays.
+    match ani.write_batch(checkout("no-such-bill")).await {
+        Err(ClientError::Store(lapak_core::Error::BatchWrite {
+            index: 2,
+            collection,
+            ..
+        })) if collection == "held_bills" => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ani.status().borrow().pending, 0);
+    assert!(
+        ani.query("sales_invoices", Query::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        ani.query("voucher_redemptions", Query::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let ids = ani.write_batch(checkout(&bill)).await.unwrap();
+    assert_eq!(ids[2], bill);
+    assert_eq!(ani.status().borrow().pending, 3);
+    assert!(ani.get("held_bills", &bill).await.unwrap().is_none());
+    for _ in 0..2 {
+        ani.sync_once().await.unwrap(); // the second finds nothing to push
+    }
+    assert_eq!(ani.status().borrow().pending, 0);
+    assert!(ani.rejections().await.unwrap().is_empty());
+    for (collection, id) in [
+        ("sales_invoices", &ids[0]),
+        ("voucher_redemptions", &ids[1]),
+    ] {
+        let row = ani.get(collection, id).await.unwrap().unwrap();
+        assert!(
+            matches!(row.verdict, Some(Verdict::Accepted { .. })),
+            "{collection}: {row:?}"
+        );
+    }
+    // On the server: each entry once, the bill gone, each event once.
+    assert_eq!(count("sales_invoices").await, 1);
+    assert_eq!(count("voucher_redemptions").await, 1);
+    assert_eq!(count("held_bills").await, 0);
+    let once = format!(
+        "SELECT CAST(COUNT(*) AS TEXT) FROM lapak_log WHERE record_id IN ('{}', '{}')",
+        ids[0], ids[1]
+    );
+    assert_eq!(env.count(&once).await, 2);
+    let bill_changes = format!(
+        "SELECT CAST(COUNT(*) AS TEXT) FROM lapak_changes WHERE record_id = '{bill}' AND status = 'accepted'"
+    );
+    assert_eq!(env.count(&bill_changes).await, 2, "created, then deleted");
+    assert_eq!(
+        count("lapak_outbox WHERE event_type IN ('invoice.issued', 'voucher.redeemed')").await,
+        2
+    );
+    assert_eq!(
+        env.count(&format!(
+            "SELECT CAST(total AS TEXT) FROM sales_invoices WHERE id = '{}'",
+            ids[0]
+        ))
+        .await,
+        total
+    );
+    env.stop_server().await;
 }

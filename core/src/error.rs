@@ -138,6 +138,21 @@ pub enum Error {
         max: usize,
     },
 
+    /// One write of a [`Store::write_batch`](crate::Store::write_batch) failed; nothing of the
+    /// batch was stored.
+    #[error(
+        "write {index} of the batch (counting from 0, on `{collection}`) failed, so nothing of the batch was stored: {source}. \
+         Fix that write and make the whole batch again."
+    )]
+    BatchWrite {
+        /// The failed write's position in the batch, from 0.
+        index: usize,
+        /// Its collection.
+        collection: String,
+        /// Its error, as its single write would fail.
+        source: Box<Error>,
+    },
+
     /// Stored or received Automerge data could not be used.
     #[error("document `{collection}/{id}` could not be read or merged: {detail}")]
     Document {

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use lapak_core::store::Write;
 use lapak_core::{Edit, Query, Record, Rejection, Row, Schema, Store, Value};
 use tokio::sync::{Notify, watch};
 
@@ -626,6 +627,21 @@ impl Client {
         let id = self.with_store(move |s| s.append(&c, entry)).await?;
         self.after_write().await;
         Ok(id)
+    }
+
+    /// Makes several writes in one local transaction: all of them are stored and queued for the
+    /// server, or none (see [`Store::write_batch`]). Returns the id of each write, in order.
+    ///
+    /// # Errors
+    /// [`lapak_core::Error::BatchWrite`] (inside [`ClientError::Store`]) naming the write that
+    /// failed and why; nothing of the batch was stored.
+    pub async fn write_batch(&self, writes: Vec<Write>) -> Result<Vec<String>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = self.with_store(move |s| s.write_batch(writes)).await?;
+        self.after_write().await;
+        Ok(ids)
     }
 
     async fn after_write(&self) {

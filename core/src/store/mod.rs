@@ -3,11 +3,14 @@
 //! verdicts.
 //!
 //! Every local write is one SQLite transaction that writes the plain row, the document bytes and
-//! the queue entry together: a crash leaves all of it or none of it. Documents are loaded from
-//! SQLite for the write that needs them and dropped afterwards; the store never holds every
-//! document in memory. Listeners registered with [`Store::subscribe`] learn which records changed
-//! after each commit.
+//! the queue entry together: a crash leaves all of it or none of it. [`Store::write_batch`] makes
+//! several writes (documents and ledger entries) in one such transaction; `store::batch` stages
+//! every write, single or batched. Documents are loaded from SQLite for the write that needs them
+//! and kept only in a small cache of the last written (`store::cache`); the store never holds
+//! every document in memory. Listeners registered with [`Store::subscribe`] learn which records
+//! changed after each commit.
 
+mod batch;
 mod cache;
 pub(crate) mod migrate;
 mod query;
@@ -21,20 +24,21 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::ActorId;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+pub use batch::Write;
 pub use migrate::FORMAT_VERSION;
 pub use query::{Op, Query, Row, Verdict};
 pub(crate) use rows::{
     StoredDocument, insert_ledger_row, load_document, save_document, write_document_row,
 };
 
-use crate::document::{self, DocOp, Edit, Mode};
+use crate::document::{self, Edit};
 use crate::error::{Error, Result};
 use crate::schema::{Collection, FieldType, Kind, Schema};
 use crate::value::{Record, Value};
-use tables::{Scopes, TableSql};
+use tables::TableSql;
 
 /// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -363,9 +367,7 @@ impl Store {
     /// [`Error::InvalidValue`] or [`Error::UnknownField`] for fields that do not fit the schema;
     /// [`Error::WrongKind`] when the collection is not a document collection.
     pub fn create(&mut self, collection: &str, fields: Record) -> Result<String> {
-        let id = Uuid::now_v7().to_string();
-        self.create_with_id(collection, &id, fields)?;
-        Ok(id)
+        self.write_one(Write::create(collection, fields))
     }
 
     /// Creates a document record with the given id.
@@ -373,12 +375,8 @@ impl Store {
     /// # Errors
     /// As [`Store::create`], and [`Error::AlreadyExists`].
     pub fn create_with_id(&mut self, collection: &str, id: &str, fields: Record) -> Result<()> {
-        let (schema, at) = self.collection_of(collection, Kind::Document, "create")?;
-        let c = &schema.collections()[at];
-        check_id(c, id)?;
-        c.check_record(&fields)?;
-        check_scopes(c, &fields)?;
-        self.write_document(c, id, &DocOp::Create(fields))
+        self.write_one(Write::create_with_id(collection, id, fields))
+            .map(drop)
     }
 
     /// Applies edits to a document record, as one change.
@@ -387,12 +385,7 @@ impl Store {
     /// [`Error::NotFound`] for a missing or deleted record, [`Error::InvalidValue`] for values or
     /// positions that do not fit.
     pub fn edit(&mut self, collection: &str, id: &str, edits: Vec<Edit>) -> Result<()> {
-        let (schema, at) = self.collection_of(collection, Kind::Document, "edit")?;
-        let c = &schema.collections()[at];
-        for e in &edits {
-            check_edit(c, e)?;
-        }
-        self.write_document(c, id, &DocOp::Edit(edits))
+        self.write_one(Write::edit(collection, id, edits)).map(drop)
     }
 
     /// Sets one field of a document record.
@@ -406,14 +399,8 @@ impl Store {
         field: &str,
         value: impl Into<Value>,
     ) -> Result<()> {
-        self.edit(
-            collection,
-            id,
-            vec![Edit::Set {
-                field: field.to_owned(),
-                value: value.into(),
-            }],
-        )
+        self.write_one(Write::set(collection, id, field, value))
+            .map(drop)
     }
 
     /// Deletes a document record (concurrent edits elsewhere do not bring it back).
@@ -421,100 +408,7 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] for a missing or already deleted record.
     pub fn delete(&mut self, collection: &str, id: &str) -> Result<()> {
-        let (schema, at) = self.collection_of(collection, Kind::Document, "delete")?;
-        let c = &schema.collections()[at];
-        self.write_document(c, id, &DocOp::Delete)
-    }
-
-    fn write_document(&mut self, c: &Collection, id: &str, op: &DocOp) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        self.cache.check_other_writers(&tx)?;
-        let stored = match self.cache.take(c.name(), id) {
-            Some(cached) => Some(cached),
-            None => load_document(&tx, c, id, &self.actor)?,
-        };
-        let (mut doc, scopes, appended) = match (stored, op) {
-            (Some(_), DocOp::Create(_)) => {
-                return Err(Error::AlreadyExists {
-                    collection: c.name().to_owned(),
-                    id: id.to_owned(),
-                });
-            }
-            (None, DocOp::Create(_)) => (
-                document::genesis::new_doc(c, &self.actor),
-                Scopes::default(),
-                None,
-            ),
-            (Some(s), _) if !s.deleted => (s.doc, s.scopes, s.appended),
-            _ => {
-                return Err(Error::NotFound {
-                    collection: c.name().to_owned(),
-                    id: id.to_owned(),
-                });
-            }
-        };
-        let scopes_before = document::scopes(&doc, c, id)?;
-        document::apply(&mut doc, c, id, op, Mode::Strict)?;
-        let Some(hash) = doc.commit() else {
-            return Ok(()); // nothing changed
-        };
-        let change = doc
-            .get_change_by_hash(&hash)
-            .ok_or_else(|| document::doc_error(c.name(), id, &"the new change vanished"))?;
-        check_size(c, id, change.raw_bytes().len())?;
-        let (record, deleted) = document::project(&doc, c, id)?;
-        check_scopes(c, &record)?;
-        // A write that moves the record into a followed scope puts it there tentatively, until
-        // the server's copy comes back through a pull.
-        let mut scopes = scopes;
-        scopes.add_moved_into(&scopes_before, &c.scopes_of(&record), &self.followed);
-        let appended = match appended {
-            Some(n) if n < COMPACT_AFTER => {
-                tx.prepare_cached(
-                    "UPDATE lapak_documents SET doc = CAST(doc || ?3 AS BLOB), deleted = ?4, scopes = ?5
-                     WHERE collection = ?1 AND id = ?2",
-                )?
-                .execute(params![c.name(), id, change.raw_bytes(), deleted, scopes.join()])?;
-                n + 1
-            }
-            _ => {
-                save_document(&tx, c, id, &mut doc, deleted, &scopes)?;
-                0
-            }
-        };
-        write_document_row(&tx, c, &self.sql[c.name()], id, &record, deleted, &scopes)?;
-        let op_json =
-            serde_json::to_string(op).map_err(|e| document::doc_error(c.name(), id, &e))?;
-        tx.prepare_cached(
-            "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, change_hash, op, created_at)
-             VALUES (?1, ?2, ?3, 'document', ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            Uuid::now_v7().as_bytes().as_slice(),
-            c.name(),
-            id,
-            change.raw_bytes(),
-            hash.0.as_slice(),
-            op_json,
-            now_ms()
-        ])?;
-        tx.commit()?;
-        self.cache.put(
-            c.name(),
-            id,
-            StoredDocument {
-                doc,
-                deleted,
-                scopes,
-                appended: Some(appended),
-            },
-        );
-        let mut changed = Changed::new(self.listening());
-        changed.add(c.name(), id);
-        self.notify(changed, Origin::Local);
-        Ok(())
+        self.write_one(Write::delete(collection, id)).map(drop)
     }
 
     /// Appends a ledger entry with a new id (a UUIDv7, also its change id), returned.
@@ -523,48 +417,7 @@ impl Store {
     /// [`Error::InvalidValue`] or [`Error::UnknownField`] for fields that do not fit;
     /// [`Error::WrongKind`] when the collection is not a ledger.
     pub fn append(&mut self, collection: &str, entry: Record) -> Result<String> {
-        let (schema, at) = self.collection_of(collection, Kind::Ledger, "append")?;
-        let c = &schema.collections()[at];
-        c.check_record(&entry)?;
-        check_scopes(c, &entry)?;
-        let id = Uuid::now_v7();
-        let id_text = id.to_string();
-        let payload = postcard::to_allocvec(&entry).map_err(|e| Error::InvalidValue {
-            collection: c.name().to_owned(),
-            field: String::new(),
-            detail: e.to_string(),
-        })?;
-        check_size(c, &id_text, payload.len())?;
-        let mut scopes = Scopes::default();
-        scopes.add_moved_into(&[], &c.scopes_of(&entry), &self.followed);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        insert_ledger_row(
-            &tx,
-            c,
-            &self.sql[c.name()],
-            &id_text,
-            &entry,
-            &scopes.join(),
-            None,
-        )?;
-        tx.prepare_cached(
-            "INSERT INTO lapak_queue (change_id, collection, record_id, kind, payload, created_at)
-             VALUES (?1, ?2, ?3, 'ledger', ?4, ?5)",
-        )?
-        .execute(params![
-            id.as_bytes().as_slice(),
-            c.name(),
-            id_text,
-            payload,
-            now_ms()
-        ])?;
-        tx.commit()?;
-        let mut changed = Changed::new(self.listening());
-        changed.add(c.name(), &id_text);
-        self.notify(changed, Origin::Local);
-        Ok(id_text)
+        self.write_one(Write::append(collection, entry))
     }
 
     // ----- reads --------------------------------------------------------------------------
