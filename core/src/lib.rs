@@ -32,5 +32,5 @@ pub use error::{Error, Result};
 pub use schema::{Collection, Kind, ScalarType, Schema};
 /// A write of [`Store::write_batch`] (`store::Write`, named apart from `std::io::Write`).
 pub use store::Write as StoreWrite;
-pub use store::{ChangeSet, Durability, Op, Origin, Query, Rejection, Row, Store, Verdict};
+pub use store::{ChangeSet, Durability, Op, Origin, Query, Rejection, Row, STATUS, Store, Verdict};
 pub use value::{Item, Record, Scalar, Value};

@@ -538,3 +538,28 @@ fn the_store_files_are_private_to_their_owner() {
     let _s = Store::open(&path, sample_schema()).unwrap();
     assert_eq!(mode("pos.sqlite") & 0o077, 0);
 }
+
+#[test]
+fn ledger_entries_filter_by_their_verdict() {
+    let mut s = store();
+    let mut server = lapak_core::testkit::MemoryServer::new(sample_schema());
+    let sale = |total: i64| record! {"branch" => "A", "total" => total};
+    let accepted = s.append("sales", sale(10)).unwrap();
+    lapak_core::testkit::sync_fully(&mut s, &mut server).unwrap();
+    let pending = s.append("sales", sale(20)).unwrap();
+    let ids = |status: &str| -> Vec<String> {
+        s.query("sales", &Query::new().eq(lapak_core::STATUS, status))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(ids("pending"), vec![pending]);
+    assert_eq!(ids("accepted"), vec![accepted]);
+    assert!(ids("rejected").is_empty());
+    // Not a field of a document collection.
+    assert!(matches!(
+        s.query("outlets", &Query::new().eq(lapak_core::STATUS, "pending")),
+        Err(Error::UnknownField { .. })
+    ));
+}

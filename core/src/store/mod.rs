@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 pub use batch::Write;
 pub use migrate::FORMAT_VERSION;
-pub use query::{Op, Query, Row, Verdict};
+pub use query::{Op, Query, Row, STATUS, Verdict};
 pub(crate) use rows::{
     StoredDocument, insert_ledger_row, load_document, save_document, write_document_row,
 };

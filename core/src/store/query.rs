@@ -6,6 +6,10 @@ use crate::error::{Error, Result};
 use crate::schema::{FieldType, Kind};
 use crate::value::{Record, Value};
 
+/// The pseudo-field of a ledger's verdict in a [`Query`] filter: `pending` (not yet judged),
+/// `accepted` or `rejected`.
+pub const STATUS: &str = "_status";
+
 /// The server's verdict on a ledger entry, as the device knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -71,7 +75,8 @@ impl Query {
         Self::default()
     }
 
-    /// Keeps records whose `field` compares to `value` by `op` (`field` may be `id`).
+    /// Keeps records whose `field` compares to `value` by `op` (`field` may be `id`, and for a
+    /// ledger [`STATUS`]: `pending`, `accepted` or `rejected`).
     #[must_use]
     pub fn filter(mut self, field: &str, op: Op, value: impl Into<Value>) -> Self {
         self.filters.push((field.to_owned(), op, value.into()));
@@ -138,6 +143,8 @@ impl Store {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
             let column = if field == "id" {
                 "id".to_owned()
+            } else if field == STATUS && ledger {
+                STATUS.to_owned()
             } else {
                 let f = c.field_named(field)?;
                 if *value != Value::Null && !matches!(op, Op::Like) {
