@@ -1,8 +1,15 @@
 //! `lapak-desktop`: the Tauri 2 POS app for cashiers, with `lapak-client` in-process.
 //!
 //! - [`api`]: the typed boundary (requests, answers, error codes) the page is generated from.
+//! - [`pos`]: one terminal: sign-in, the cart, held bills, checkout, history, returns, shift,
+//!   sync status. All the logic; no Tauri.
+//! - [`error`]: [`error::PosError`] and the page's `CommandError`.
 
 pub mod api;
+pub mod error;
+pub mod pos;
 
 #[cfg(test)]
 mod bindings;
+
+pub use pos::Pos;

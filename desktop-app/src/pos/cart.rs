@@ -1,0 +1,597 @@
+//! The cart: the lines being rung up, the customer, discounts and voucher, and the intents
+//! that change them. A new cart lives in memory; a resumed held bill is the `held_bills`
+//! document itself: its line edits go to the document as list-item edits, so two terminals
+//! editing it at once merge line by line, and the cart is read back from the document.
+
+use lapak_core::commerce::MAX_QUANTITY;
+use lapak_core::commerce::cart::{Bill, Cart, CartLine};
+use lapak_core::commerce::voucher::{VoucherTerms, check_redeemable};
+use lapak_core::{Edit, Item, Query, Record, Scalar, Store, Value};
+
+use super::catalog_reads::{self as reads, int, text};
+use super::{Pos, Seat, now_ms};
+use crate::api::{CartIntent, CartLineView, CartView, ErrorCode, HeldBillView, VoucherView};
+use crate::error::{PosError, Result};
+
+/// The cart in memory.
+#[derive(Clone, Debug, Default)]
+pub struct CartState {
+    /// Lines of a cart that is not a held bill.
+    lines: Vec<LineState>,
+    /// Rupiah off the whole bill.
+    pub(super) bill_discount: i64,
+    /// The customer's code.
+    pub(super) customer: Option<String>,
+    /// The voucher's code.
+    pub(super) voucher: Option<String>,
+    /// The held bill this cart is.
+    pub(super) held: Option<String>,
+}
+
+/// One line: what the cashier chose; the price comes from the list in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct LineState {
+    pub(super) sku: String,
+    pub(super) qty: i64,
+    pub(super) discount: i64,
+}
+
+/// The cart priced: its lines with names and rates, the bill, and what it was priced on.
+pub(super) struct Priced {
+    pub(super) lines: Vec<(LineState, Record)>,
+    pub(super) list: String,
+    pub(super) bill: Bill,
+    pub(super) voucher: Option<(String, Record)>,
+    pub(super) unpriced: Vec<bool>,
+}
+
+fn bad_line(line: u32) -> PosError {
+    PosError::refused(
+        ErrorCode::Invalid,
+        format!("the cart has no line {}", line + 1),
+    )
+}
+
+fn check_qty(qty: i64) -> Result<()> {
+    if (1..=MAX_QUANTITY).contains(&qty) {
+        Ok(())
+    } else {
+        Err(PosError::refused(
+            ErrorCode::Invalid,
+            format!("a quantity must be from 1 to {MAX_QUANTITY}"),
+        ))
+    }
+}
+
+fn line_item(l: &LineState, price: i64) -> Item {
+    let mut item = Item::new();
+    item.insert("sku".into(), Scalar::Text(l.sku.clone()));
+    item.insert("qty".into(), Scalar::Int(l.qty));
+    item.insert("price".into(), Scalar::Int(price));
+    item.insert("discount".into(), Scalar::Int(l.discount));
+    item
+}
+
+fn one(key: &str, value: Scalar) -> Item {
+    let mut item = Item::new();
+    item.insert(key.into(), value);
+    item
+}
+
+/// The lines of a held bill document.
+pub(super) fn held_lines(store: &Store, id: &str) -> Result<Vec<LineState>> {
+    let Some(row) = store.get("held_bills", id)? else {
+        return Err(PosError::refused(
+            ErrorCode::NotFound,
+            "this held bill was paid or removed on another terminal: start a new sale",
+        ));
+    };
+    Ok(reads::lines(&row, "lines")
+        .into_iter()
+        .map(|l| LineState {
+            sku: l.sku,
+            qty: l.qty,
+            discount: l.discount,
+        })
+        .collect())
+}
+
+impl CartState {
+    /// The lines now (a held bill's from its document).
+    pub(super) fn current_lines(&self, store: &Store) -> Result<Vec<LineState>> {
+        match &self.held {
+            Some(id) => held_lines(store, id),
+            None => Ok(self.lines.clone()),
+        }
+    }
+
+    /// Prices the cart on the list in force for its customer at `branch`, at `at`.
+    pub(super) fn price(&self, store: &Store, branch: &str, at: i64) -> Result<Priced> {
+        let list = reads::list_for(store, branch, self.customer.as_deref())?;
+        let mut cart = Cart {
+            bill_discount: self.bill_discount,
+            ..Cart::default()
+        };
+        let mut lines = Vec::new();
+        let mut unpriced = Vec::new();
+        for l in self.current_lines(store)? {
+            let item = store
+                .get("items", &l.sku)?
+                .map(|r| r.fields)
+                .unwrap_or_default();
+            let price = reads::price_of(store, &list, &l.sku, at)?;
+            unpriced.push(price.is_none());
+            cart.lines.push(CartLine {
+                sku: l.sku.clone(),
+                qty: l.qty,
+                price: price.unwrap_or(0),
+                discount: l.discount,
+                tax_rate_bp: item.get("tax_rate_bp").and_then(Value::as_int).unwrap_or(0),
+            });
+            lines.push((l, item));
+        }
+        let voucher = match &self.voucher {
+            Some(code) => store
+                .get("vouchers", code)?
+                .map(|r| (code.clone(), r.fields)),
+            None => None,
+        };
+        cart.voucher = voucher
+            .as_ref()
+            .and_then(|(_, v)| v.get("discount").and_then(Value::as_int))
+            .unwrap_or(0);
+        // A discount left from before lines were removed may exceed the bill now: cap it.
+        let net: i64 = cart
+            .lines
+            .iter()
+            .map(|l| l.qty * l.price - l.discount)
+            .sum();
+        cart.bill_discount = cart.bill_discount.min(net.max(0));
+        let bill = cart.bill().map_err(PosError::from_refusal)?;
+        Ok(Priced {
+            lines,
+            list,
+            bill,
+            voucher,
+            unpriced,
+        })
+    }
+}
+
+impl Pos {
+    /// Applies one intent to the cart and answers the cart.
+    ///
+    /// # Errors
+    /// `not_found` for an unknown code, `invalid` for a bad line or amount, `voucher` for a
+    /// voucher that cannot be redeemed here now; the cart is unchanged then.
+    pub async fn cart(&self, intent: CartIntent) -> Result<CartView> {
+        let seat = self.terminal().await?;
+        let mut state = self.state.lock().await;
+        let mut cart = state.cart.clone();
+        let held_edits = self
+            .client
+            .with_store({
+                let seat = seat.clone();
+                let cart_before = cart.clone();
+                move |store| Ok(apply(store, &seat, cart_before, intent))
+            })
+            .await?;
+        let (next, edits) = held_edits?;
+        if let (Some(id), false) = (&next.held, edits.is_empty()) {
+            self.client.edit("held_bills", id, edits).await?;
+        }
+        cart = next;
+        state.cart = cart.clone();
+        drop(state);
+        self.cart_view(&seat, &cart).await
+    }
+
+    /// The cart as the page shows it.
+    pub(super) async fn cart_view(&self, seat: &Seat, cart: &CartState) -> Result<CartView> {
+        let seat = seat.clone();
+        let cart = cart.clone();
+        let view = self
+            .client
+            .with_store(move |store| Ok(view(store, &seat, &cart)))
+            .await?;
+        if view.is_err() && cart_is_gone(&view) {
+            // The held bill was paid elsewhere: the cart empties.
+            self.state.lock().await.cart = CartState::default();
+        }
+        view
+    }
+
+    /// Puts the cart on hold, as a `held_bills` document every terminal of the branch sees,
+    /// and starts a new cart.
+    ///
+    /// # Errors
+    /// `empty_cart`.
+    pub async fn hold(&self, note: Option<String>) -> Result<HeldBillView> {
+        let seat = self.terminal().await?;
+        let mut state = self.state.lock().await;
+        let cart = state.cart.clone();
+        let lines = {
+            let cart = cart.clone();
+            self.client
+                .with_store(move |store| Ok(cart.current_lines(store)))
+                .await??
+        };
+        if lines.is_empty() {
+            return Err(PosError::refused(ErrorCode::EmptyCart, "the cart is empty"));
+        }
+        let id = match &cart.held {
+            Some(id) => {
+                if let Some(note) = note.filter(|n| !n.is_empty()) {
+                    self.client
+                        .set("held_bills", id, "note", Value::Text(note))
+                        .await?;
+                }
+                id.clone()
+            }
+            None => {
+                let priced = {
+                    let (cart, seat) = (cart.clone(), seat.clone());
+                    self.client
+                        .with_store(move |store| Ok(cart.price(store, &seat.branch, now_ms())))
+                        .await??
+                };
+                let mut r = Record::new();
+                r.insert("branch".into(), Value::Text(seat.branch.clone()));
+                r.insert("terminal".into(), Value::Text(seat.terminal.clone()));
+                r.insert("cashier".into(), Value::Text(seat.cashier.clone()));
+                if let Some(c) = &cart.customer {
+                    r.insert("customer".into(), Value::Text(c.clone()));
+                }
+                r.insert("note".into(), Value::Text(note.unwrap_or_default()));
+                let items = lines
+                    .iter()
+                    .zip(&priced.bill.lines)
+                    .map(|(l, b)| line_item(l, b.price))
+                    .collect();
+                r.insert("lines".into(), Value::List(items));
+                self.client.create("held_bills", r).await?
+            }
+        };
+        state.cart = CartState::default();
+        drop(state);
+        self.held_bill(&id).await
+    }
+
+    /// The branch's held bills, newest first.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn held_bills(&self) -> Result<Vec<HeldBillView>> {
+        let seat = self.terminal().await?;
+        self.client
+            .with_store(move |store| {
+                let rows = store.query(
+                    "held_bills",
+                    &Query::new()
+                        .eq("branch", seat.branch.as_str())
+                        .order_by("id", true)
+                        .limit(200),
+                )?;
+                Ok(rows
+                    .iter()
+                    .map(|r| held_view(store, &seat, r))
+                    .collect::<Result<Vec<_>>>())
+            })
+            .await?
+    }
+
+    async fn held_bill(&self, id: &str) -> Result<HeldBillView> {
+        let seat = self.terminal().await?;
+        let id = id.to_owned();
+        self.client
+            .with_store(move |store| {
+                Ok(match store.get("held_bills", &id)? {
+                    Some(r) => held_view(store, &seat, &r),
+                    None => Err(PosError::refused(ErrorCode::NotFound, "no such held bill")),
+                })
+            })
+            .await?
+    }
+
+    /// Makes a held bill the cart (it stays held until its checkout).
+    ///
+    /// # Errors
+    /// `not_found` for a bill paid or removed meanwhile, or of another branch.
+    pub async fn resume(&self, id: &str) -> Result<CartView> {
+        let seat = self.terminal().await?;
+        let row = self.client.get("held_bills", id).await?;
+        let Some(row) = row.filter(|r| text(r, "branch") == seat.branch) else {
+            return Err(PosError::refused(
+                ErrorCode::NotFound,
+                "this held bill was paid or removed on another terminal",
+            ));
+        };
+        let customer = Some(text(&row, "customer").to_owned()).filter(|c| !c.is_empty());
+        let cart = CartState {
+            held: Some(id.to_owned()),
+            customer,
+            ..CartState::default()
+        };
+        self.state.lock().await.cart = cart.clone();
+        self.cart_view(&seat, &cart).await
+    }
+}
+
+fn cart_is_gone(view: &Result<CartView>) -> bool {
+    matches!(
+        view,
+        Err(PosError::Refused {
+            code: ErrorCode::NotFound,
+            ..
+        })
+    )
+}
+
+fn held_view(store: &Store, seat: &Seat, r: &lapak_core::Row) -> Result<HeldBillView> {
+    let cart = CartState {
+        held: Some(r.id.clone()),
+        customer: Some(text(r, "customer").to_owned()).filter(|c| !c.is_empty()),
+        ..CartState::default()
+    };
+    let priced = cart.price(store, &seat.branch, now_ms())?;
+    Ok(HeldBillView {
+        id: r.id.clone(),
+        terminal: text(r, "terminal").to_owned(),
+        cashier: text(r, "cashier").to_owned(),
+        customer: cart.customer,
+        note: text(r, "note").to_owned(),
+        lines: u32::try_from(priced.lines.len()).unwrap_or(u32::MAX),
+        total: priced.bill.total,
+    })
+}
+
+/// The next cart state and the document edits of a held bill, for one intent.
+fn apply(
+    store: &Store,
+    seat: &Seat,
+    mut cart: CartState,
+    intent: CartIntent,
+) -> Result<(CartState, Vec<Edit>)> {
+    let mut lines = cart.current_lines(store)?;
+    let mut edits = Vec::new();
+    let field = || "lines".to_owned();
+    let at = |line: u32, lines: &[LineState]| {
+        usize::try_from(line)
+            .ok()
+            .filter(|i| *i < lines.len())
+            .ok_or_else(|| bad_line(line))
+    };
+    match intent {
+        CartIntent::Show => {}
+        CartIntent::Scan { code } => {
+            let Some(item) = reads::item_by_code(store, &code)? else {
+                return Err(PosError::refused(
+                    ErrorCode::NotFound,
+                    format!(
+                        "no item has barcode or SKU `{}`: search by name instead",
+                        code.trim()
+                    ),
+                ));
+            };
+            add(&mut lines, &mut edits, &item.id, 1)?;
+        }
+        CartIntent::Add { sku, qty } => {
+            if store.get("items", &sku)?.is_none() {
+                return Err(PosError::refused(
+                    ErrorCode::NotFound,
+                    format!("item `{sku}` is not in the catalogue: sync and search again"),
+                ));
+            }
+            add(&mut lines, &mut edits, &sku, qty.unwrap_or(1))?;
+        }
+        CartIntent::SetQty { line, qty } => {
+            let i = at(line, &lines)?;
+            if qty == 0 {
+                lines.remove(i);
+                edits.push(Edit::RemoveItem {
+                    field: field(),
+                    index: i,
+                });
+            } else {
+                check_qty(qty)?;
+                lines[i].qty = qty;
+                edits.push(Edit::UpdateItem {
+                    field: field(),
+                    index: i,
+                    values: one("qty", Scalar::Int(qty)),
+                });
+            }
+        }
+        CartIntent::RemoveLine { line } => {
+            let i = at(line, &lines)?;
+            lines.remove(i);
+            edits.push(Edit::RemoveItem {
+                field: field(),
+                index: i,
+            });
+        }
+        CartIntent::LineDiscount { line, amount } => {
+            let i = at(line, &lines)?;
+            if amount < 0 {
+                return Err(PosError::refused(
+                    ErrorCode::Invalid,
+                    "a discount cannot be negative",
+                ));
+            }
+            lines[i].discount = amount;
+            edits.push(Edit::UpdateItem {
+                field: field(),
+                index: i,
+                values: one("discount", Scalar::Int(amount)),
+            });
+        }
+        CartIntent::BillDiscount { amount } => {
+            if amount < 0 {
+                return Err(PosError::refused(
+                    ErrorCode::Invalid,
+                    "a discount cannot be negative",
+                ));
+            }
+            cart.bill_discount = amount;
+        }
+        CartIntent::Customer { code } => {
+            let code = code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+            if let Some(c) = &code
+                && store.get("customers", c)?.is_none()
+            {
+                return Err(PosError::refused(
+                    ErrorCode::NotFound,
+                    format!("customer `{c}` is not known at this branch: pick one from the list"),
+                ));
+            }
+            edits.push(Edit::Set {
+                field: "customer".into(),
+                value: code.clone().map_or(Value::Null, Value::Text),
+            });
+            cart.customer = code;
+        }
+        CartIntent::Voucher { code } => {
+            let code = code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+            if let Some(c) = &code {
+                precheck_voucher(store, seat, c)?;
+            }
+            cart.voucher = code;
+        }
+        CartIntent::Clear => return Ok((CartState::default(), Vec::new())),
+    }
+    if cart.held.is_none() {
+        cart.lines = lines;
+        edits.clear();
+    }
+    // The new state must still price: a discount past its line is refused here.
+    cart.price(store, &seat.branch, now_ms())?;
+    Ok((cart, edits))
+}
+
+fn add(lines: &mut Vec<LineState>, edits: &mut Vec<Edit>, sku: &str, qty: i64) -> Result<()> {
+    check_qty(qty)?;
+    if let Some(i) = lines.iter().position(|l| l.sku == sku) {
+        let next = lines[i].qty + qty;
+        check_qty(next)?;
+        lines[i].qty = next;
+        edits.push(Edit::UpdateItem {
+            field: "lines".into(),
+            index: i,
+            values: one("qty", Scalar::Int(next)),
+        });
+    } else {
+        let l = LineState {
+            sku: sku.to_owned(),
+            qty,
+            discount: 0,
+        };
+        edits.push(Edit::InsertItem {
+            field: "lines".into(),
+            index: lines.len(),
+            item: line_item(&l, 0),
+        });
+        lines.push(l);
+    }
+    Ok(())
+}
+
+/// A voucher may be redeemed here now, as far as this terminal knows: the server's terms
+/// (`lapak_core::commerce::voucher`), and no redemption of it in this store that the server
+/// has not refused.
+pub(super) fn precheck_voucher(store: &Store, seat: &Seat, code: &str) -> Result<Record> {
+    let Some(v) = store.get("vouchers", code)? else {
+        return Err(PosError::refused(
+            ErrorCode::Voucher,
+            format!(
+                "there is no voucher `{code}` for branch {}: check the code",
+                seat.branch
+            ),
+        ));
+    };
+    let terms = VoucherTerms {
+        code,
+        expires_at: int(&v, "expires_at"),
+        redeem_at: text(&v, "redeem_at"),
+        verified: v.fields.get("verified").and_then(|b| match b {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }),
+    };
+    check_redeemable(&terms, &seat.branch, now_ms()).map_err(PosError::from_refusal)?;
+    let used = store
+        .query("voucher_redemptions", &Query::new().eq("voucher", code))?
+        .into_iter()
+        .any(|r| !matches!(r.verdict, Some(lapak_core::Verdict::Rejected { .. })));
+    if used {
+        return Err(PosError::refused(
+            ErrorCode::Voucher,
+            format!("voucher `{code}` was already redeemed: take it back from the customer"),
+        ));
+    }
+    Ok(v.fields)
+}
+
+fn view(store: &Store, seat: &Seat, cart: &CartState) -> Result<CartView> {
+    let priced = cart.price(store, &seat.branch, now_ms())?;
+    let unsynced = reads::unsynced_sold(store, &seat.branch)?;
+    let mut lines = Vec::with_capacity(priced.lines.len());
+    let mut notices = Vec::new();
+    for (i, ((l, item), b)) in priced.lines.iter().zip(&priced.bill.lines).enumerate() {
+        let name = item
+            .get("name")
+            .and_then(Value::as_text)
+            .unwrap_or(&l.sku)
+            .to_owned();
+        let stock = reads::stock_of(store, &seat.branch, &l.sku, &unsynced)?;
+        if priced.unpriced[i] {
+            notices.push(format!(
+                "{name} has no price on list {}: it sells at 0 until the office sets one",
+                priced.list
+            ));
+        }
+        if stock.is_some_and(|s| s < l.qty) {
+            notices.push(format!("only {} of {name} in stock", stock.unwrap_or(0)));
+        }
+        lines.push(CartLineView {
+            sku: l.sku.clone(),
+            name,
+            qty: l.qty,
+            price: b.price,
+            discount: l.discount,
+            tax: b.tax,
+            amount: l.qty * b.price - l.discount,
+            stock,
+            unpriced: priced.unpriced[i],
+        });
+    }
+    let customer = match &cart.customer {
+        Some(c) => store
+            .get("customers", c)?
+            .map(|r| reads::customer_view(store, &r))
+            .transpose()?,
+        None => None,
+    };
+    let voucher = priced.voucher.as_ref().map(|(code, v)| VoucherView {
+        code: code.clone(),
+        campaign: v
+            .get("campaign")
+            .and_then(Value::as_text)
+            .unwrap_or("")
+            .to_owned(),
+        discount: priced.bill.voucher_discount,
+    });
+    Ok(CartView {
+        lines,
+        price_list: priced.list,
+        customer,
+        voucher,
+        subtotal: priced.bill.subtotal,
+        line_discounts: priced.bill.line_discounts,
+        bill_discount: priced.bill.bill_discount,
+        voucher_discount: priced.bill.voucher_discount,
+        tax: priced.bill.tax,
+        total: priced.bill.total,
+        held_bill: cart.held.clone(),
+        notices,
+    })
+}

@@ -1,0 +1,150 @@
+//! Checkout: the cart's bill settled with the tenders taken, numbered, checked with the
+//! server's own invoice check, and committed with its voucher redemption and the removal of
+//! the held bill it came from in one local transaction (`Client::write_batch`): a crash leaves
+//! all three or none.
+
+use lapak_core::commerce::invoice::{self, InvoiceHeader};
+use lapak_core::commerce::numbering::InvoiceNumber;
+use lapak_core::commerce::payment::{Payment, settle};
+use lapak_core::{Op, Query, Record, StoreWrite, Value};
+
+use super::{Pos, Seat, local_offset_s, now_ms, shift};
+use crate::api::{ErrorCode, PaymentMethod, Receipt, Tender};
+use crate::error::{PosError, Result};
+
+/// The wire name of a payment method.
+pub(super) fn method_name(m: PaymentMethod) -> &'static str {
+    match m {
+        PaymentMethod::Cash => "cash",
+        PaymentMethod::Card => "card",
+        PaymentMethod::Qris => "qris",
+        PaymentMethod::Transfer => "transfer",
+        PaymentMethod::Ewallet => "ewallet",
+        PaymentMethod::Credit => "credit",
+    }
+}
+
+/// The next invoice number of this terminal today.
+fn next_number(store: &lapak_core::Store, seat: &Seat, at: i64) -> lapak_core::Result<String> {
+    let day = InvoiceNumber::day_of(at, local_offset_s());
+    let prefix = InvoiceNumber::day_prefix(&seat.branch, &seat.terminal, &day);
+    let rows = store.query(
+        "sales_invoices",
+        &Query::new().eq("branch", seat.branch.as_str()).filter(
+            "number",
+            Op::Like,
+            format!("{prefix}%"),
+        ),
+    )?;
+    let numbers: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.fields.get("number").and_then(Value::as_text))
+        .collect();
+    Ok(InvoiceNumber::next(&seat.branch, &seat.terminal, &day, numbers).to_string())
+}
+
+/// What checkout commits, and what the receipt shows of the tenders.
+struct Prepared {
+    writes: Vec<StoreWrite>,
+    record: Record,
+    cash_tendered: i64,
+    change: i64,
+}
+
+impl Pos {
+    /// Pays the cart with `tenders` and answers its receipt.
+    ///
+    /// # Errors
+    /// `no_shift`, `empty_cart`, `payment` (tenders that do not settle the bill), `credit`
+    /// (credit without a customer), `voucher` (no longer redeemable here); nothing is written.
+    pub async fn checkout(&self, tenders: Vec<Tender>) -> Result<Receipt> {
+        let seat = self.terminal().await?;
+        let mut state = self.state.lock().await;
+        let cart = state.cart.clone();
+        let prepared = {
+            let seat = seat.clone();
+            self.client
+                .with_store(move |store| Ok(prepare(store, &seat, &cart, &tenders)))
+                .await??
+        };
+        let ids = self.client.write_batch(prepared.writes).await?;
+        state.cart = super::CartState::default();
+        drop(state);
+        let mut receipt = self.receipt(&ids[0]).await?;
+        receipt.cash_tendered = prepared.cash_tendered;
+        receipt.change = prepared.change;
+        debug_assert_eq!(
+            prepared.record.get("number"),
+            Some(&Value::Text(receipt.number.clone()))
+        );
+        Ok(receipt)
+    }
+}
+
+fn prepare(
+    store: &lapak_core::Store,
+    seat: &Seat,
+    cart: &super::CartState,
+    tenders: &[Tender],
+) -> Result<Prepared> {
+    let Some(open) = shift::open_shift(store, seat)? else {
+        return Err(PosError::refused(
+            ErrorCode::NoShift,
+            "open the shift before selling",
+        ));
+    };
+    let at = now_ms();
+    let priced = cart.price(store, &seat.branch, at)?;
+    if priced.lines.is_empty() {
+        return Err(PosError::refused(ErrorCode::EmptyCart, "the cart is empty"));
+    }
+    if tenders.iter().any(|t| t.method == PaymentMethod::Credit) && cart.customer.is_none() {
+        return Err(PosError::refused(
+            ErrorCode::Credit,
+            "a credit sale needs a customer: pick the customer first",
+        ));
+    }
+    let payments: Vec<Payment> = tenders
+        .iter()
+        .map(|t| Payment::new(method_name(t.method), t.amount))
+        .collect();
+    let settled = settle(priced.bill.total, &payments).map_err(PosError::from_refusal)?;
+    if let Some(code) = &cart.voucher {
+        super::cart::precheck_voucher(store, seat, code)?;
+    }
+    let header = InvoiceHeader {
+        number: next_number(store, seat, at)?,
+        branch: seat.branch.clone(),
+        terminal: seat.terminal.clone(),
+        shift: open.id,
+        cashier: seat.cashier.clone(),
+        customer: cart.customer.clone(),
+        sold_at: at,
+    };
+    let record = invoice::record(&header, &priced.bill, &settled.payments);
+    invoice::check(&record).map_err(PosError::from_refusal)?;
+    let mut writes = vec![StoreWrite::append("sales_invoices", record.clone())];
+    if let Some(code) = &cart.voucher {
+        let mut r = Record::new();
+        for (k, v) in [
+            ("voucher", code.as_str()),
+            ("branch", &seat.branch),
+            ("terminal", &seat.terminal),
+            ("cashier", &seat.cashier),
+            ("invoice", &header.number),
+        ] {
+            r.insert(k.into(), Value::Text(v.to_owned()));
+        }
+        r.insert("redeemed_at".into(), Value::Int(at));
+        writes.push(StoreWrite::append("voucher_redemptions", r));
+    }
+    if let Some(id) = &cart.held {
+        writes.push(StoreWrite::delete("held_bills", id.clone()));
+    }
+    Ok(Prepared {
+        writes,
+        record,
+        cash_tendered: settled.cash_tendered,
+        change: settled.change,
+    })
+}

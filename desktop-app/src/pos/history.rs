@@ -1,0 +1,211 @@
+//! Receipts and the branch's invoices: what was sold, with the server's verdict on it and on
+//! its voucher; found by id or by number.
+
+use lapak_core::{Op, Query, Row, Store, Value, Verdict};
+
+use super::catalog_reads::{self as reads, int, text};
+use super::shift::payments;
+use super::{Pos, Seat};
+use crate::api::{
+    ErrorCode, InvoiceSummary, PaymentMethod, Receipt, ReceiptLine, ServerVerdict, Tender,
+    VoucherOutcome,
+};
+use crate::error::{PosError, Result};
+
+/// The page's form of a ledger verdict.
+pub(super) fn verdict_of(v: Option<&Verdict>) -> ServerVerdict {
+    match v {
+        Some(Verdict::Accepted { .. }) => ServerVerdict::Accepted,
+        Some(Verdict::Rejected { code, message }) => ServerVerdict::Rejected {
+            code: code.clone(),
+            message: message.clone(),
+        },
+        Some(Verdict::Pending) | None => ServerVerdict::Pending,
+    }
+}
+
+fn method_of(m: &str) -> PaymentMethod {
+    match m {
+        "card" => PaymentMethod::Card,
+        "qris" => PaymentMethod::Qris,
+        "transfer" => PaymentMethod::Transfer,
+        "ewallet" => PaymentMethod::Ewallet,
+        "credit" => PaymentMethod::Credit,
+        _ => PaymentMethod::Cash,
+    }
+}
+
+/// An invoice of the branch by id or number.
+pub(super) fn find_invoice(store: &Store, seat: &Seat, key: &str) -> Result<Row> {
+    let key = key.trim();
+    let by_id = store.get("sales_invoices", key)?;
+    let found = match by_id {
+        Some(r) => Some(r),
+        None => store
+            .query("sales_invoices", &Query::new().eq("number", key).limit(1))?
+            .pop(),
+    };
+    found
+        .filter(|r| text(r, "branch") == seat.branch)
+        .ok_or_else(|| {
+            PosError::refused(
+                ErrorCode::NotFound,
+                format!(
+                    "no invoice `{key}` at branch {}: check the number on the receipt",
+                    seat.branch
+                ),
+            )
+        })
+}
+
+fn item_name(store: &Store, sku: &str) -> lapak_core::Result<String> {
+    Ok(store
+        .get("items", sku)?
+        .map(|r| text(&r, "name").to_owned())
+        .unwrap_or_else(|| sku.to_owned()))
+}
+
+/// Lines of a recorded entry as receipt lines.
+pub(super) fn receipt_lines(store: &Store, row: &Row) -> lapak_core::Result<Vec<ReceiptLine>> {
+    reads::lines(row, "lines")
+        .into_iter()
+        .map(|l| {
+            Ok(ReceiptLine {
+                name: item_name(store, &l.sku)?,
+                total: i64::try_from(l.total()).unwrap_or(i64::MAX),
+                sku: l.sku,
+                qty: l.qty,
+                price: l.price,
+                discount: l.discount,
+                tax: l.tax,
+            })
+        })
+        .collect()
+}
+
+fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
+    let lines = receipt_lines(store, row)?;
+    let number = text(row, "number").to_owned();
+    let voucher = store
+        .query(
+            "voucher_redemptions",
+            &Query::new().eq("invoice", number.as_str()).limit(1),
+        )?
+        .pop()
+        .map(|r| {
+            let code = text(&r, "voucher").to_owned();
+            let discount = store
+                .get("vouchers", &code)
+                .ok()
+                .flatten()
+                .and_then(|v| int(&v, "discount"))
+                .unwrap_or(0);
+            VoucherOutcome {
+                code,
+                discount,
+                verdict: verdict_of(r.verdict.as_ref()),
+            }
+        });
+    let refunded = store
+        .query(
+            "sales_returns",
+            &Query::new().eq("invoice", row.id.as_str()),
+        )?
+        .iter()
+        .filter(|r| !matches!(r.verdict, Some(Verdict::Rejected { .. })))
+        .filter_map(|r| int(r, "refund"))
+        .sum();
+    let branch_name = store
+        .get("branches", &seat.branch)?
+        .map(|b| text(&b, "name").to_owned())
+        .unwrap_or_default();
+    Ok(Receipt {
+        id: row.id.clone(),
+        number,
+        branch: text(row, "branch").to_owned(),
+        branch_name,
+        terminal: text(row, "terminal").to_owned(),
+        cashier: text(row, "cashier").to_owned(),
+        customer: Some(text(row, "customer").to_owned()).filter(|c| !c.is_empty()),
+        sold_at: int(row, "sold_at").unwrap_or(0),
+        subtotal: lines.iter().map(|l| l.qty * l.price).sum(),
+        discount: lines.iter().map(|l| l.discount).sum(),
+        tax: lines.iter().map(|l| l.tax).sum(),
+        total: int(row, "total").unwrap_or(0),
+        payments: payments(&row.fields)
+            .into_iter()
+            .map(|p| Tender {
+                method: method_of(&p.method),
+                amount: p.amount,
+            })
+            .collect(),
+        cash_tendered: payments(&row.fields)
+            .iter()
+            .filter(|p| p.method == "cash")
+            .map(|p| p.amount)
+            .sum(),
+        change: 0,
+        voucher,
+        verdict: verdict_of(row.verdict.as_ref()),
+        refunded,
+        lines,
+    })
+}
+
+impl Pos {
+    /// The receipt of an invoice of this branch, by id or number.
+    ///
+    /// # Errors
+    /// `not_found`.
+    pub async fn receipt(&self, invoice: &str) -> Result<Receipt> {
+        let seat = self.terminal().await?;
+        let invoice = invoice.to_owned();
+        self.client
+            .with_store(move |store| {
+                Ok(find_invoice(store, &seat, &invoice).and_then(|r| receipt_of(store, &seat, &r)))
+            })
+            .await?
+    }
+
+    /// The branch's invoices, newest first, whose number or customer contains `query`.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn history(
+        &self,
+        query: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceSummary>> {
+        let seat = self.terminal().await?;
+        self.client
+            .with_store(move |store| {
+                let mut q = Query::new().eq("branch", seat.branch.as_str());
+                if let Some(text) = query.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                    let pattern: String = text.chars().filter(|c| *c != '%' && *c != '_').collect();
+                    q = q.filter("number", Op::Like, format!("%{pattern}%"));
+                }
+                let rows = store.query(
+                    "sales_invoices",
+                    &q.order_by("sold_at", true).limit(limit as u64),
+                )?;
+                Ok(rows
+                    .iter()
+                    .map(|r| InvoiceSummary {
+                        id: r.id.clone(),
+                        number: text(r, "number").to_owned(),
+                        terminal: text(r, "terminal").to_owned(),
+                        sold_at: int(r, "sold_at").unwrap_or(0),
+                        total: int(r, "total").unwrap_or(0),
+                        customer: r
+                            .fields
+                            .get("customer")
+                            .and_then(Value::as_text)
+                            .map(str::to_owned),
+                        verdict: verdict_of(r.verdict.as_ref()),
+                    })
+                    .collect())
+            })
+            .await
+            .map_err(PosError::from)
+    }
+}

@@ -1,0 +1,158 @@
+//! Returns against an invoice of the branch: partial quantities, never more than was sold net
+//! of earlier returns, refunded in cash at the line's price after its discounts and with its
+//! tax (per unit, rounded down, so refunds never add up to more than was paid).
+
+use std::collections::BTreeMap;
+
+use lapak_core::commerce::lines::{Line, qty_by_sku};
+use lapak_core::{Item, Query, Record, Scalar, Value, Verdict};
+
+use super::catalog_reads::{self as reads, int, text};
+use super::history::{find_invoice, receipt_lines};
+use super::{Pos, now_ms, shift};
+use crate::api::{ErrorCode, ReturnLineRequest, ReturnReceipt};
+use crate::error::{PosError, Result};
+
+/// What `qty` units of `sku` refund: each sold line's total per unit, rounded down.
+fn refund_for(sold: &[Line], sku: &str, mut qty: i64) -> i64 {
+    let mut refund = 0_i128;
+    for l in sold.iter().filter(|l| l.sku == sku && l.qty > 0) {
+        let take = qty.min(l.qty);
+        refund += l.total() * i128::from(take) / i128::from(l.qty);
+        qty -= take;
+        if qty == 0 {
+            break;
+        }
+    }
+    i64::try_from(refund).unwrap_or(0)
+}
+
+impl Pos {
+    /// Records a return of `lines` against `invoice` with its cash refund.
+    ///
+    /// # Errors
+    /// `no_shift`, `not_found` (invoice), `return` (more than sold net of earlier returns).
+    pub async fn return_items(
+        &self,
+        invoice: &str,
+        lines: Vec<ReturnLineRequest>,
+        reason: Option<String>,
+    ) -> Result<ReturnReceipt> {
+        let seat = self.terminal().await?;
+        let invoice = invoice.to_owned();
+        let (entry, number, receipt_lines) = self
+            .client
+            .with_store(move |store| {
+                Ok((|| {
+                    let Some(open) = shift::open_shift(store, &seat)? else {
+                        return Err(PosError::refused(ErrorCode::NoShift, "open the shift first"));
+                    };
+                    let inv = find_invoice(store, &seat, &invoice)?;
+                    let sold = reads::lines(&inv, "lines");
+                    let returned = earlier_returns(store, &inv.id)?;
+                    let wanted: Vec<Line> = lines
+                        .iter()
+                        .filter(|l| l.qty > 0)
+                        .map(|l| Line { sku: l.sku.clone(), qty: l.qty, ..Line::default() })
+                        .collect();
+                    if wanted.is_empty() {
+                        return Err(PosError::refused(ErrorCode::Return, "choose what comes back: a quantity above zero"));
+                    }
+                    let sold_by = qty_by_sku(&sold);
+                    let mut items = Vec::new();
+                    let mut refund = 0;
+                    for (sku, qty) in qty_by_sku(&wanted) {
+                        let had = sold_by.get(sku).copied().unwrap_or(0);
+                        let back = i128::from(returned.get(sku).copied().unwrap_or(0));
+                        if qty + back > had {
+                            return Err(PosError::refused(
+                                ErrorCode::Return,
+                                format!("invoice {} sold {had} of {sku} and {back} came back already: at most {} more", text(&inv, "number"), (had - back).max(0)),
+                            ));
+                        }
+                        let qty = i64::try_from(qty).unwrap_or(0);
+                        let amount = refund_for(&sold, sku, qty);
+                        refund += amount;
+                        let mut item = Item::new();
+                        item.insert("sku".into(), Scalar::Text(sku.to_owned()));
+                        item.insert("qty".into(), Scalar::Int(qty));
+                        item.insert("price".into(), Scalar::Int(amount / qty.max(1)));
+                        items.push(item);
+                    }
+                    let mut r = Record::new();
+                    for (k, v) in [
+                        ("branch", seat.branch.as_str()),
+                        ("invoice", inv.id.as_str()),
+                        ("terminal", &seat.terminal),
+                        ("shift", &open.id),
+                        ("cashier", &seat.cashier),
+                    ] {
+                        r.insert(k.into(), Value::Text(v.to_owned()));
+                    }
+                    if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+                        r.insert("reason".into(), Value::Text(reason));
+                    }
+                    r.insert("returned_at".into(), Value::Int(now_ms()));
+                    r.insert("refund".into(), Value::Int(refund));
+                    r.insert("lines".into(), Value::List(items));
+                    let row = lapak_core::Row { id: String::new(), fields: r.clone(), verdict: None };
+                    let shown = receipt_lines(store, &row)?;
+                    Ok((r, text(&inv, "number").to_owned(), shown))
+                })())
+            })
+            .await??;
+        let refund = int(
+            &lapak_core::Row {
+                id: String::new(),
+                fields: entry.clone(),
+                verdict: None,
+            },
+            "refund",
+        )
+        .unwrap_or(0);
+        let id = self.client.append("sales_returns", entry).await?;
+        Ok(ReturnReceipt {
+            id,
+            invoice_number: number,
+            refund,
+            lines: receipt_lines,
+        })
+    }
+}
+
+/// Units of each item already returned against an invoice (refused returns do not count).
+fn earlier_returns(
+    store: &lapak_core::Store,
+    invoice: &str,
+) -> lapak_core::Result<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    for r in store.query("sales_returns", &Query::new().eq("invoice", invoice))? {
+        if matches!(r.verdict, Some(Verdict::Rejected { .. })) {
+            continue;
+        }
+        for l in reads::lines(&r, "lines") {
+            *out.entry(l.sku).or_insert(0) += l.qty;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refunds_follow_the_lines_net_and_never_exceed_it() {
+        let sold = vec![Line {
+            sku: "A".into(),
+            qty: 3,
+            price: 1_000,
+            discount: 100,
+            tax: 319,
+        }];
+        // The line came to 3,219 for 3 units: one back refunds 1,073.
+        assert_eq!(refund_for(&sold, "A", 1), 1_073);
+        assert_eq!(refund_for(&sold, "A", 3), 3_219);
+        assert_eq!(refund_for(&sold, "B", 1), 0);
+    }
+}
