@@ -3,7 +3,8 @@
 //! the cashiers sell, return, open and close a shift and both redeem the same voucher, the
 //! salesperson checks in, records activities and submits an order, all offline; then the
 //! server comes back and everyone syncs. The server's plain tables must give the expected
-//! sales per branch and stock per item, exactly one redemption is accepted, the other cashier
+//! sales per branch and stock per item (and the tills the same stock levels, derived by the
+//! server), exactly one redemption is accepted, the other cashier
 //! sees the rejection with its reason, and the outbox holds each event once.
 //!
 //! And the till's checkout as one batch of local writes (`Client::write_batch`): the invoice,
@@ -153,6 +154,21 @@ async fn a_day_offline(mut env: Env) {
         12,
         "the cashier's device has the catalogue"
     );
+    // ...and its branch's opening stock, derived by the server, and no other branch's.
+    let levels = ani.query("stock_levels", Query::new()).await.unwrap();
+    assert_eq!(levels.len(), opening.len());
+    for l in &levels {
+        assert_eq!(l.fields["branch"], Value::Text("JKT-01".into()));
+        let sku = l.fields["sku"].as_text().unwrap();
+        assert_eq!(l.fields["qty"].as_int(), Some(opening[sku]), "{sku}");
+    }
+    assert!(
+        dina.query("stock_levels", Query::new())
+            .await
+            .unwrap()
+            .is_empty(),
+        "a salesperson's device holds no branch stock"
+    );
 
     // The network goes away for the day.
     env.stop_server().await;
@@ -290,6 +306,20 @@ async fn a_day_offline(mut env: Env) {
             opening[sku] - net,
             "stock of {sku} as the rules keep it"
         );
+        // Both tills show it offline, as the server derived it.
+        for c in [&ani, &budi] {
+            let level = c
+                .query("stock_levels", Query::new().filter("sku", Op::Eq, sku))
+                .await
+                .unwrap();
+            assert_eq!(level.len(), 1, "{sku}");
+            assert_eq!(level[0].id, format!("JKT-01/{sku}"));
+            assert_eq!(
+                level[0].fields["qty"].as_int(),
+                Some(opening[sku] - net),
+                "stock of {sku} on a till"
+            );
+        }
     }
     // Exactly one redemption; the other cashier hears why.
     assert_eq!(

@@ -64,7 +64,7 @@ pub fn starter() -> Schema {
 }
 
 /// The version of [`business`]'s declaration (bump it with every change to its collections).
-pub const BUSINESS_VERSION: u32 = 2;
+pub const BUSINESS_VERSION: u32 = 3;
 
 /// The POS and field-sales business Lapak serves by default: reference data mastered by the
 /// back office, documents edited in the field and at the till, and ledgers of facts judged by
@@ -154,6 +154,27 @@ pub fn business() -> Schema {
                 .required("redeem_at", Text)
                 .bool("verified")
                 .scope_from_field("redeem_at", "branch"),
+        )
+        // ---- derived by the server from accepted facts (read-only everywhere) ----
+        .collection(
+            // One row per branch and item, id `<branch>/<sku>`: the `stock:` tally.
+            Collection::reference("stock_levels")
+                .required("branch", Text)
+                .required("sku", Text)
+                .required("qty", Int)
+                .scope_from_field("branch", "branch")
+                .derived(),
+        )
+        .collection(
+            // One row per customer, id its code: the `due:` tally, where the customer is.
+            Collection::reference("customer_dues")
+                .required("customer", Text)
+                .required("branch", Text)
+                .text("territory")
+                .required("due", Int)
+                .scope_from_field("branch", "branch")
+                .scope_from_field("territory", "territory")
+                .derived(),
         )
         // ---- documents (edited concurrently, merged field by field) ----
         .collection(
@@ -428,5 +449,12 @@ mod tests {
         let s = super::business();
         assert_eq!(s.version(), super::BUSINESS_VERSION);
         assert!(s.collection("sales_invoices").is_ok());
+        let derived: Vec<&str> = s
+            .collections()
+            .iter()
+            .filter(|c| c.is_derived())
+            .map(crate::schema::Collection::name)
+            .collect();
+        assert_eq!(derived, ["stock_levels", "customer_dues"]);
     }
 }

@@ -126,6 +126,10 @@ pub struct Collection {
     fields: Vec<Field>,
     indexes: Vec<Index>,
     scopes: Vec<ScopeRule>,
+    /// Reference rows the server derives from accepted facts (stock levels, dues): nobody
+    /// writes them, not even the back office. Absent from older stored declarations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    derived: bool,
 }
 
 /// A whole declaration: a version number and its collections.
@@ -244,6 +248,7 @@ impl Collection {
             fields: Vec::new(),
             indexes: Vec::new(),
             scopes: Vec::new(),
+            derived: false,
         }
     }
 
@@ -355,6 +360,15 @@ impl Collection {
         self
     }
 
+    /// Marks a reference collection as derived by the server from accepted facts (its rows
+    /// follow running tallies: stock levels, dues): read-only on devices like all reference
+    /// data, and refused to the back office's writes too.
+    #[must_use]
+    pub fn derived(mut self) -> Self {
+        self.derived = true;
+        self
+    }
+
     /// The collection's name (also its table's name).
     #[must_use]
     pub fn name(&self) -> &str {
@@ -365,6 +379,12 @@ impl Collection {
     #[must_use]
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// Whether the server derives its rows from accepted facts ([`Collection::derived`]).
+    #[must_use]
+    pub fn is_derived(&self) -> bool {
+        self.derived
     }
 
     /// Its fields, in declaration order.
@@ -475,6 +495,12 @@ impl Collection {
                     )));
                 }
             }
+        }
+        if self.derived && self.kind != Kind::Reference {
+            return Err(invalid(format!(
+                "`{}`: only reference collections can be derived by the server",
+                self.name
+            )));
         }
         if self.scopes.is_empty() {
             return Err(invalid(format!(
@@ -736,6 +762,7 @@ mod tests {
                 .int("a")
                 .scope_from_field("a", "branch"),
             Collection::document("o").text("a"),
+            Collection::ledger("o").text("a").scope_org().derived(),
         ];
         for c in cases {
             let name = c.name().to_owned();
@@ -747,6 +774,27 @@ mod tests {
             .collection(outlets())
             .build();
         assert!(dup.is_err());
+    }
+
+    #[test]
+    fn a_derived_flag_is_kept_and_absent_from_older_declarations() {
+        let c = Collection::reference("levels")
+            .required("qty", ScalarType::Int)
+            .scope_org()
+            .derived();
+        assert!(c.is_derived());
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Collection>(&json).unwrap(), c);
+        // A collection that is not derived serializes as before the flag existed, so stored
+        // declarations of older versions still compare equal.
+        let plain = outlets();
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("derived"), "{json}");
+        assert!(
+            !serde_json::from_str::<Collection>(&json)
+                .unwrap()
+                .is_derived()
+        );
     }
 
     #[test]

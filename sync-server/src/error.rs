@@ -98,6 +98,9 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StorageError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             StorageError::Forbidden(m) => ApiError::forbidden("forbidden", m),
+            StorageError::Reference(r @ crate::engine::ReferenceError::Derived(_)) => {
+                ApiError::forbidden("derived_collection", r.to_string())
+            }
             StorageError::Reference(r) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", r.to_string())
             }

@@ -5,7 +5,8 @@
 //!
 //! Storage backends load the inputs (stored verdicts, documents, the log head) under the
 //! sequencer lock, call [`plan_push`] or [`plan_reference`], and write the plan. Because the
-//! rules live here once, both backends judge identically.
+//! rules live here once, both backends judge identically. The rows the server derives from
+//! tallies (`derived`) are placed into a plan once storage has loaded their stored state.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -21,10 +22,12 @@ use crate::auth::Principal;
 use crate::rules::{Effects, Facts, Rules, Tally, WriteKind};
 
 mod bounds;
+pub mod derived;
 mod reference;
 mod rules;
 
 pub use bounds::Spent;
+pub use derived::{DerivedRow, place as place_derived};
 
 pub use reference::{ReferenceError, plan_reference};
 pub use rules::needs;
@@ -188,6 +191,9 @@ pub struct Plan {
     pub events: Vec<Event>,
     /// Tallies the accepted changes moved, with their new state.
     pub tallies: BTreeMap<String, Tally>,
+    /// The derived reference rows those tallies feed (`engine::derived`), one per tally:
+    /// storage loads their stored state and writes them with [`place_derived`].
+    pub derived: Vec<DerivedRow>,
     /// Exceptions the accepted changes raised.
     pub exceptions: Vec<NewException>,
     /// The newest position of each scope this plan writes, before it (filled by storage under
@@ -367,6 +373,7 @@ pub fn plan_push(
         });
     }
     plan.tallies = facts.changed_tallies();
+    plan.derived = derived::rows(ctx.schema, &plan.tallies, &facts);
     for (key, d) in loaded {
         if d.dirty {
             let deleted = is_deleted(&d.doc);

@@ -1,5 +1,7 @@
 //! The back office's writes of reference rows: versions, scope moves, supersession of older
-//! log entries, plain rows and events, as a [`Plan`].
+//! log entries, plain rows and events, as a [`Plan`]. [`write_row`] writes one row; the rows the
+//! server derives from tallies (`engine::derived`) go through it too. Derived collections are
+//! refused to the back office ([`ReferenceError::Derived`]).
 
 use std::collections::HashMap;
 
@@ -20,6 +22,11 @@ pub enum ReferenceError {
     /// No such collection, or not reference data.
     #[error("`{0}` is not a reference collection of this server's schema")]
     NotReference(String),
+    /// A collection the server derives from accepted facts: nobody writes it.
+    #[error(
+        "`{0}` is derived by the server from accepted facts (its rows follow the tallies that sales, returns, stock movements and payments move) and cannot be written: record the fact that changes it instead"
+    )]
+    Derived(String),
     /// A row does not fit the collection.
     #[error("row `{id}` of `{collection}`: {detail}")]
     Invalid {
@@ -52,6 +59,9 @@ pub fn plan_reference(
         .ok()
         .filter(|c| c.kind() == Kind::Reference)
         .ok_or_else(|| ReferenceError::NotReference(collection.to_owned()))?;
+    if c.is_derived() {
+        return Err(ReferenceError::Derived(collection.to_owned()));
+    }
     let mut plan = Plan {
         head: ctx.head,
         ..Plan::default()
@@ -79,55 +89,12 @@ pub fn plan_reference(
                 deleted: true,
                 version: 0,
             });
-        if fields.is_none() && before.deleted {
+        let Some((position, after)) = write_row(&mut plan, c, id, fields.as_ref(), &before) else {
             continue; // deleting what is not there changes nothing
-        }
-        let position = next_position(&mut plan);
-        let new_scopes = fields.as_ref().map(|f| c.scopes_of(f)).unwrap_or_default();
-        let mut touched = before.scopes.clone();
-        touched.extend(new_scopes.iter().cloned());
-        touched.sort();
-        touched.dedup();
-        for s in &touched {
-            let op = match (fields, new_scopes.contains(s)) {
-                (Some(f), true) => LogOp::Upsert {
-                    version: position,
-                    fields: f.clone(),
-                },
-                (None, _) => LogOp::Delete { version: position },
-                (Some(_), false) => LogOp::Evict,
-            };
-            plan.log.push(LogRow {
-                scope: s.clone(),
-                position,
-                collection: collection.to_owned(),
-                record_id: id.clone(),
-                op,
-            });
-        }
-        // Every write logs the row in every scope it touches, so its previous entries are all
-        // at its previous version.
-        if before.version > 0 {
-            for s in &before.scopes {
-                plan.superseded.push(Superseded {
-                    scope: s.clone(),
-                    position: before.version,
-                });
-            }
-        }
-        plan.rows.push(RowWrite {
-            collection: collection.to_owned(),
-            id: id.clone(),
-            row: fields.as_ref().map(|f| MaterialRow {
-                record: f.clone(),
-                scopes: new_scopes.clone(),
-                position,
-                device_id: None,
-            }),
-        });
-        let (kind, record) = match fields {
-            Some(f) => (WriteKind::Updated, f.clone()),
-            None => (WriteKind::Deleted, Record::new()),
+        };
+        let (kind, record, scopes) = match fields {
+            Some(f) => (WriteKind::Updated, f.clone(), c.scopes_of(f)),
+            None => (WriteKind::Deleted, Record::new(), Vec::new()),
         };
         plan.events.push(event(
             ctx,
@@ -135,24 +102,86 @@ pub fn plan_reference(
             collection,
             id,
             &record,
-            &new_scopes,
+            &scopes,
             position,
             None,
         ));
-        // A deleted row keeps the scopes its deletion was logged in, so that a later write
-        // supersedes those entries too.
-        let after = StoredReference {
-            scopes: if fields.is_some() {
-                new_scopes
-            } else {
-                touched
-            },
-            deleted: fields.is_none(),
-            version: position,
-        };
-        plan.references
-            .push(((collection.to_owned(), id.clone()), after.clone()));
         state.insert(id.clone(), after);
     }
     Ok(plan)
+}
+
+/// Writes one reference row (`Some`: upsert, `None`: delete) into `plan` at the next position,
+/// which is also its version: a log entry in every scope it was or will be in (an upsert where
+/// it is, a deletion, or an eviction from a scope it left), its previous entries superseded, its
+/// plain row and its new state. Returns the position and that state, or `None` when deleting
+/// a row that is not there (nothing to write). The caller has checked the row.
+pub(super) fn write_row(
+    plan: &mut Plan,
+    c: &lapak_core::Collection,
+    id: &str,
+    fields: Option<&Record>,
+    before: &StoredReference,
+) -> Option<(u64, StoredReference)> {
+    if fields.is_none() && before.deleted {
+        return None;
+    }
+    let collection = c.name();
+    let position = next_position(plan);
+    let new_scopes = fields.map(|f| c.scopes_of(f)).unwrap_or_default();
+    let mut touched = before.scopes.clone();
+    touched.extend(new_scopes.iter().cloned());
+    touched.sort();
+    touched.dedup();
+    for s in &touched {
+        let op = match (fields, new_scopes.contains(s)) {
+            (Some(f), true) => LogOp::Upsert {
+                version: position,
+                fields: f.clone(),
+            },
+            (None, _) => LogOp::Delete { version: position },
+            (Some(_), false) => LogOp::Evict,
+        };
+        plan.log.push(LogRow {
+            scope: s.clone(),
+            position,
+            collection: collection.to_owned(),
+            record_id: id.to_owned(),
+            op,
+        });
+    }
+    // Every write logs the row in every scope it touches, so its previous entries are all
+    // at its previous version.
+    if before.version > 0 {
+        for s in &before.scopes {
+            plan.superseded.push(Superseded {
+                scope: s.clone(),
+                position: before.version,
+            });
+        }
+    }
+    plan.rows.push(RowWrite {
+        collection: collection.to_owned(),
+        id: id.to_owned(),
+        row: fields.map(|f| MaterialRow {
+            record: f.clone(),
+            scopes: new_scopes.clone(),
+            position,
+            device_id: None,
+        }),
+    });
+    // A deleted row keeps the scopes its deletion was logged in, so that a later write
+    // supersedes those entries too.
+    let after = StoredReference {
+        scopes: if fields.is_some() {
+            new_scopes
+        } else {
+            touched
+        },
+        deleted: fields.is_none(),
+        version: position,
+    };
+    plan.references
+        .push(((collection.to_owned(), id.to_owned()), after.clone()));
+    Some((position, after))
 }

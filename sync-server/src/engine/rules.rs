@@ -15,7 +15,8 @@ use crate::auth::Principal;
 use crate::rules::{Effects, Facts, Lookup, Needs, RuleVerdict, Write};
 
 /// The stored state the rules need to judge `request`'s new ledger entries, beyond `facts`
-/// already loaded. Storage loads these and asks again (a read may depend on an earlier one)
+/// already loaded, with what the derived rows of the tallies they read need (a due's customer,
+/// `engine::derived::reads`). Storage loads these and asks again (a read may depend on an earlier one)
 /// until nothing is missing.
 #[must_use]
 pub fn needs(
@@ -53,7 +54,16 @@ pub fn needs(
         };
         ctx.rules.reads(&write, facts, &mut needs);
     }
-    needs.into_lookups()
+    // What the derived rows of the tallies read need besides them (a due's customer).
+    let mut lookups = needs.into_lookups();
+    let mut more = Needs::new(facts);
+    for l in &lookups {
+        if let Lookup::Tally(key) = l {
+            super::derived::reads(ctx.schema, key, &mut more);
+        }
+    }
+    lookups.extend(more.into_lookups());
+    lookups
 }
 
 /// Runs the rules on a write that passed every other check: a rejection or deferral as an

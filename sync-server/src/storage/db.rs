@@ -51,6 +51,17 @@ impl Dialect {
             Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
         }
     }
+
+    /// `column` (an integer) is one of the integers written as texts in [`Arg::TextList`]
+    /// parameter `n`.
+    pub(crate) fn in_int_list(self, column: &str, n: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("{column} = ANY(${n}::text[]::bigint[])"),
+            Dialect::Sqlite => {
+                format!("{column} IN (SELECT CAST(value AS INTEGER) FROM json_each(${n}))")
+            }
+        }
+    }
 }
 
 /// A value bound to a statement. A null carries its column type, because Postgres checks it.

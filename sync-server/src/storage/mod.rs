@@ -9,6 +9,8 @@
 //! - [`exceptions`]: exceptions raised by the business rules, and their tallies ([`Exceptions`]).
 //! - [`migrations`]: the engine tables' migrations, applied at start; a newer database is refused.
 //! - `facts`: loading what the business rules read, inside a push's transaction.
+//! - [`derived`]: the rows the server derives from tallies: their stored state, a customer's
+//!   dues following the customer, the backfill at start.
 //! - [`materialize`]: the plain tables named after the collections.
 //! - [`sql`]: [`SqlStorage`]: sequencing, pushes, pulls, reference writes, the outbox.
 
@@ -24,6 +26,7 @@ use crate::engine::{Event, Plan, ReferenceError};
 
 pub mod accounts;
 pub mod db;
+pub mod derived;
 pub mod exceptions;
 mod facts;
 pub mod materialize;

@@ -34,7 +34,7 @@ pub const PULL_BYTE_BUDGET: usize = 8 * 1024 * 1024;
 pub struct SqlStorage {
     pub(super) pool: Pool,
     pub(super) schema: Arc<Schema>,
-    rules: Arc<Rules>,
+    pub(super) rules: Arc<Rules>,
     /// This process's id in the news it sends other processes (it ignores its own).
     instance: String,
 }
@@ -118,12 +118,17 @@ impl SqlStorage {
         )
         .await?;
         tx.commit().await?;
-        Ok(SqlStorage {
+        let storage = SqlStorage {
             pool,
             schema: Arc::new(schema),
             rules: Arc::new(rules),
             instance: Uuid::now_v7().simple().to_string(),
-        })
+        };
+        // Tallies of a database written before their derived rows existed get them now.
+        storage
+            .backfill_derived(chrono::Utc::now().timestamp_millis())
+            .await?;
+        Ok(storage)
     }
 
     /// Runs a read-only query whose columns are all text (cast them: `CAST(x AS TEXT)`), for
@@ -145,7 +150,7 @@ impl SqlStorage {
     }
 
     /// Reads, under the head lock, each written scope's newest position before the plan.
-    async fn fill_previous_heads(tx: &mut Tx, plan: &mut Plan) -> Result<()> {
+    pub(super) async fn fill_previous_heads(tx: &mut Tx, plan: &mut Plan) -> Result<()> {
         let scopes: std::collections::BTreeSet<String> =
             plan.log.iter().map(|r| r.scope.clone()).collect();
         for scope in scopes {
@@ -162,7 +167,7 @@ impl SqlStorage {
         Ok(())
     }
 
-    async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
+    pub(super) async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
         let sql = match tx.dialect() {
             Dialect::Postgres => "SELECT position FROM lapak_head WHERE id = 1 FOR UPDATE",
             Dialect::Sqlite => "SELECT position FROM lapak_head WHERE id = 1",
@@ -212,7 +217,7 @@ impl SqlStorage {
         Ok(out)
     }
 
-    async fn write_plan(
+    pub(super) async fn write_plan(
         &self,
         tx: &mut Tx,
         plan: &Plan,
@@ -275,12 +280,26 @@ impl SqlStorage {
             .iter()
             .map(|s| (s.scope.as_str(), s.position))
             .collect();
+        // One statement per scope (a push's derived rows supersede many entries of a branch).
+        let mut by_scope: std::collections::BTreeMap<&str, Vec<String>> =
+            std::collections::BTreeMap::new();
         for s in &plan.superseded {
-            tx.execute(
-                "DELETE FROM lapak_log WHERE scope = $1 AND position = $2",
-                &[Arg::Text(s.scope.clone()), Arg::Int(to_i64(s.position))],
-            )
-            .await?;
+            by_scope
+                .entry(s.scope.as_str())
+                .or_default()
+                .push(s.position.to_string());
+        }
+        for (scope, positions) in by_scope {
+            for chunk in positions.chunks(5_000) {
+                tx.execute_dynamic(
+                    &format!(
+                        "DELETE FROM lapak_log WHERE scope = $1 AND {}",
+                        tx.dialect().in_int_list("position", 2)
+                    ),
+                    &[Arg::Text(scope.to_owned()), Arg::TextList(chunk.to_vec())],
+                )
+                .await?;
+            }
         }
         let log: Vec<Vec<Arg>> = plan
             .log
@@ -569,6 +588,7 @@ impl Storage for SqlStorage {
             self.load_facts(&mut tx, &lookups, &mut facts).await?;
         }
         let mut plan = engine::plan_push(&context, principal, request, &known, &docs, facts);
+        self.place_derived(&mut tx, &context, &mut plan).await?;
         Self::fill_previous_heads(&mut tx, &mut plan).await?;
         self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms)
             .await?;
@@ -584,34 +604,10 @@ impl Storage for SqlStorage {
     ) -> Result<Plan> {
         let mut tx = self.pool.begin_write().await?;
         let head = self.lock_head(&mut tx).await?;
-        let mut current = HashMap::new();
-        let mut ids: Vec<&String> = rows.iter().map(|(id, _)| id).collect();
+        let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
         ids.sort();
         ids.dedup();
-        for chunk in ids.chunks(5_000) {
-            let found = tx
-                .fetch_all_dynamic(
-                    &format!(
-                        "SELECT record_id, scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND {}",
-                        tx.dialect().in_list("record_id", 2)
-                    ),
-                    &[
-                        Arg::Text(collection.to_owned()),
-                        Arg::TextList(chunk.iter().map(|id| (*id).clone()).collect()),
-                    ],
-                )
-                .await?;
-            for r in &found {
-                current.insert(
-                    r.text(0)?,
-                    StoredReference {
-                        scopes: parse_scopes(&r.text(1)?)?,
-                        deleted: r.boolean(2)?,
-                        version: to_u64(r.int(3)?),
-                    },
-                );
-            }
-        }
+        let current = load_references(&mut tx, collection, &ids).await?;
         let context = Context {
             schema: &self.schema,
             rules: &self.rules,
@@ -620,6 +616,8 @@ impl Storage for SqlStorage {
             trace_id: &ctx.trace_id,
         };
         let mut plan = engine::plan_reference(&context, collection, rows, &current)?;
+        self.follow_placing(&mut tx, &context, collection, rows, &mut plan)
+            .await?;
         Self::fill_previous_heads(&mut tx, &mut plan).await?;
         self.write_plan(&mut tx, &plan, None, ctx.now_ms).await?;
         tx.commit().await?;
@@ -782,6 +780,40 @@ impl Storage for SqlStorage {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The stored state of reference rows `ids` of `collection` (absent: never written).
+pub(super) async fn load_references(
+    tx: &mut Tx,
+    collection: &str,
+    ids: &[String],
+) -> Result<HashMap<String, StoredReference>> {
+    let mut current = HashMap::new();
+    for chunk in ids.chunks(5_000) {
+        let found = tx
+            .fetch_all_dynamic(
+                &format!(
+                    "SELECT record_id, scopes, deleted, version FROM lapak_reference WHERE collection = $1 AND {}",
+                    tx.dialect().in_list("record_id", 2)
+                ),
+                &[
+                    Arg::Text(collection.to_owned()),
+                    Arg::TextList(chunk.to_vec()),
+                ],
+            )
+            .await?;
+        for r in &found {
+            current.insert(
+                r.text(0)?,
+                StoredReference {
+                    scopes: parse_scopes(&r.text(1)?)?,
+                    deleted: r.boolean(2)?,
+                    version: to_u64(r.int(3)?),
+                },
+            );
+        }
+    }
+    Ok(current)
 }
 
 /// An id or name as a verdict row keeps it: at most 200 characters, control characters

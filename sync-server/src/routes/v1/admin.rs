@@ -226,8 +226,14 @@ async fn put_reference(
         .await?;
     state.hub.publish(&plan);
     state.metrics.head.set(plan.head);
+    // The rows of `collection` (not the derived rows that followed them, a customer's dues).
+    let written = plan
+        .references
+        .iter()
+        .filter(|((c, _), _)| *c == collection)
+        .count();
     Ok(Json(
-        serde_json::json!({ "written": plan.references.len(), "head": plan.head }),
+        serde_json::json!({ "written": written, "head": plan.head }),
     ))
 }
 
