@@ -26,27 +26,31 @@ export function CartSide({
   const empty = cart.lines.length === 0;
   return (
     <aside className="sell-side">
-      <CustomerPicker customer={cart.customer} send={send} />
-      <VoucherBox cart={cart} send={send} />
-      <BillDiscount cart={cart} send={send} />
-      <Totals cart={cart} />
-      {cart.notices.length > 0 && (
-        <ul className="notices" data-testid="cart-notices">
-          {cart.notices.map((notice) => (
-            <li key={notice}>{notice}</li>
-          ))}
-        </ul>
-      )}
-      <div className="side-actions-row">
-        <button type="button" className="button" onClick={onHold} disabled={empty} data-testid="hold">
-          {t('sell.hold')}
-        </button>
-        <ClearButton disabled={empty && !cart.customer && !cart.voucher} onClear={() => void send({ intent: 'clear' })} />
+      <div className="side-top">
+        <CustomerPicker customer={cart.customer} send={send} />
+        <VoucherBox cart={cart} send={send} />
+        <BillDiscount cart={cart} send={send} />
+        {cart.notices.length > 0 && (
+          <ul className="notices" data-testid="cart-notices">
+            {cart.notices.map((notice) => (
+              <li key={notice}>{notice}</li>
+            ))}
+          </ul>
+        )}
       </div>
-      <button type="button" className="button button-pay" onClick={onPay} disabled={empty} data-testid="pay">
-        <span>{t('sell.pay')}</span>
-        <span className="button-key">F9</span>
-      </button>
+      <div className="side-bottom">
+        <Totals cart={cart} />
+        <div className="side-actions-row">
+          <button type="button" className="button" onClick={onHold} disabled={empty} data-testid="hold">
+            {t('sell.hold')}
+          </button>
+          <ClearButton disabled={empty && !cart.customer && !cart.voucher} onClear={() => void send({ intent: 'clear' })} />
+        </div>
+        <button type="button" className="button button-pay" onClick={onPay} disabled={empty} data-testid="pay">
+          <span>{t('sell.pay')}</span>
+          <span className="button-key">F9</span>
+        </button>
+      </div>
     </aside>
   );
 }

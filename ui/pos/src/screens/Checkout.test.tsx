@@ -58,6 +58,22 @@ describe('Checkout', () => {
     );
   });
 
+  it('selects what is still due after a tender, so typing replaces it', async () => {
+    const { user } = await renderApp({ cart: () => cartWithNoodles() });
+    await user.click(await screen.findByTestId('pay'));
+    const dialog = await screen.findByTestId('checkout');
+    await user.click(within(dialog).getByTestId('method-qris'));
+    await user.keyboard('5000{Enter}');
+    const amount = within(dialog).getByTestId('tender-amount');
+    expect(amount).toHaveProperty('value', '2770');
+    await user.keyboard('10000{Enter}');
+    expect(within(dialog).getAllByTestId('tender').map((row) => row.textContent)).toEqual([
+      expect.stringContaining('Rp 5.000'),
+      expect.stringContaining('Rp 10.000'),
+    ]);
+    expect(within(dialog).getByTestId('change-due').textContent).toBe('Rp 7.230');
+  });
+
   it('offers credit only with a customer', async () => {
     const { user } = await renderApp({ cart: () => cartWithNoodles() });
     await user.click(await screen.findByTestId('pay'));

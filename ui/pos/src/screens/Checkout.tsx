@@ -7,7 +7,7 @@
  * Keys: the amount field starts at what is still due; Enter adds it as a tender, and Enter on
  * an empty field with nothing due confirms. So Pay (F9), Enter, Enter is an exact cash sale.
  */
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { Dialog, ErrorText, Money, formatMoney, parseRupiah, useI18n } from '@lapak/kit';
 import type { CartView, PaymentMethod, Receipt, Tender } from '../generated/api';
 import { useAction } from '../hooks';
@@ -51,6 +51,13 @@ export function Checkout({
   const amountRef = useRef<HTMLInputElement>(null);
   const { busy, error, setError, run } = useAction();
 
+  // After a tender or a method change the field holds what is still due, selected: typing
+  // replaces it, Enter takes it.
+  useEffect(() => {
+    amountRef.current?.focus();
+    amountRef.current?.select();
+  }, [tenders.length, method]);
+
   const paid = paidSoFar(tenders);
   const due = Math.max(0, cart.total - paid);
   const hasCash = tenders.some((tender) => tender.method === 'cash');
@@ -65,14 +72,12 @@ export function Checkout({
     setAmount(left > 0 ? String(left) : '');
     setMethod('cash');
     setError(null);
-    amountRef.current?.focus();
   };
 
   const removeTender = (index: number) => {
     const next = tenders.filter((_, i) => i !== index);
     setTenders(next);
     setAmount(String(Math.max(0, cart.total - paidSoFar(next))));
-    amountRef.current?.focus();
   };
 
   const confirm = async () => {
@@ -94,6 +99,7 @@ export function Checkout({
   const chooseMethod = (next: PaymentMethod) => {
     setMethod(next);
     amountRef.current?.focus();
+    amountRef.current?.select();
   };
 
   return (
@@ -153,7 +159,6 @@ export function Checkout({
               autoComplete="off"
             />
           </label>
-          <span className="tender-preview">{typed !== null && typed > 0 ? formatMoney(typed) : ''}</span>
           <button
             type="button"
             className="button"
@@ -163,6 +168,7 @@ export function Checkout({
           >
             {t('checkout.addTender')}
           </button>
+          <span className="tender-preview">{typed !== null && typed > 0 ? formatMoney(typed) : ''}</span>
         </div>
 
         {due > 0 && (

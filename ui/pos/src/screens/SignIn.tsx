@@ -12,6 +12,8 @@ export function SignIn({ app, onDone }: { app: AppState; onDone: (app: AppState)
   const [username, setUsername] = useState(app.user?.username ?? '');
   const [password, setPassword] = useState('');
   const { busy, error, setError, run } = useAction();
+  // The first field still empty gets the cursor.
+  const first = !app.server ? 'server' : !app.user?.username ? 'username' : 'password';
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -35,7 +37,7 @@ export function SignIn({ app, onDone }: { app: AppState; onDone: (app: AppState)
             value={server}
             onChange={(e) => setServer(e.target.value)}
             placeholder="http://10.0.0.5:8080"
-            autoFocus={!app.server}
+            autoFocus={first === 'server'}
             required
           />
         </Field>
@@ -46,7 +48,7 @@ export function SignIn({ app, onDone }: { app: AppState; onDone: (app: AppState)
             value={username}
             onChange={(e) => setUsername(e.target.value)}
             autoComplete="username"
-            autoFocus={Boolean(app.server)}
+            autoFocus={first === 'username'}
             required
           />
         </Field>
@@ -58,6 +60,7 @@ export function SignIn({ app, onDone }: { app: AppState; onDone: (app: AppState)
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             autoComplete="current-password"
+            autoFocus={first === 'password'}
             required
           />
         </Field>
