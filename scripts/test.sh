@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
-# provides a Postgres for the database tests (DATABASE_URL), then checks formatting, lints,
+# provides a Postgres for the database tests (DATABASE_URL), builds and tests the POS page
+# (ui/: typecheck, lint, Vitest), then checks formatting, lints,
 # runs the whole suite (nextest, doctests) and builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
 set -euo pipefail
@@ -8,8 +9,13 @@ cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
 
 ensure_build_deps
+ensure_desktop_deps
 ensure_postgres
 log "DATABASE_URL=$DATABASE_URL"
+
+build_ui
+log "ui: typecheck, lint, component tests"
+(cd ui && npm run --silent typecheck && npm run --silent lint && npm test --silent)
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

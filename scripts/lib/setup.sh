@@ -39,6 +39,32 @@ ensure_build_deps() {
   ensure_rust
 }
 
+# ensure_desktop_deps: the desktop POS (Tauri 2) links WebKitGTK; its page needs Node.js
+# 20.19+ and npm.
+ensure_desktop_deps() {
+  ensure_packages libwebkit2gtk-4.1-dev
+  ensure_node
+}
+
+# ensure_node: a Node.js of at least 20.19 (Vite's floor), with npm. Installs Debian's when
+# there is none; says what to do when the one there is too old.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    log "Node.js $(node --version) is too old for the POS page: install Node.js 20.19 or newer (https://nodejs.org) and run this again"
+    return 1
+  fi
+}
+
+# build_ui: installs the page's locked packages and builds the POS page (ui/pos/dist), which
+# the desktop app embeds.
+build_ui() {
+  log "ui: npm ci and build"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+}
+
 # ensure_postgres: exports DATABASE_URL for tests. Uses a server already listening on
 # 127.0.0.1:5432; otherwise starts a throwaway cluster under target/pg (the first free port from
 # 15432), installing Debian's postgresql when needed, and stops it when the script exits.

@@ -30,7 +30,7 @@ mod config;
 mod history;
 mod returns;
 mod shift;
-mod status;
+pub mod status;
 
 pub use cart::CartState;
 pub use config::TerminalConfig;

@@ -1,0 +1,70 @@
+//! The window: where the terminal's data lives, the Tauri builder with the commands, and the
+//! events the page listens to (`lapak://status` when the sync badge changes, `lapak://changed`
+//! when another device's changes arrived).
+
+use std::path::PathBuf;
+
+use lapak_core::Origin;
+use serde::Serialize;
+use tauri::{Emitter, Manager, Runtime};
+
+use crate::Pos;
+use crate::pos::status::badge;
+
+/// The `lapak://changed` payload.
+#[derive(Clone, Debug, Serialize)]
+pub struct Changed {
+    /// Collections with records changed by another device.
+    pub collections: Vec<String>,
+}
+
+/// The terminal's data directory: `--data-dir <path>`, else `LAPAK_POS_DIR`, else the OS
+/// app-data directory (`~/.local/share/id.lapak.pos` on Linux).
+#[must_use]
+pub fn data_dir_from_args() -> Option<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(v) = a.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    std::env::var_os("LAPAK_POS_DIR").map(PathBuf::from)
+}
+
+/// Forwards status changes and remote changes to the page as events.
+pub fn forward_events<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let pos = app.state::<Pos>();
+    let mut status = pos.client().status();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let b = badge(&status.borrow_and_update());
+            let _ = handle.emit("lapak://status", b);
+            if status.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+    let client = pos.client().clone();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Ok(rx) = client.with_store(|s| Ok(s.subscribe())).await else {
+            return;
+        };
+        std::thread::spawn(move || {
+            while let Ok(set) = rx.recv() {
+                if set.origin == Origin::Remote {
+                    let _ = handle.emit(
+                        "lapak://changed",
+                        Changed {
+                            collections: vec![set.collection],
+                        },
+                    );
+                }
+            }
+        });
+    });
+}
