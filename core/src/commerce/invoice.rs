@@ -4,8 +4,8 @@
 use super::bounds::Refusal;
 use super::cart::Bill;
 use super::lines::{self, Line};
-use super::payment::{Payment, Split, check_payments};
-use crate::value::{Item, Record, Scalar, Value};
+use super::payment::{Payment, Split, check_payments, payments_of};
+use crate::value::{Record, Value};
 
 /// Who sold, where and when.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,13 +24,6 @@ pub struct InvoiceHeader {
     pub customer: Option<String>,
     /// When, in ms since the epoch.
     pub sold_at: i64,
-}
-
-fn payment_item(p: &Payment) -> Item {
-    let mut item = Item::new();
-    item.insert("method".into(), Scalar::Text(p.method.clone()));
-    item.insert("amount".into(), Scalar::Int(p.amount));
-    item
 }
 
 /// The entry to append to `sales_invoices`.
@@ -56,7 +49,7 @@ pub fn record(header: &InvoiceHeader, bill: &Bill, payments: &[Payment]) -> Reco
     );
     r.insert(
         "payments".into(),
-        Value::List(payments.iter().map(payment_item).collect()),
+        Value::List(payments.iter().map(Payment::to_item).collect()),
     );
     r
 }
@@ -72,21 +65,7 @@ pub fn check(record: &Record) -> Result<Split, Refusal> {
     lines::check_lines(list("lines"), "the invoice")?;
     let total = record.get("total").and_then(Value::as_int).unwrap_or(0);
     lines::check_total(&Line::from_items(list("lines")), total, "the invoice")?;
-    let payments: Vec<Payment> = list("payments")
-        .iter()
-        .map(|p| {
-            let method = match p.get("method") {
-                Some(Scalar::Text(m)) => m.as_str(),
-                _ => "",
-            };
-            let amount = match p.get("amount") {
-                Some(Scalar::Int(a)) => *a,
-                _ => 0,
-            };
-            Payment::new(method, amount)
-        })
-        .collect();
-    check_payments(&payments, total)
+    check_payments(&payments_of(list("payments")), total)
 }
 
 #[cfg(test)]

@@ -29,3 +29,12 @@ pub mod price;
 pub mod voucher;
 
 pub use bounds::{MAX_AMOUNT, MAX_QUANTITY, Refusal};
+
+/// A time in messages: `2026-11-21 10:32 UTC` (the milliseconds themselves when out of range).
+#[must_use]
+pub fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}

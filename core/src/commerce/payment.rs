@@ -2,6 +2,7 @@
 //! tenders a cashier takes (cash handed over, a card charged) into those payments and change.
 
 use super::bounds::{Refusal, check_amount};
+use crate::value::{Item, Scalar};
 
 /// Payment methods an invoice may use.
 pub const PAYMENT_METHODS: &[&str] = &["cash", "card", "qris", "transfer", "ewallet", "credit"];
@@ -24,6 +25,36 @@ impl Payment {
             amount,
         }
     }
+
+    /// The payment of a recorded `payments` item (missing keys read as empty and 0).
+    #[must_use]
+    pub fn from_item(item: &Item) -> Payment {
+        Payment {
+            method: match item.get("method") {
+                Some(Scalar::Text(m)) => m.clone(),
+                _ => String::new(),
+            },
+            amount: match item.get("amount") {
+                Some(Scalar::Int(a)) => *a,
+                _ => 0,
+            },
+        }
+    }
+
+    /// The `payments` item to record.
+    #[must_use]
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::new();
+        item.insert("method".into(), Scalar::Text(self.method.clone()));
+        item.insert("amount".into(), Scalar::Int(self.amount));
+        item
+    }
+}
+
+/// The payments of a recorded `payments` list.
+#[must_use]
+pub fn payments_of(items: &[Item]) -> Vec<Payment> {
+    items.iter().map(Payment::from_item).collect()
 }
 
 /// What of an invoice was paid on credit and in cash.
@@ -172,6 +203,13 @@ mod tests {
             "invalid_payment"
         );
         assert_eq!(settle(0, &[]).unwrap().payments, vec![]);
+    }
+
+    #[test]
+    fn payments_round_trip_through_their_items() {
+        let p = Payment::new("qris", 12_500);
+        assert_eq!(Payment::from_item(&p.to_item()), p);
+        assert_eq!(payments_of(&[Item::new()]), vec![Payment::new("", 0)]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! before, which a terminal can only know of redemptions it has seen.
 
 use super::bounds::Refusal;
+use super::when;
 
 /// What of a `vouchers` row redemption depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,15 +16,6 @@ pub struct VoucherTerms<'a> {
     pub redeem_at: &'a str,
     /// `verified`: only an explicit `false` blocks it.
     pub verified: Option<bool>,
-}
-
-/// `2026-11-21 10:32 UTC`.
-#[must_use]
-pub fn when(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
 }
 
 /// The voucher may be redeemed at `branch` at `at`.

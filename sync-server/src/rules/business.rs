@@ -16,9 +16,10 @@
 
 use lapak_core::commerce::bounds::{check_amount, check_quantity};
 use lapak_core::commerce::lines::{self, Line, qty_by_sku};
-use lapak_core::commerce::payment::{Payment, check_payments};
+use lapak_core::commerce::payment::{check_payments, payments_of};
 use lapak_core::commerce::price::{self, PriceRow};
-use lapak_core::commerce::voucher::{self, VoucherTerms, when};
+use lapak_core::commerce::voucher::{self, VoucherTerms};
+use lapak_core::commerce::when;
 use lapak_core::{Item, Record, Scalar, Value};
 use serde_json::json;
 
@@ -205,7 +206,7 @@ impl InvoiceRule {
         let lines = Line::from_items(w.list("lines"));
         let total = w.int("total");
         lines::check_total(&lines, total, "the invoice")?;
-        let split = check_payments(&Self::payments(w), total)?;
+        let split = check_payments(&payments_of(w.list("payments")), total)?;
         let (credit, cash) = (split.credit, split.cash);
         let branch = w.text("branch");
         let customer = w.text("customer");
@@ -251,14 +252,6 @@ impl InvoiceRule {
             )?;
         }
         Ok(())
-    }
-
-    /// The invoice's payments, as recorded.
-    fn payments(w: &Write<'_>) -> Vec<Payment> {
-        w.list("payments")
-            .iter()
-            .map(|p| Payment::new(text(p, "method"), int(p, "amount")))
-            .collect()
     }
 
     /// Raises a `price_mismatch` for lines not charged the list price in force.
