@@ -563,9 +563,7 @@ impl Client {
     /// Store errors (unknown collection or field, wrong type, missing required field).
     pub async fn create(&self, collection: &str, fields: Record) -> Result<String> {
         let c = collection.to_owned();
-        let id = self.with_store(move |s| s.create(&c, fields)).await?;
-        self.after_write().await;
-        Ok(id)
+        self.write_with(move |s| s.create(&c, fields)).await
     }
 
     /// Creates a document record under a chosen id.
@@ -574,10 +572,8 @@ impl Client {
     /// As [`Client::create`], and when the id exists.
     pub async fn create_with_id(&self, collection: &str, id: &str, fields: Record) -> Result<()> {
         let (c, i) = (collection.to_owned(), id.to_owned());
-        self.with_store(move |s| s.create_with_id(&c, &i, fields))
-            .await?;
-        self.after_write().await;
-        Ok(())
+        self.write_with(move |s| s.create_with_id(&c, &i, fields))
+            .await
     }
 
     /// Edits a document record.
@@ -586,9 +582,7 @@ impl Client {
     /// Store errors (no such record, wrong field or type).
     pub async fn edit(&self, collection: &str, id: &str, edits: Vec<Edit>) -> Result<()> {
         let (c, i) = (collection.to_owned(), id.to_owned());
-        self.with_store(move |s| s.edit(&c, &i, edits)).await?;
-        self.after_write().await;
-        Ok(())
+        self.write_with(move |s| s.edit(&c, &i, edits)).await
     }
 
     /// Sets one field of a document record.
@@ -613,9 +607,7 @@ impl Client {
     /// As [`Client::edit`].
     pub async fn delete(&self, collection: &str, id: &str) -> Result<()> {
         let (c, i) = (collection.to_owned(), id.to_owned());
-        self.with_store(move |s| s.delete(&c, &i)).await?;
-        self.after_write().await;
-        Ok(())
+        self.write_with(move |s| s.delete(&c, &i)).await
     }
 
     /// Appends a ledger entry; returns its id.
@@ -624,9 +616,7 @@ impl Client {
     /// Store errors.
     pub async fn append(&self, collection: &str, entry: Record) -> Result<String> {
         let c = collection.to_owned();
-        let id = self.with_store(move |s| s.append(&c, entry)).await?;
-        self.after_write().await;
-        Ok(id)
+        self.write_with(move |s| s.append(&c, entry)).await
     }
 
     /// Makes several writes in one local transaction: all of them are stored and queued for the
@@ -639,9 +629,24 @@ impl Client {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = self.with_store(move |s| s.write_batch(writes)).await?;
+        self.write_with(move |s| s.write_batch(writes)).await
+    }
+
+    /// Runs `f` on the store under its lock, for work that reads and then writes what it read
+    /// (a cart line edited by its position, an invoice numbered after the last one): nothing
+    /// else reaches the store in between, pulls included. Then, like every write, wakes the
+    /// sync loop and refreshes the status.
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub async fn write_with<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> lapak_core::Result<T> + Send + 'static,
+    {
+        let out = self.with_store(f).await?;
         self.after_write().await;
-        Ok(ids)
+        Ok(out)
     }
 
     async fn after_write(&self) {
