@@ -15,12 +15,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Catalog, Env, PASSWORD};
+use common::{Catalog, Env};
 use lapak_client::Client;
 use lapak_client::ClientError;
 use lapak_core::store::Write;
 use lapak_core::{Op, Query, Record, Value, Verdict};
-use lapak_server::demo::DemoSize;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -98,37 +97,9 @@ async fn sell(c: &Client, terminal: &str, at: i64, lines: &[(&str, i64)]) -> (St
     (id, total)
 }
 
-/// Seeds the demo business, small: two branches with two terminals each, two salespeople.
-/// Returns a verified voucher redeemable at JKT-01.
-async fn seed_small(env: &Env) -> String {
-    let size = DemoSize {
-        seed: 7,
-        branches: 2,
-        terminals: 4,
-        salespeople: 2,
-        outlets: 40,
-        items: 12,
-        vouchers: 30,
-        stocked_items: 12,
-    };
-    let hash = lapak_server::auth::hash_password(PASSWORD).unwrap();
-    let summary = lapak_server::demo::seed(env.storage(), &size, &hash, |_| {})
-        .await
-        .unwrap();
-    assert_eq!(summary.sample_cashier.1, "JKT-01");
-    env.storage()
-        .query_text(
-            "SELECT id FROM vouchers WHERE redeem_at = 'JKT-01' AND verified ORDER BY id LIMIT 1",
-        )
-        .await
-        .unwrap()[0][0]
-        .clone()
-        .unwrap()
-}
-
 #[allow(clippy::too_many_lines)]
 async fn a_day_offline(mut env: Env) {
-    let voucher = seed_small(&env).await;
+    let voucher = env.seed_small().await;
     let opening: BTreeMap<String, i64> = env
         .storage()
         .query_text("SELECT sku, CAST(qty AS TEXT) FROM stock_movements WHERE branch = 'JKT-01'")
@@ -409,7 +380,7 @@ async fn env_territory_centre(c: &Client) -> (f64, f64) {
 /// The till's checkout: the invoice, its voucher redemption and the deletion of the held bill
 /// it came from, in one batch.
 async fn a_checkout_batch_reaches_the_server_once(mut env: Env) {
-    let voucher = seed_small(&env).await;
+    let voucher = env.seed_small().await;
     let ani = env.client("pos-1", "c-jkt01-1").await;
     ani.sync_once().await.unwrap();
     let unit = price(&ani, "SKU-000001", MORNING).await;

@@ -43,6 +43,9 @@ pub enum ErrorCode {
     Return,
     /// The item may not go below zero stock at this branch.
     OutOfStock,
+    /// The cart changed (another terminal edited the held bill) since the page showed it:
+    /// show the cart again and repeat.
+    StaleCart,
     /// Something on this machine failed (disk, store); the message says what to do.
     Internal,
 }
@@ -250,6 +253,10 @@ pub enum CartIntent {
     SetQty {
         /// The line's index, from 0.
         line: u32,
+        /// The line's item, as the page showed it: when another terminal's edit moved the
+        /// lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+        /// line.
+        sku: String,
         /// New quantity.
         #[ts(type = "number")]
         qty: i64,
@@ -258,11 +265,19 @@ pub enum CartIntent {
     RemoveLine {
         /// The line's index.
         line: u32,
+        /// The line's item, as the page showed it: when another terminal's edit moved the
+        /// lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+        /// line.
+        sku: String,
     },
     /// A discount on one line, in rupiah (0 clears it).
     LineDiscount {
         /// The line's index.
         line: u32,
+        /// The line's item, as the page showed it: when another terminal's edit moved the
+        /// lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+        /// line.
+        sku: String,
         /// Rupiah off the line.
         #[ts(type = "number")]
         amount: i64,

@@ -23,6 +23,14 @@ pub enum PosError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] lapak_core::Error),
+    /// The terminal's settings file cannot be parsed.
+    #[error("{path} is damaged ({detail}): delete it and pick the terminal again")]
+    Damaged {
+        /// The file.
+        path: String,
+        /// What the parser said.
+        detail: String,
+    },
     /// A file of the terminal could not be read or written.
     #[error("{what}: {source}")]
     File {

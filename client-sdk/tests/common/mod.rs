@@ -205,6 +205,35 @@ impl Env {
         c
     }
 
+    /// Seeds the demo business, small: two branches with two terminals each (cashiers
+    /// `c-jkt01-1`, `c-jkt01-2`, ...), two salespeople, 12 items all stocked. Returns a verified
+    /// voucher redeemable at JKT-01.
+    pub async fn seed_small(&self) -> String {
+        let size = lapak_server::demo::DemoSize {
+            seed: 7,
+            branches: 2,
+            terminals: 4,
+            salespeople: 2,
+            outlets: 40,
+            items: 12,
+            vouchers: 30,
+            stocked_items: 12,
+        };
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        let summary = lapak_server::demo::seed(self.storage(), &size, &hash, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(summary.sample_cashier.1, "JKT-01");
+        self.storage()
+            .query_text(
+                "SELECT id FROM vouchers WHERE redeem_at = 'JKT-01' AND verified ORDER BY id LIMIT 1",
+            )
+            .await
+            .unwrap()[0][0]
+            .clone()
+            .unwrap()
+    }
+
     /// A count from the server's tables (the query's one column cast to text).
     pub async fn count(&self, sql: &str) -> i64 {
         self.storage().query_text(sql).await.unwrap()[0][0]

@@ -1,7 +1,8 @@
 //! The cart: the lines being rung up, the customer, discounts and voucher, and the intents
-//! that change them. A new cart lives in memory; a resumed held bill is the `held_bills`
-//! document itself: its line edits go to the document as list-item edits, so two terminals
-//! editing it at once merge line by line, and the cart is read back from the document.
+//! that change them. A new cart lives in memory; a resumed held bill (`held`) is the
+//! `held_bills` document itself: its line edits go to the document as list-item edits, so two
+//! terminals editing it at once merge line by line, and the cart is read back from the
+//! document.
 
 use lapak_core::commerce::MAX_QUANTITY;
 use lapak_core::commerce::cart::{Bill, Cart, CartLine};
@@ -10,7 +11,7 @@ use lapak_core::{Edit, Item, Query, Record, Scalar, Store, Value};
 
 use super::catalog_reads::{self as reads, int, text};
 use super::{Pos, Seat, now_ms};
-use crate::api::{CartIntent, CartLineView, CartView, ErrorCode, HeldBillView, VoucherView};
+use crate::api::{CartIntent, CartLineView, CartView, ErrorCode, VoucherView};
 use crate::error::{PosError, Result};
 
 /// The cart in memory.
@@ -63,7 +64,7 @@ fn check_qty(qty: i64) -> Result<()> {
     }
 }
 
-fn line_item(l: &LineState, price: i64) -> Item {
+pub(super) fn line_item(l: &LineState, price: i64) -> Item {
     let mut item = Item::new();
     item.insert("sku".into(), Scalar::Text(l.sku.clone()));
     item.insert("qty".into(), Scalar::Int(l.qty));
@@ -78,29 +79,20 @@ fn one(key: &str, value: Scalar) -> Item {
     item
 }
 
-/// The lines of a held bill document.
-pub(super) fn held_lines(store: &Store, id: &str) -> Result<Vec<LineState>> {
-    let Some(row) = store.get("held_bills", id)? else {
-        return Err(PosError::refused(
-            ErrorCode::NotFound,
-            "this held bill was paid or removed on another terminal: start a new sale",
-        ));
-    };
-    Ok(reads::lines(&row, "lines")
-        .into_iter()
-        .map(|l| LineState {
-            sku: l.sku,
-            qty: l.qty,
-            discount: l.discount,
-        })
-        .collect())
-}
-
 impl CartState {
+    /// The cart that is held bill `id`, sold to `customer`.
+    pub(super) fn of_held(id: &str, customer: Option<String>) -> CartState {
+        CartState {
+            held: Some(id.to_owned()),
+            customer,
+            ..CartState::default()
+        }
+    }
+
     /// The lines now (a held bill's from its document).
     pub(super) fn current_lines(&self, store: &Store) -> Result<Vec<LineState>> {
         match &self.held {
-            Some(id) => held_lines(store, id),
+            Some(id) => super::held::held_lines(store, id),
             None => Ok(self.lines.clone()),
         }
     }
@@ -159,207 +151,78 @@ impl CartState {
 }
 
 impl Pos {
-    /// Applies one intent to the cart and answers the cart.
+    /// Applies one intent to the cart and answers the cart. On a held bill the intent is read,
+    /// checked and written as document edits under one store lock, so an edit arriving from
+    /// another terminal cannot slip between them.
     ///
     /// # Errors
-    /// `not_found` for an unknown code, `invalid` for a bad line or amount, `voucher` for a
-    /// voucher that cannot be redeemed here now; the cart is unchanged then.
+    /// `not_found` for an unknown code, `invalid` for a bad line or amount, `stale_cart` for a
+    /// line that is no longer the one the page showed, `voucher` for a voucher that cannot be
+    /// redeemed here now; the cart is unchanged then.
     pub async fn cart(&self, intent: CartIntent) -> Result<CartView> {
         let seat = self.terminal().await?;
         let mut state = self.state.lock().await;
-        let mut cart = state.cart.clone();
-        let held_edits = self
-            .client
-            .with_store({
-                let seat = seat.clone();
-                let cart_before = cart.clone();
-                move |store| Ok(apply(store, &seat, cart_before, intent))
-            })
-            .await?;
-        let (next, edits) = held_edits?;
-        if let (Some(id), false) = (&next.held, edits.is_empty()) {
-            self.client.edit("held_bills", id, edits).await?;
-        }
-        cart = next;
-        state.cart = cart.clone();
-        drop(state);
-        self.cart_view(&seat, &cart).await
-    }
-
-    /// The cart as the page shows it.
-    pub(super) async fn cart_view(&self, seat: &Seat, cart: &CartState) -> Result<CartView> {
-        let seat = seat.clone();
-        let cart = cart.clone();
-        let view = self
-            .client
-            .with_store(move |store| Ok(view(store, &seat, &cart)))
-            .await?;
-        if view.is_err() && cart_is_gone(&view) {
-            // The held bill was paid elsewhere: the cart empties.
-            self.state.lock().await.cart = CartState::default();
-        }
-        view
-    }
-
-    /// Puts the cart on hold, as a `held_bills` document every terminal of the branch sees,
-    /// and starts a new cart.
-    ///
-    /// # Errors
-    /// `empty_cart`.
-    pub async fn hold(&self, note: Option<String>) -> Result<HeldBillView> {
-        let seat = self.terminal().await?;
-        let mut state = self.state.lock().await;
-        let cart = state.cart.clone();
-        let lines = {
-            let cart = cart.clone();
-            self.client
-                .with_store(move |store| Ok(cart.current_lines(store)))
-                .await??
+        let writes = state.cart.held.is_some() && !matches!(intent, CartIntent::Show);
+        let before = state.cart.clone();
+        let step = move |store: &mut Store| {
+            Ok(apply(store, &seat, before, intent)
+                .and_then(|next| view(store, &seat, &next).map(|v| (next, v))))
         };
-        if lines.is_empty() {
-            return Err(PosError::refused(ErrorCode::EmptyCart, "the cart is empty"));
-        }
-        let id = match &cart.held {
-            Some(id) => {
-                if let Some(note) = note.filter(|n| !n.is_empty()) {
-                    self.client
-                        .set("held_bills", id, "note", Value::Text(note))
-                        .await?;
-                }
-                id.clone()
+        let stepped = if writes {
+            self.client.write_with(step).await?
+        } else {
+            self.client.with_store(step).await?
+        };
+        match stepped {
+            Ok((next, view)) => {
+                state.cart = next;
+                Ok(view)
             }
-            None => {
-                let priced = {
-                    let (cart, seat) = (cart.clone(), seat.clone());
-                    self.client
-                        .with_store(move |store| Ok(cart.price(store, &seat.branch, now_ms())))
-                        .await??
-                };
-                let mut r = Record::new();
-                r.insert("branch".into(), Value::Text(seat.branch.clone()));
-                r.insert("terminal".into(), Value::Text(seat.terminal.clone()));
-                r.insert("cashier".into(), Value::Text(seat.cashier.clone()));
-                if let Some(c) = &cart.customer {
-                    r.insert("customer".into(), Value::Text(c.clone()));
+            Err(e) => {
+                if is_gone(&e) && state.cart.held.is_some() {
+                    // The held bill was paid or removed elsewhere: the cart empties.
+                    state.cart = CartState::default();
                 }
-                r.insert("note".into(), Value::Text(note.unwrap_or_default()));
-                let items = lines
-                    .iter()
-                    .zip(&priced.bill.lines)
-                    .map(|(l, b)| line_item(l, b.price))
-                    .collect();
-                r.insert("lines".into(), Value::List(items));
-                self.client.create("held_bills", r).await?
+                Err(e)
             }
-        };
-        state.cart = CartState::default();
-        drop(state);
-        self.held_bill(&id).await
-    }
-
-    /// The branch's held bills, newest first.
-    ///
-    /// # Errors
-    /// When the store cannot be read.
-    pub async fn held_bills(&self) -> Result<Vec<HeldBillView>> {
-        let seat = self.terminal().await?;
-        self.client
-            .with_store(move |store| {
-                let rows = store.query(
-                    "held_bills",
-                    &Query::new()
-                        .eq("branch", seat.branch.as_str())
-                        .order_by("id", true)
-                        .limit(200),
-                )?;
-                Ok(rows
-                    .iter()
-                    .map(|r| held_view(store, &seat, r))
-                    .collect::<Result<Vec<_>>>())
-            })
-            .await?
-    }
-
-    async fn held_bill(&self, id: &str) -> Result<HeldBillView> {
-        let seat = self.terminal().await?;
-        let id = id.to_owned();
-        self.client
-            .with_store(move |store| {
-                Ok(match store.get("held_bills", &id)? {
-                    Some(r) => held_view(store, &seat, &r),
-                    None => Err(PosError::refused(ErrorCode::NotFound, "no such held bill")),
-                })
-            })
-            .await?
-    }
-
-    /// Makes a held bill the cart (it stays held until its checkout).
-    ///
-    /// # Errors
-    /// `not_found` for a bill paid or removed meanwhile, or of another branch.
-    pub async fn resume(&self, id: &str) -> Result<CartView> {
-        let seat = self.terminal().await?;
-        let row = self.client.get("held_bills", id).await?;
-        let Some(row) = row.filter(|r| text(r, "branch") == seat.branch) else {
-            return Err(PosError::refused(
-                ErrorCode::NotFound,
-                "this held bill was paid or removed on another terminal",
-            ));
-        };
-        let customer = Some(text(&row, "customer").to_owned()).filter(|c| !c.is_empty());
-        let cart = CartState {
-            held: Some(id.to_owned()),
-            customer,
-            ..CartState::default()
-        };
-        self.state.lock().await.cart = cart.clone();
-        self.cart_view(&seat, &cart).await
+        }
     }
 }
 
-fn cart_is_gone(view: &Result<CartView>) -> bool {
+fn is_gone(e: &PosError) -> bool {
     matches!(
-        view,
-        Err(PosError::Refused {
+        e,
+        PosError::Refused {
             code: ErrorCode::NotFound,
             ..
-        })
+        }
     )
 }
 
-fn held_view(store: &Store, seat: &Seat, r: &lapak_core::Row) -> Result<HeldBillView> {
-    let cart = CartState {
-        held: Some(r.id.clone()),
-        customer: Some(text(r, "customer").to_owned()).filter(|c| !c.is_empty()),
-        ..CartState::default()
-    };
-    let priced = cart.price(store, &seat.branch, now_ms())?;
-    Ok(HeldBillView {
-        id: r.id.clone(),
-        terminal: text(r, "terminal").to_owned(),
-        cashier: text(r, "cashier").to_owned(),
-        customer: cart.customer,
-        note: text(r, "note").to_owned(),
-        lines: u32::try_from(priced.lines.len()).unwrap_or(u32::MAX),
-        total: priced.bill.total,
-    })
-}
-
-/// The next cart state and the document edits of a held bill, for one intent.
+/// The cart after one intent; a held bill's document is edited to match.
 fn apply(
-    store: &Store,
+    store: &mut Store,
     seat: &Seat,
     mut cart: CartState,
     intent: CartIntent,
-) -> Result<(CartState, Vec<Edit>)> {
+) -> Result<CartState> {
     let mut lines = cart.current_lines(store)?;
     let mut edits = Vec::new();
     let field = || "lines".to_owned();
-    let at = |line: u32, lines: &[LineState]| {
-        usize::try_from(line)
+    // The line the page showed: its position, and its item as a check that it still is.
+    let at = |line: u32, sku: &str, lines: &[LineState]| {
+        let i = usize::try_from(line)
             .ok()
             .filter(|i| *i < lines.len())
-            .ok_or_else(|| bad_line(line))
+            .ok_or_else(|| bad_line(line))?;
+        if lines[i].sku == sku {
+            Ok(i)
+        } else {
+            Err(PosError::refused(
+                ErrorCode::StaleCart,
+                "another terminal changed this bill just now: look at the cart again and repeat",
+            ))
+        }
     };
     match intent {
         CartIntent::Show => {}
@@ -384,8 +247,8 @@ fn apply(
             }
             add(&mut lines, &mut edits, &sku, qty.unwrap_or(1))?;
         }
-        CartIntent::SetQty { line, qty } => {
-            let i = at(line, &lines)?;
+        CartIntent::SetQty { line, sku, qty } => {
+            let i = at(line, &sku, &lines)?;
             if qty == 0 {
                 lines.remove(i);
                 edits.push(Edit::RemoveItem {
@@ -402,16 +265,16 @@ fn apply(
                 });
             }
         }
-        CartIntent::RemoveLine { line } => {
-            let i = at(line, &lines)?;
+        CartIntent::RemoveLine { line, sku } => {
+            let i = at(line, &sku, &lines)?;
             lines.remove(i);
             edits.push(Edit::RemoveItem {
                 field: field(),
                 index: i,
             });
         }
-        CartIntent::LineDiscount { line, amount } => {
-            let i = at(line, &lines)?;
+        CartIntent::LineDiscount { line, sku, amount } => {
+            let i = at(line, &sku, &lines)?;
             if amount < 0 {
                 return Err(PosError::refused(
                     ErrorCode::Invalid,
@@ -457,15 +320,22 @@ fn apply(
             }
             cart.voucher = code;
         }
-        CartIntent::Clear => return Ok((CartState::default(), Vec::new())),
+        CartIntent::Clear => return Ok(CartState::default()),
     }
-    if cart.held.is_none() {
-        cart.lines = lines;
-        edits.clear();
+    // The new lines must still price (a discount past its line is refused) before a held
+    // bill's document is edited.
+    let priced_as = CartState {
+        lines: lines.clone(),
+        held: None,
+        ..cart.clone()
+    };
+    priced_as.price(store, &seat.branch, now_ms())?;
+    match &cart.held {
+        None => cart.lines = lines,
+        Some(_) if edits.is_empty() => {}
+        Some(id) => store.edit("held_bills", id, edits)?,
     }
-    // The new state must still price: a discount past its line is refused here.
-    cart.price(store, &seat.branch, now_ms())?;
-    Ok((cart, edits))
+    Ok(cart)
 }
 
 fn add(lines: &mut Vec<LineState>, edits: &mut Vec<Edit>, sku: &str, qty: i64) -> Result<()> {

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use lapak_core::commerce::lines::Line;
+use lapak_core::commerce::payment::{Payment, payments_of};
 use lapak_core::commerce::price::{self, PriceRow};
 use lapak_core::{Op, Query, Row, STATUS, Store, Value};
 
@@ -27,6 +28,16 @@ pub(super) fn int(row: &Row, key: &str) -> Option<i64> {
 /// A list field's lines.
 pub(super) fn lines(row: &Row, key: &str) -> Vec<Line> {
     Line::from_items(row.fields.get(key).and_then(Value::as_list).unwrap_or(&[]))
+}
+
+/// The payments of an invoice row.
+pub(super) fn payments(row: &Row) -> Vec<Payment> {
+    payments_of(
+        row.fields
+            .get("payments")
+            .and_then(Value::as_list)
+            .unwrap_or(&[]),
+    )
 }
 
 fn some_text(row: &Row, key: &str) -> Option<String> {
@@ -93,7 +104,8 @@ pub(super) fn item_by_code(store: &Store, code: &str) -> lapak_core::Result<Opti
     store.get("items", code)
 }
 
-/// Escapes `%`, `_` for a LIKE pattern is not supported by the store's LIKE; drop them.
+/// A word for a LIKE pattern: the store's LIKE has no escape, so `%` and `_` are dropped
+/// rather than matched as wildcards.
 fn like_word(w: &str) -> String {
     w.chars().filter(|c| *c != '%' && *c != '_').collect()
 }
@@ -214,19 +226,9 @@ pub(super) fn customer_view(store: &Store, row: &Row) -> lapak_core::Result<Cust
                 .eq("customer", row.id.as_str()),
         )?
         .iter()
-        .flat_map(|r| {
-            r.fields
-                .get("payments")
-                .and_then(Value::as_list)
-                .unwrap_or(&[])
-                .iter()
-                .filter(|p| p.get("method") == Some(&lapak_core::Scalar::Text("credit".into())))
-                .filter_map(|p| match p.get("amount") {
-                    Some(lapak_core::Scalar::Int(a)) => Some(*a),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
+        .flat_map(payments)
+        .filter(|p| p.method == "credit")
+        .map(|p| p.amount)
         .sum();
     let due = match delivered {
         Some(d) => Some(d + pending),

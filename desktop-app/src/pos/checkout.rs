@@ -46,7 +46,6 @@ fn next_number(store: &lapak_core::Store, seat: &Seat, at: i64) -> lapak_core::R
 /// What checkout commits, and what the receipt shows of the tenders.
 struct Prepared {
     writes: Vec<StoreWrite>,
-    record: Record,
     cash_tendered: i64,
     change: i64,
 }
@@ -61,22 +60,22 @@ impl Pos {
         let seat = self.terminal().await?;
         let mut state = self.state.lock().await;
         let cart = state.cart.clone();
-        let prepared = {
-            let seat = seat.clone();
-            self.client
-                .with_store(move |store| Ok(prepare(store, &seat, &cart, &tenders)))
-                .await??
-        };
-        let ids = self.client.write_batch(prepared.writes).await?;
+        // Numbering, checking and writing under one store lock: the number is the next one
+        // when it is written.
+        let (invoice, cash_tendered, change) = self
+            .client
+            .write_with(move |store| {
+                Ok(prepare(store, &seat, &cart, &tenders).and_then(|p| {
+                    let ids = store.write_batch(p.writes)?;
+                    Ok((ids[0].clone(), p.cash_tendered, p.change))
+                }))
+            })
+            .await??;
         state.cart = super::CartState::default();
         drop(state);
-        let mut receipt = self.receipt(&ids[0]).await?;
-        receipt.cash_tendered = prepared.cash_tendered;
-        receipt.change = prepared.change;
-        debug_assert_eq!(
-            prepared.record.get("number"),
-            Some(&Value::Text(receipt.number.clone()))
-        );
+        let mut receipt = self.receipt(&invoice).await?;
+        receipt.cash_tendered = cash_tendered;
+        receipt.change = change;
         Ok(receipt)
     }
 }
@@ -123,7 +122,7 @@ fn prepare(
     };
     let record = invoice::record(&header, &priced.bill, &settled.payments);
     invoice::check(&record).map_err(PosError::from_refusal)?;
-    let mut writes = vec![StoreWrite::append("sales_invoices", record.clone())];
+    let mut writes = vec![StoreWrite::append("sales_invoices", record)];
     if let Some(code) = &cart.voucher {
         let mut r = Record::new();
         for (k, v) in [
@@ -143,7 +142,6 @@ fn prepare(
     }
     Ok(Prepared {
         writes,
-        record,
         cash_tendered: settled.cash_tendered,
         change: settled.change,
     })

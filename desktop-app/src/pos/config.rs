@@ -45,12 +45,9 @@ impl TerminalConfig {
     pub fn load(dir: &Path) -> Result<TerminalConfig> {
         let path = dir.join(FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| PosError::File {
-                what: format!(
-                    "{} is damaged ({e}); delete it and pick the terminal again",
-                    path.display()
-                ),
-                source: std::io::Error::other(e.to_string()),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| PosError::Damaged {
+                path: path.display().to_string(),
+                detail: e.to_string(),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TerminalConfig::default()),
             Err(source) => Err(PosError::File {

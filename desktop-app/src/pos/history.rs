@@ -1,10 +1,10 @@
 //! Receipts and the branch's invoices: what was sold, with the server's verdict on it and on
 //! its voucher; found by id or by number.
 
+use lapak_core::commerce::lines::Line;
 use lapak_core::{Op, Query, Row, Store, Value, Verdict};
 
 use super::catalog_reads::{self as reads, int, text};
-use super::shift::payments;
 use super::{Pos, Seat};
 use crate::api::{
     ErrorCode, InvoiceSummary, PaymentMethod, Receipt, ReceiptLine, ServerVerdict, Tender,
@@ -65,27 +65,26 @@ fn item_name(store: &Store, sku: &str) -> lapak_core::Result<String> {
         .unwrap_or_else(|| sku.to_owned()))
 }
 
-/// Lines of a recorded entry as receipt lines.
-pub(super) fn receipt_lines(store: &Store, row: &Row) -> lapak_core::Result<Vec<ReceiptLine>> {
-    reads::lines(row, "lines")
-        .into_iter()
-        .map(|l| {
-            Ok(ReceiptLine {
-                name: item_name(store, &l.sku)?,
-                total: i64::try_from(l.total()).unwrap_or(i64::MAX),
-                sku: l.sku,
-                qty: l.qty,
-                price: l.price,
-                discount: l.discount,
-                tax: l.tax,
-            })
-        })
-        .collect()
+/// A recorded line as the receipt shows it, with its item's name.
+pub(super) fn receipt_line(store: &Store, l: &Line) -> lapak_core::Result<ReceiptLine> {
+    Ok(ReceiptLine {
+        name: item_name(store, &l.sku)?,
+        total: i64::try_from(l.total()).unwrap_or(i64::MAX),
+        sku: l.sku.clone(),
+        qty: l.qty,
+        price: l.price,
+        discount: l.discount,
+        tax: l.tax,
+    })
 }
 
 fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
-    let lines = receipt_lines(store, row)?;
+    let lines = reads::lines(row, "lines")
+        .iter()
+        .map(|l| receipt_line(store, l))
+        .collect::<lapak_core::Result<Vec<_>>>()?;
     let number = text(row, "number").to_owned();
+    let payments = reads::payments(row);
     let voucher = store
         .query(
             "voucher_redemptions",
@@ -132,14 +131,14 @@ fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
         discount: lines.iter().map(|l| l.discount).sum(),
         tax: lines.iter().map(|l| l.tax).sum(),
         total: int(row, "total").unwrap_or(0),
-        payments: payments(&row.fields)
-            .into_iter()
+        payments: payments
+            .iter()
             .map(|p| Tender {
                 method: method_of(&p.method),
                 amount: p.amount,
             })
             .collect(),
-        cash_tendered: payments(&row.fields)
+        cash_tendered: payments
             .iter()
             .filter(|p| p.method == "cash")
             .map(|p| p.amount)

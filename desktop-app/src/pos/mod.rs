@@ -6,6 +6,7 @@
 //! - `config`: the terminal's settings file (server, branch, terminal, language).
 //! - `catalog`: items, prices in force, stock estimates, customers, vouchers.
 //! - `cart`: the cart and the intents that change it; a resumed held bill is edited in place.
+//! - `held`: holding a cart as a `held_bills` document, listing and resuming them.
 //! - `checkout`: tenders settled, the invoice numbered and committed with its voucher
 //!   redemption and held bill removal in one transaction.
 //! - `history`: receipts and the branch's invoices.
@@ -27,6 +28,7 @@ mod cart;
 mod catalog_reads;
 mod checkout;
 mod config;
+mod held;
 mod history;
 mod returns;
 mod shift;

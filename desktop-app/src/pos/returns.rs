@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use lapak_core::commerce::lines::{Line, qty_by_sku};
-use lapak_core::{Item, Query, Record, Scalar, Value, Verdict};
+use lapak_core::{Item, Query, Record, Scalar, Store, Value, Verdict};
 
-use super::catalog_reads::{self as reads, int, text};
-use super::history::{find_invoice, receipt_lines};
-use super::{Pos, now_ms, shift};
-use crate::api::{ErrorCode, ReturnLineRequest, ReturnReceipt};
+use super::catalog_reads::{self as reads, text};
+use super::history::{find_invoice, receipt_line};
+use super::{Pos, Seat, now_ms, shift};
+use crate::api::{ErrorCode, ReceiptLine, ReturnLineRequest, ReturnReceipt};
 use crate::error::{PosError, Result};
 
 /// What `qty` units of `sku` refund: each sold line's total per unit, rounded down.
@@ -27,6 +27,100 @@ fn refund_for(sold: &[Line], sku: &str, mut qty: i64) -> i64 {
     i64::try_from(refund).unwrap_or(0)
 }
 
+/// The return entry of `wanted` against `invoice`, checked against what it sold and what came
+/// back before: the entry, the invoice's number, and the lines as the receipt shows them.
+fn prepare(
+    store: &Store,
+    seat: &Seat,
+    invoice: &str,
+    wanted: &[ReturnLineRequest],
+    reason: Option<String>,
+) -> Result<(Record, String, Vec<ReceiptLine>)> {
+    let Some(open) = shift::open_shift(store, seat)? else {
+        return Err(PosError::refused(
+            ErrorCode::NoShift,
+            "open the shift first",
+        ));
+    };
+    let inv = find_invoice(store, seat, invoice)?;
+    let number = text(&inv, "number").to_owned();
+    let sold = reads::lines(&inv, "lines");
+    let sold_by = qty_by_sku(&sold);
+    let returned = earlier_returns(store, &inv.id)?;
+    let wanted: Vec<Line> = wanted
+        .iter()
+        .filter(|l| l.qty > 0)
+        .map(|l| Line {
+            sku: l.sku.clone(),
+            qty: l.qty,
+            ..Line::default()
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Err(PosError::refused(
+            ErrorCode::Return,
+            "choose what comes back: a quantity above zero",
+        ));
+    }
+    let mut back = Vec::new();
+    let mut refund = 0;
+    for (sku, qty) in qty_by_sku(&wanted) {
+        let had = sold_by.get(sku).copied().unwrap_or(0);
+        let before = i128::from(returned.get(sku).copied().unwrap_or(0));
+        if qty + before > had {
+            return Err(PosError::refused(
+                ErrorCode::Return,
+                format!(
+                    "invoice {number} sold {had} of {sku} and {before} came back already: at most {} more",
+                    (had - before).max(0)
+                ),
+            ));
+        }
+        let qty = i64::try_from(qty).unwrap_or(0);
+        let line_refund = refund_for(&sold, sku, qty);
+        refund += line_refund;
+        back.push(Line {
+            sku: sku.to_owned(),
+            qty,
+            price: line_refund / qty.max(1),
+            ..Line::default()
+        });
+    }
+    let mut r = Record::new();
+    for (k, v) in [
+        ("branch", seat.branch.as_str()),
+        ("invoice", inv.id.as_str()),
+        ("terminal", &seat.terminal),
+        ("shift", &open.id),
+        ("cashier", &seat.cashier),
+    ] {
+        r.insert(k.into(), Value::Text(v.to_owned()));
+    }
+    if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+        r.insert("reason".into(), Value::Text(reason));
+    }
+    r.insert("returned_at".into(), Value::Int(now_ms()));
+    r.insert("refund".into(), Value::Int(refund));
+    r.insert(
+        "lines".into(),
+        Value::List(back.iter().map(return_item).collect()),
+    );
+    let shown = back
+        .iter()
+        .map(|l| receipt_line(store, l))
+        .collect::<lapak_core::Result<Vec<_>>>()?;
+    Ok((r, number, shown))
+}
+
+/// A return line as recorded: item, quantity, and the refund per unit as its price.
+fn return_item(l: &Line) -> Item {
+    let mut item = Item::new();
+    item.insert("sku".into(), Scalar::Text(l.sku.clone()));
+    item.insert("qty".into(), Scalar::Int(l.qty));
+    item.insert("price".into(), Scalar::Int(l.price));
+    item
+}
+
 impl Pos {
     /// Records a return of `lines` against `invoice` with its cash refund.
     ///
@@ -40,91 +134,27 @@ impl Pos {
     ) -> Result<ReturnReceipt> {
         let seat = self.terminal().await?;
         let invoice = invoice.to_owned();
-        let (entry, number, receipt_lines) = self
-            .client
-            .with_store(move |store| {
-                Ok((|| {
-                    let Some(open) = shift::open_shift(store, &seat)? else {
-                        return Err(PosError::refused(ErrorCode::NoShift, "open the shift first"));
-                    };
-                    let inv = find_invoice(store, &seat, &invoice)?;
-                    let sold = reads::lines(&inv, "lines");
-                    let returned = earlier_returns(store, &inv.id)?;
-                    let wanted: Vec<Line> = lines
-                        .iter()
-                        .filter(|l| l.qty > 0)
-                        .map(|l| Line { sku: l.sku.clone(), qty: l.qty, ..Line::default() })
-                        .collect();
-                    if wanted.is_empty() {
-                        return Err(PosError::refused(ErrorCode::Return, "choose what comes back: a quantity above zero"));
-                    }
-                    let sold_by = qty_by_sku(&sold);
-                    let mut items = Vec::new();
-                    let mut refund = 0;
-                    for (sku, qty) in qty_by_sku(&wanted) {
-                        let had = sold_by.get(sku).copied().unwrap_or(0);
-                        let back = i128::from(returned.get(sku).copied().unwrap_or(0));
-                        if qty + back > had {
-                            return Err(PosError::refused(
-                                ErrorCode::Return,
-                                format!("invoice {} sold {had} of {sku} and {back} came back already: at most {} more", text(&inv, "number"), (had - back).max(0)),
-                            ));
-                        }
-                        let qty = i64::try_from(qty).unwrap_or(0);
-                        let amount = refund_for(&sold, sku, qty);
-                        refund += amount;
-                        let mut item = Item::new();
-                        item.insert("sku".into(), Scalar::Text(sku.to_owned()));
-                        item.insert("qty".into(), Scalar::Int(qty));
-                        item.insert("price".into(), Scalar::Int(amount / qty.max(1)));
-                        items.push(item);
-                    }
-                    let mut r = Record::new();
-                    for (k, v) in [
-                        ("branch", seat.branch.as_str()),
-                        ("invoice", inv.id.as_str()),
-                        ("terminal", &seat.terminal),
-                        ("shift", &open.id),
-                        ("cashier", &seat.cashier),
-                    ] {
-                        r.insert(k.into(), Value::Text(v.to_owned()));
-                    }
-                    if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
-                        r.insert("reason".into(), Value::Text(reason));
-                    }
-                    r.insert("returned_at".into(), Value::Int(now_ms()));
-                    r.insert("refund".into(), Value::Int(refund));
-                    r.insert("lines".into(), Value::List(items));
-                    let row = lapak_core::Row { id: String::new(), fields: r.clone(), verdict: None };
-                    let shown = receipt_lines(store, &row)?;
-                    Ok((r, text(&inv, "number").to_owned(), shown))
-                })())
+        self.client
+            .write_with(move |store| {
+                Ok(prepare(store, &seat, &invoice, &lines, reason).and_then(
+                    |(entry, invoice_number, lines)| {
+                        let refund = entry.get("refund").and_then(Value::as_int).unwrap_or(0);
+                        let id = store.append("sales_returns", entry)?;
+                        Ok(ReturnReceipt {
+                            id,
+                            invoice_number,
+                            refund,
+                            lines,
+                        })
+                    },
+                ))
             })
-            .await??;
-        let refund = int(
-            &lapak_core::Row {
-                id: String::new(),
-                fields: entry.clone(),
-                verdict: None,
-            },
-            "refund",
-        )
-        .unwrap_or(0);
-        let id = self.client.append("sales_returns", entry).await?;
-        Ok(ReturnReceipt {
-            id,
-            invoice_number: number,
-            refund,
-            lines: receipt_lines,
-        })
+            .await?
     }
 }
 
 /// Units of each item already returned against an invoice (refused returns do not count).
-fn earlier_returns(
-    store: &lapak_core::Store,
-    invoice: &str,
-) -> lapak_core::Result<BTreeMap<String, i64>> {
+fn earlier_returns(store: &Store, invoice: &str) -> lapak_core::Result<BTreeMap<String, i64>> {
     let mut out = BTreeMap::new();
     for r in store.query("sales_returns", &Query::new().eq("invoice", invoice))? {
         if matches!(r.verdict, Some(Verdict::Rejected { .. })) {

@@ -3,10 +3,9 @@
 //! of its returns, as the server's drawer tally moves.
 
 use lapak_core::commerce::drawer::Drawer;
-use lapak_core::commerce::payment::Payment;
 use lapak_core::{Query, Record, Row, Store, Value};
 
-use super::catalog_reads::{int, text};
+use super::catalog_reads::{int, payments, text};
 use super::{Pos, Seat, now_ms};
 use crate::api::{ErrorCode, ShiftIntent, ShiftState, ShiftView};
 use crate::error::{PosError, Result};
@@ -39,7 +38,7 @@ fn drawer_of(store: &Store, seat: &Seat, open: &Row) -> lapak_core::Result<(Draw
     let cash_sales: i64 = invoices
         .iter()
         .filter(|r| live(r))
-        .flat_map(|r| payments(&r.fields))
+        .flat_map(payments)
         .filter(|p| p.method == "cash")
         .map(|p| p.amount)
         .sum();
@@ -57,26 +56,6 @@ fn drawer_of(store: &Store, seat: &Seat, open: &Row) -> lapak_core::Result<(Draw
         },
         u32::try_from(sales).unwrap_or(u32::MAX),
     ))
-}
-
-/// The payments of an invoice record.
-pub(super) fn payments(r: &Record) -> Vec<Payment> {
-    r.get("payments")
-        .and_then(Value::as_list)
-        .unwrap_or(&[])
-        .iter()
-        .map(|p| {
-            let method = match p.get("method") {
-                Some(lapak_core::Scalar::Text(m)) => m.as_str(),
-                _ => "",
-            };
-            let amount = match p.get("amount") {
-                Some(lapak_core::Scalar::Int(a)) => *a,
-                _ => 0,
-            };
-            Payment::new(method, amount)
-        })
-        .collect()
 }
 
 fn shift_view(
@@ -145,37 +124,49 @@ impl Pos {
         Ok(self.client.with_store(move |s| state(s, &seat)).await?)
     }
 
-    /// Opens or closes the shift.
+    /// Opens or closes the shift (checked and written under one store lock).
     ///
     /// # Errors
-    /// `shift_open` when opening twice, `no_shift` when closing none, `invalid` for a
-    /// negative amount.
+    /// `shift_open` when opening twice, `no_shift` when closing none, `invalid` for an
+    /// amount out of range.
     pub async fn shift(&self, intent: ShiftIntent) -> Result<ShiftState> {
         let seat = self.terminal().await?;
-        let current = self.shift_state().await?.current;
-        let entry = match intent {
-            ShiftIntent::Show => return self.shift_state().await,
-            ShiftIntent::Open { opening_cash } => {
-                if current.is_some() {
-                    return Err(PosError::refused(
-                        ErrorCode::ShiftOpen,
-                        "the shift is already open",
-                    ));
-                }
-                check_cash(opening_cash)?;
-                shift_entry(&seat, "open", "opening_cash", opening_cash)
-            }
-            ShiftIntent::Close { counted_cash } => {
-                if current.is_none() {
-                    return Err(PosError::refused(ErrorCode::NoShift, "no shift is open"));
-                }
-                check_cash(counted_cash)?;
-                shift_entry(&seat, "close", "counted_cash", counted_cash)
-            }
-        };
-        self.client.append("shifts", entry).await?;
-        self.shift_state().await
+        if matches!(intent, ShiftIntent::Show) {
+            return self.shift_state().await;
+        }
+        self.client
+            .write_with(move |store| Ok(change(store, &seat, intent)))
+            .await?
     }
+}
+
+/// Opens or closes the shift, and answers the shift state after.
+fn change(store: &mut Store, seat: &Seat, intent: ShiftIntent) -> Result<ShiftState> {
+    let open = open_shift(store, seat)?.is_some();
+    let entry = match intent {
+        ShiftIntent::Show => None,
+        ShiftIntent::Open { .. } if open => {
+            return Err(PosError::refused(
+                ErrorCode::ShiftOpen,
+                "the shift is already open",
+            ));
+        }
+        ShiftIntent::Close { .. } if !open => {
+            return Err(PosError::refused(ErrorCode::NoShift, "no shift is open"));
+        }
+        ShiftIntent::Open { opening_cash } => {
+            check_cash(opening_cash)?;
+            Some(shift_entry(seat, "open", "opening_cash", opening_cash))
+        }
+        ShiftIntent::Close { counted_cash } => {
+            check_cash(counted_cash)?;
+            Some(shift_entry(seat, "close", "counted_cash", counted_cash))
+        }
+    };
+    if let Some(entry) = entry {
+        store.append("shifts", entry)?;
+    }
+    Ok(state(store, seat)?)
 }
 
 fn check_cash(amount: i64) -> Result<()> {

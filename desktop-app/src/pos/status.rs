@@ -37,7 +37,7 @@ pub fn what_to_do(code: &str) -> &'static str {
         "out_of_stock" => {
             "The goods were not in stock at the server's count. Count the shelf and ask a supervisor to record an adjustment, then ring the sale up again."
         }
-        "unknown_customer" | "credit" => {
+        "unknown_customer" => {
             "The customer is not known at this branch. Sync, pick the customer again and record the sale again."
         }
         "invoice_never_arrived" | "returned_at_in_future" => {
@@ -46,7 +46,7 @@ pub fn what_to_do(code: &str) -> &'static str {
         "return_exceeds_sale" | "refund_exceeds_sale" => {
             "More was returned than sold. Check the invoice with a supervisor; take back only what it sold."
         }
-        "forbidden_scope" | "unauthorized" => {
+        "forbidden_scope" => {
             "This terminal may not write there. Sign in again with your own account, or ask the back office for your grants."
         }
         _ => "Show this to a supervisor; the message says what the server found wrong.",

@@ -92,6 +92,7 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   credit: true,
   return: true,
   out_of_stock: true,
+  stale_cart: true,
   internal: true,
 };
 

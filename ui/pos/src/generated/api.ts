@@ -4,7 +4,7 @@
 /**
  * What went wrong, for the page to branch on.
  */
-export type ErrorCode = "not_signed_in" | "no_terminal" | "no_shift" | "shift_open" | "bad_credentials" | "unreachable" | "not_found" | "invalid" | "empty_cart" | "payment" | "voucher" | "credit" | "return" | "out_of_stock" | "internal";
+export type ErrorCode = "not_signed_in" | "no_terminal" | "no_shift" | "shift_open" | "bad_credentials" | "unreachable" | "not_found" | "invalid" | "empty_cart" | "payment" | "voucher" | "credit" | "return" | "out_of_stock" | "stale_cart" | "internal";
 
 /**
  * The error every command returns.
@@ -262,17 +262,35 @@ qty: number | null, } | { "intent": "set_qty",
  */
 line: number, 
 /**
+ * The line's item, as the page showed it: when another terminal's edit moved the
+ * lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+ * line.
+ */
+sku: string, 
+/**
  * New quantity.
  */
 qty: number, } | { "intent": "remove_line", 
 /**
  * The line's index.
  */
-line: number, } | { "intent": "line_discount", 
+line: number, 
+/**
+ * The line's item, as the page showed it: when another terminal's edit moved the
+ * lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+ * line.
+ */
+sku: string, } | { "intent": "line_discount", 
 /**
  * The line's index.
  */
 line: number, 
+/**
+ * The line's item, as the page showed it: when another terminal's edit moved the
+ * lines meanwhile, the intent is refused (`stale_cart`) instead of changing another
+ * line.
+ */
+sku: string, 
 /**
  * Rupiah off the line.
  */

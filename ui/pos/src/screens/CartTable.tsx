@@ -49,9 +49,9 @@ function CartLine({ line, index, send }: { line: CartLineView; index: number; se
     if (qty === null) {
       input.value = String(line.qty);
     } else if (qty === 0) {
-      send({ intent: 'remove_line', line: index });
+      send({ intent: 'remove_line', line: index, sku: line.sku });
     } else if (qty !== line.qty) {
-      send({ intent: 'set_qty', line: index, qty });
+      send({ intent: 'set_qty', line: index, sku: line.sku, qty });
     }
   };
 
@@ -60,7 +60,7 @@ function CartLine({ line, index, send }: { line: CartLineView; index: number; se
     if (amount === null) {
       input.value = line.discount ? String(line.discount) : '';
     } else if (amount !== line.discount) {
-      send({ intent: 'line_discount', line: index, amount });
+      send({ intent: 'line_discount', line: index, sku: line.sku, amount });
     }
   };
 
@@ -83,7 +83,7 @@ function CartLine({ line, index, send }: { line: CartLineView; index: number; se
             aria-label={t('sell.less')}
             data-testid="line-minus"
             disabled={line.qty <= 1}
-            onClick={() => send({ intent: 'set_qty', line: index, qty: line.qty - 1 })}
+            onClick={() => send({ intent: 'set_qty', line: index, sku: line.sku, qty: line.qty - 1 })}
           >
             −
           </button>
@@ -102,7 +102,7 @@ function CartLine({ line, index, send }: { line: CartLineView; index: number; se
             className="button button-square"
             aria-label={t('sell.more')}
             data-testid="line-plus"
-            onClick={() => send({ intent: 'set_qty', line: index, qty: line.qty + 1 })}
+            onClick={() => send({ intent: 'set_qty', line: index, sku: line.sku, qty: line.qty + 1 })}
           >
             +
           </button>
@@ -130,7 +130,7 @@ function CartLine({ line, index, send }: { line: CartLineView; index: number; se
           aria-label={t('sell.remove')}
           title={t('sell.remove')}
           data-testid="line-remove"
-          onClick={() => send({ intent: 'remove_line', line: index })}
+          onClick={() => send({ intent: 'remove_line', line: index, sku: line.sku })}
         >
           ✕
         </button>

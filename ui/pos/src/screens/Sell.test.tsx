@@ -36,6 +36,29 @@ describe('Sell', () => {
     expect(screen.getByTestId('scan-input')).toHaveProperty('value', '123');
   });
 
+  it('shows the cart as it is now when another terminal moved its lines (stale_cart)', async () => {
+    const moved = cartWithNoodles({ held_bill: 'h1' });
+    moved.lines[0] = { ...moved.lines[0]!, sku: 'SKU-000009', name: 'Teh Botol' };
+    let otherTerminalEdited = false;
+    const { backend, user } = await renderApp({
+      cart: (intent: CartIntent) => {
+        if (intent.intent === 'set_qty') {
+          otherTerminalEdited = true;
+          throw commandError('stale_cart', 'Tagihan ini baru diubah terminal lain.');
+        }
+        return otherTerminalEdited ? moved : cartWithNoodles({ held_bill: 'h1' });
+      },
+    });
+    await screen.findAllByTestId('cart-line');
+    await user.click(screen.getByTestId('line-plus'));
+    expect((await screen.findByTestId('error')).textContent).toBe('Tagihan ini baru diubah terminal lain.');
+    await waitFor(() => expect(screen.getByTestId('line-name').textContent).toBe('Teh Botol'));
+    expect(backend.requests('cart').slice(1)).toEqual([
+      { intent: 'set_qty', line: 0, sku: 'SKU-000001', qty: 3 },
+      { intent: 'show' },
+    ]);
+  });
+
   it('searches words, picks a hit with the arrow keys and adds it by SKU', async () => {
     const { backend, user } = await renderApp({
       search_items: () => [
@@ -70,9 +93,9 @@ describe('Sell', () => {
     await user.type(discount, '1.000{Enter}');
     await waitFor(() =>
       expect(backend.requests('cart').slice(1)).toEqual([
-        { intent: 'set_qty', line: 0, qty: 3 },
-        { intent: 'set_qty', line: 0, qty: 5 },
-        { intent: 'line_discount', line: 0, amount: 1000 },
+        { intent: 'set_qty', line: 0, sku: 'SKU-000001', qty: 3 },
+        { intent: 'set_qty', line: 0, sku: 'SKU-000001', qty: 5 },
+        { intent: 'line_discount', line: 0, sku: 'SKU-000001', amount: 1000 },
       ]),
     );
   });

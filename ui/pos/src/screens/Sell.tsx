@@ -52,7 +52,16 @@ export function Sell() {
           const failure = toFailure(thrown);
           if (!options?.quiet) setError(failure.message);
           onFailure(failure);
-          return failure;
+          if (failure.code !== 'stale_cart') return failure;
+          // Another terminal moved the held bill's lines: show them as they are now.
+          return call('cart', { intent: 'show' }).then(
+            (view) => {
+              cartRef.current = view;
+              setCart(view);
+              return failure;
+            },
+            () => failure,
+          );
         },
       );
       queue.current = next;
