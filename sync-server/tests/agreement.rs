@@ -10,9 +10,10 @@ use lapak_core::commerce::invoice::{self, InvoiceHeader};
 use lapak_core::commerce::payment::{Payment, settle};
 use lapak_core::commerce::price::{self, PriceRow};
 use lapak_core::{Record, Value, catalog, record};
-use lapak_server::auth::{Grant, Principal, Role};
 use lapak_server::rules::{Facts, RuleVerdict, TallyOp, Write, business};
 use proptest::prelude::*;
+
+mod common;
 
 const BRANCH: &str = "JKT-01";
 const SOLD_AT: i64 = 1_764_547_200_000;
@@ -221,25 +222,6 @@ fn facts(case: &Case, rows: &[(String, Record)]) -> Facts {
     facts
 }
 
-fn cashier() -> Principal {
-    Principal {
-        user_id: "c".into(),
-        username: "c-jkt01-1".into(),
-        role: Role::Cashier,
-        device_id: uuid::Uuid::nil(),
-        grants: vec![
-            Grant {
-                scope: format!("branch:{BRANCH}"),
-                write: true,
-            },
-            Grant {
-                scope: "org".into(),
-                write: false,
-            },
-        ],
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -249,7 +231,7 @@ proptest! {
         let record = terminal_invoice(&case, &rows).expect("every item has a price in force");
         let schema = catalog::business();
         let collection = schema.collection("sales_invoices").unwrap();
-        let who = cashier();
+        let who = common::cashier(BRANCH, "c-jkt01-1");
         let write = Write {
             schema: &schema,
             collection,

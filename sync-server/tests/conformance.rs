@@ -8,11 +8,11 @@ use lapak_server::Accounts as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{Harness, count, ctx, device, principal, sale, sync_storage};
+use common::{Harness, cashier, count, ctx, device, principal, sale, sync_storage};
 use lapak_core::protocol::{ChangeBody, Cursor, LogOp, Outcome, PushRequest};
 use lapak_core::{Edit, Value, record};
 use lapak_server::Storage;
-use lapak_server::auth::{self, Principal, Role};
+use lapak_server::auth::{self, Role};
 use lapak_server::storage::{Refresh, StorageError};
 use uuid::Uuid;
 
@@ -40,13 +40,9 @@ crate::on_both_backends!(
     a_change_that_panics_automerge_is_rejected,
 );
 
-fn cashier_a() -> Principal {
-    principal(Role::Cashier, &[("branch:A", true), ("org", false)])
-}
-
 async fn exactly_once_sequential_and_concurrent(h: Harness) {
     let s = &h.storage;
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let req = PushRequest {
         device_id: who.device_id,
         changes: (0..20).map(|i| sale("A", 100 + i)).collect(),
@@ -175,7 +171,7 @@ async fn sequencing_never_skips_a_commit(h: Harness) {
 
 async fn pull_is_bounded_and_resumes(h: Harness) {
     let s = &h.storage;
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let req = PushRequest {
         device_id: who.device_id,
         changes: (0..50).map(|i| sale("A", 1 + i)).collect(),
@@ -234,7 +230,7 @@ async fn documents_merge_move_between_scopes_and_materialize(h: Harness) {
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
     let sup = principal(Role::Supervisor, &[("branch:A", true), ("branch:B", true)]);
-    let who_a = cashier_a();
+    let who_a = cashier("A", "cashier-user");
     let who_b = principal(Role::Cashier, &[("branch:B", true)]);
     let mut d1 = device(dir.path(), "d1", &["branch:A", "branch:B"]);
     let mut d2 = device(dir.path(), "d2", &["branch:A"]);
@@ -326,7 +322,7 @@ async fn documents_merge_move_between_scopes_and_materialize(h: Harness) {
 async fn rejected_document_change_defers_the_rest_of_its_document(h: Harness) {
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut d = device(dir.path(), "d", &["branch:A", "branch:B"]);
     // A cashier of branch A creates an outlet in branch B, then edits it.
     let id = d
@@ -361,7 +357,7 @@ async fn rejected_document_change_defers_the_rest_of_its_document(h: Harness) {
 async fn missing_dependencies_are_deferred(h: Harness) {
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut d = device(dir.path(), "d", &["branch:A"]);
     let id = d
         .create("outlets", record! {"name" => "Dep", "branch" => "A"})
@@ -494,7 +490,7 @@ async fn reference_rows_supersede_their_history(h: Harness) {
 
 async fn scopes_and_kinds_are_enforced_on_push(h: Harness) {
     let s = h.storage.as_ref();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut wrong_id = sale("A", 10);
     wrong_id.record_id = "not-the-change-id".into();
     let mut wrong_kind = sale("A", 10);
@@ -568,7 +564,7 @@ async fn scopes_and_kinds_are_enforced_on_push(h: Harness) {
 
 async fn ledger_entries_materialize_with_lines_and_events(h: Harness) {
     let s = h.storage.as_ref();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut ch = sale("A", 0);
     ch.body = ChangeBody::Ledger {
         entry: record! {
@@ -760,7 +756,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_device(h: Harness) {
 async fn records_in_no_scope_and_hidden_records_are_refused(h: Harness) {
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut d = device(dir.path(), "d", &["branch:A"]);
     let id = d
         .create("outlets", record! {"name" => "Toko", "branch" => "A"})
@@ -832,7 +828,7 @@ async fn records_in_no_scope_and_hidden_records_are_refused(h: Harness) {
 
 async fn unstorable_text_and_borrowed_change_ids_are_rejected(h: Harness) {
     let s = h.storage.as_ref();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut nul = sale("A", 10);
     if let ChangeBody::Ledger { entry } = &mut nul.body {
         entry.insert("terminal".into(), Value::Text("POS\u{0}1".into()));
@@ -877,7 +873,7 @@ async fn unstorable_text_and_borrowed_change_ids_are_rejected(h: Harness) {
         .await
         .unwrap();
     assert!(matches!(first.results[0].outcome, Outcome::Accepted { .. }));
-    let thief = cashier_a();
+    let thief = cashier("A", "cashier-user");
     let plan = s
         .push(
             &ctx(),
@@ -897,7 +893,7 @@ async fn unstorable_text_and_borrowed_change_ids_are_rejected(h: Harness) {
 
 async fn pull_answers_are_bounded_in_bytes(h: Harness) {
     let s = h.storage.as_ref();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     // Twelve entries of about 900 KB: more than one answer's byte budget.
     let changes: Vec<_> = (0..12)
         .map(|i| {
@@ -954,7 +950,7 @@ async fn pull_answers_are_bounded_in_bytes(h: Harness) {
 
 async fn an_older_database_is_upgraded_in_place(h: Harness) {
     let s = h.storage.as_ref();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     s.push(
         &ctx(),
         &who,
@@ -1123,7 +1119,7 @@ async fn change_bombs_are_refused_before_parsing(h: Harness) {
     use std::io::Write as _;
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut d = device(dir.path(), "d", &["branch:A"]);
     d.create("outlets", record! {"name" => "Real", "branch" => "A"})
         .unwrap();
@@ -1173,7 +1169,7 @@ async fn change_bombs_are_refused_before_parsing(h: Harness) {
 async fn a_change_that_panics_automerge_is_rejected(h: Harness) {
     let s = h.storage.as_ref();
     let dir = tempfile::tempdir().unwrap();
-    let who = cashier_a();
+    let who = cashier("A", "cashier-user");
     let mut d = device(dir.path(), "d", &["branch:A"]);
     d.create("outlets", record! {"name" => "Real", "branch" => "A"})
         .unwrap();

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    Harness, TestServer, business_device, count, entry, principal, push, reference, sync_storage,
+    Harness, TestServer, business_device, cashier, count, entry, principal, push, reference,
+    sync_storage,
 };
 use lapak_core::protocol::{LogOp, Outcome};
 use lapak_core::{Store, Value};
@@ -27,13 +28,6 @@ crate::on_both_backends!(
 
 /// 2026-06-01T00:00:00Z.
 const T0: i64 = 1_780_272_000_000;
-
-fn cashier(branch: &str) -> Principal {
-    principal(
-        Role::Cashier,
-        &[(&format!("branch:{branch}"), true), ("org", false)],
-    )
-}
 
 async fn business(s: &dyn Storage) {
     reference(
@@ -157,8 +151,8 @@ fn held(store: &Store, collection: &str, id: &str, field: &str) -> Option<i64> {
 async fn stock_levels_follow_the_facts_and_reach_only_their_branch(h: Harness) {
     let s = h.storage.as_ref();
     business(s).await;
-    let jkt = cashier("JKT-01");
-    let bdg = cashier("BDG-01");
+    let jkt = cashier("JKT-01", "cashier-user");
+    let bdg = cashier("BDG-01", "cashier-user");
     all_accepted(&push(s, &jkt, vec![receipt("JKT-01", "TEA", 20)]).await);
     all_accepted(&push(s, &bdg, vec![receipt("BDG-01", "TEA", 5)]).await);
     // Two invoices and a receipt moving the same stock in one push: one derived write.
@@ -274,7 +268,7 @@ async fn stock_levels_follow_the_facts_and_reach_only_their_branch(h: Harness) {
 async fn customer_dues_reach_the_customers_scopes_and_follow_the_customer(h: Harness) {
     let s = h.storage.as_ref();
     business(s).await;
-    let jkt = cashier("JKT-01");
+    let jkt = cashier("JKT-01", "cashier-user");
     let field = |t: &str| principal(Role::Salesperson, &[(&format!("territory:{t}"), true)]);
     all_accepted(&push(s, &jkt, vec![receipt("JKT-01", "TEA", 100)]).await);
     all_accepted(
@@ -306,7 +300,7 @@ async fn customer_dues_reach_the_customers_scopes_and_follow_the_customer(h: Har
         ),
         (
             business_device(dir.path(), "bdg", &["branch:BDG-01"]),
-            cashier("BDG-01"),
+            cashier("BDG-01", "cashier-user"),
         ),
     ];
     // OUT-1's dues as each device holds them, after syncing them all.
@@ -415,7 +409,7 @@ async fn nobody_writes_a_derived_collection(h: Harness) {
             .is_err()
     );
     // ...and a change sent anyway is refused.
-    let jkt = cashier("JKT-01");
+    let jkt = cashier("JKT-01", "cashier-user");
     let id = Uuid::now_v7();
     let out = push(
         server.storage.as_ref(),
@@ -445,7 +439,7 @@ async fn nobody_writes_a_derived_collection(h: Harness) {
 async fn a_database_with_tallies_and_no_derived_rows_gets_them_at_start(h: Harness) {
     let s = h.storage.as_ref();
     business(s).await;
-    let jkt = cashier("JKT-01");
+    let jkt = cashier("JKT-01", "cashier-user");
     all_accepted(
         &push(
             s,

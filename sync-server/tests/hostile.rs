@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Harness, TestServer, business_device, ctx, entry, principal, reference};
+use common::{Harness, TestServer, business_device, cashier, ctx, entry, reference};
 use lapak_core::protocol::{
     Change, ChangeBody, Cursor, Message, Outcome, PullRequest, PushRequest,
 };
@@ -32,12 +32,6 @@ fn hostile() -> impl Strategy<Value = String> {
         r("[\u{202e}\u{feff}\u{200b}\u{0301}\u{1F600}\u{10FFFF}\u{FFFD}a]{1,8}"),
         proptest::strategy::Just(String::new()),
     ]
-}
-
-fn cashier() -> Principal {
-    let mut p = principal(Role::Cashier, &[("branch:JKT-01", true), ("org", false)]);
-    p.username = "ani".into();
-    p
 }
 
 async fn seed(s: &dyn Storage) {
@@ -146,7 +140,7 @@ async fn hostile_text_in_pushes_gets_equal_verdicts_on_both_backends(pool: sqlx:
     let pg = common::business_postgres(pool).await;
     seed(lite.storage.as_ref()).await;
     seed(pg.storage.as_ref()).await;
-    let who = cashier();
+    let who = cashier("JKT-01", "ani");
     let dir = tempfile::tempdir().unwrap();
     let mut runner = TestRunner::deterministic();
     for _ in 0..CASES {

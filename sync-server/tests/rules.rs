@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{Harness, business_device, count, entry, principal, push, reference, sync_storage};
+use common::{
+    Harness, business_device, cashier, count, entry, principal, push, reference, sync_storage,
+};
 use lapak_core::Edit;
 use lapak_core::protocol::Outcome;
 use lapak_server::Storage;
@@ -35,15 +37,6 @@ crate::on_both_backends!(
 /// 2026-06-01T00:00:00Z.
 const T0: i64 = 1_780_272_000_000;
 const DAY: i64 = 86_400_000;
-
-fn cashier(branch: &str, name: &str) -> Principal {
-    let mut p = principal(
-        Role::Cashier,
-        &[(&format!("branch:{branch}"), true), ("org", false)],
-    );
-    p.username = name.into();
-    p
-}
 
 fn salesperson(territory: &str, name: &str) -> Principal {
     let mut p = principal(

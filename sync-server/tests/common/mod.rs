@@ -232,6 +232,16 @@ pub fn principal(role: Role, grants: &[(&str, bool)]) -> Principal {
     }
 }
 
+/// A cashier of `branch` (writes it, reads `org`) logged in as `username`.
+pub fn cashier(branch: &str, username: &str) -> Principal {
+    let mut p = principal(
+        Role::Cashier,
+        &[(&format!("branch:{branch}"), true), ("org", false)],
+    );
+    p.username = username.into();
+    p
+}
+
 /// A write context for now.
 pub fn ctx() -> WriteContext {
     WriteContext {
