@@ -636,17 +636,10 @@ pub fn starter() -> Rules {
             }
             let lines = r.get("lines").and_then(Value::as_list).unwrap_or(&[]);
             if !lines.is_empty() {
-                // i128: a product of two i64 fits, and a sum of as many as a change can hold.
-                let sum: i128 = lines
-                    .iter()
-                    .map(|l| {
-                        let n = |k: &str| match l.get(k) {
-                            Some(lapak_core::Scalar::Int(v)) => i128::from(*v),
-                            _ => 0,
-                        };
-                        n("qty") * n("price")
-                    })
-                    .sum();
+                // The starter's lines have no discount or tax: the sum is of quantity × price.
+                let sum = lapak_core::commerce::lines::sum(
+                    &lapak_core::commerce::lines::Line::from_items(lines),
+                );
                 if sum != i128::from(total) {
                     return RuleVerdict::reject(
                         "total_mismatch",
