@@ -563,3 +563,25 @@ fn ledger_entries_filter_by_their_verdict() {
         Err(Error::UnknownField { .. })
     ));
 }
+
+/// An open store keeps SQLite's lock on its file: another process reading it (the `sqlite3`
+/// shell, a backup) must never take it for unused and delete its write-ahead log. Setting the
+/// file's mode after opening once dropped that lock (closing any descriptor of a file drops
+/// the process's POSIX locks on it).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_open_store_keeps_its_lock_on_the_file() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite3");
+    let store = Store::open(&path, sample_schema()).unwrap();
+    let inode = std::fs::metadata(&path).unwrap().ino().to_string();
+    let pid = std::process::id().to_string();
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let held = locks.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 5 && f[4] == pid && f[5].rsplit(':').next() == Some(inode.as_str())
+    });
+    drop(store);
+    assert!(held, "the open store held no lock on its file:\n{locks}");
+}

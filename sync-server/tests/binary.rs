@@ -245,3 +245,31 @@ async fn the_first_start_with_the_demo_seeds_a_business_and_still_makes_an_admin
     assert!(!text.contains("password "), "{text}");
     assert!(stop(child).success());
 }
+
+/// The running server keeps SQLite's lock on its database file, so that another process
+/// reading it (a backup, the `sqlite3` shell) never takes it for unused: closing such a reader
+/// would otherwise checkpoint and delete the write-ahead log the server still writes to, and
+/// what the server wrote afterwards would be gone at its next start. That happened while the
+/// server, after opening its pools, opened and closed the database file to set its mode: on
+/// POSIX, closing any descriptor of a file drops every lock the process holds on it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_running_server_keeps_its_lock_on_the_database() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _, addr) = start(dir.path());
+    let ready = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let inode = std::fs::metadata(dir.path().join("lapak.sqlite3"))
+        .unwrap()
+        .ino();
+    // /proc/locks: `1: POSIX ADVISORY READ <pid> <major>:<minor>:<inode> <start> <end>`.
+    let pid = child.id().to_string();
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    let held = locks.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 5 && f[4] == pid && f[5].rsplit(':').next() == Some(&inode.to_string())
+    });
+    assert!(stop(child).success());
+    assert!(held, "the server held no lock on its database:\n{locks}");
+}

@@ -167,11 +167,19 @@ pub fn owner_only_files(path: &Path) -> std::io::Result<()> {
         if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.contains(":memory:")) {
             return Ok(());
         }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        // Only a missing file is opened (to create it). Opening and closing an existing one
+        // would drop every POSIX lock this process holds on it, SQLite's included (closing any
+        // descriptor of a file does that), and another process could then take the running
+        // database for unused and delete its write-ahead log.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
             .mode(0o600)
-            .open(path)?;
+            .open(path)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => drop(other?),
+        }
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
