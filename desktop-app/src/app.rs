@@ -35,7 +35,10 @@ pub fn data_dir_from_args() -> Option<PathBuf> {
 }
 
 /// Forwards status changes and remote changes to the page as events.
-pub fn forward_events<R: Runtime>(app: &tauri::AppHandle<R>) {
+///
+/// # Errors
+/// When the store cannot be subscribed to.
+pub fn forward_events<R: Runtime>(app: &tauri::AppHandle<R>) -> lapak_client::Result<()> {
     let pos = app.state::<Pos>();
     let mut status = pos.client().status();
     let handle = app.clone();
@@ -48,23 +51,19 @@ pub fn forward_events<R: Runtime>(app: &tauri::AppHandle<R>) {
             }
         }
     });
-    let client = pos.client().clone();
+    let changes = tauri::async_runtime::block_on(pos.client().with_store(|s| Ok(s.subscribe())))?;
     let handle = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let Ok(rx) = client.with_store(|s| Ok(s.subscribe())).await else {
-            return;
-        };
-        std::thread::spawn(move || {
-            while let Ok(set) = rx.recv() {
-                if set.origin == Origin::Remote {
-                    let _ = handle.emit(
-                        "lapak://changed",
-                        Changed {
-                            collections: vec![set.collection],
-                        },
-                    );
-                }
+    std::thread::spawn(move || {
+        for set in changes {
+            if set.origin == Origin::Remote {
+                let _ = handle.emit(
+                    "lapak://changed",
+                    Changed {
+                        collections: vec![set.collection],
+                    },
+                );
             }
-        });
+        }
     });
+    Ok(())
 }
