@@ -106,7 +106,7 @@ pub(super) fn item_by_code(store: &Store, code: &str) -> lapak_core::Result<Opti
 
 /// A word for a LIKE pattern: the store's LIKE has no escape, so `%` and `_` are dropped
 /// rather than matched as wildcards.
-fn like_word(w: &str) -> String {
+pub(super) fn like_word(w: &str) -> String {
     w.chars().filter(|c| *c != '%' && *c != '_').collect()
 }
 

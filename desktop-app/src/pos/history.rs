@@ -151,6 +151,35 @@ fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
     })
 }
 
+/// The branch's newest invoices, at most `limit`; with `text`, those whose number or customer
+/// code contains it.
+fn invoices_matching(
+    store: &Store,
+    branch: &str,
+    text: Option<&str>,
+    limit: usize,
+) -> lapak_core::Result<Vec<Row>> {
+    let newest = |field: Option<(&str, &str)>| {
+        let mut q = Query::new().eq("branch", branch);
+        if let Some((field, text)) = field {
+            q = q.filter(field, Op::Like, format!("%{}%", reads::like_word(text)));
+        }
+        store.query(
+            "sales_invoices",
+            &q.order_by("sold_at", true).limit(limit as u64),
+        )
+    };
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return newest(None);
+    };
+    let mut rows = newest(Some(("number", text)))?;
+    rows.extend(newest(Some(("customer", text)))?);
+    rows.sort_by(|a, b| (int(b, "sold_at"), &b.id).cmp(&(int(a, "sold_at"), &a.id)));
+    rows.dedup_by(|a, b| a.id == b.id);
+    rows.truncate(limit);
+    Ok(rows)
+}
+
 impl Pos {
     /// The receipt of an invoice of this branch, by id or number.
     ///
@@ -178,15 +207,7 @@ impl Pos {
         let seat = self.terminal().await?;
         self.client
             .with_store(move |store| {
-                let mut q = Query::new().eq("branch", seat.branch.as_str());
-                if let Some(text) = query.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                    let pattern: String = text.chars().filter(|c| *c != '%' && *c != '_').collect();
-                    q = q.filter("number", Op::Like, format!("%{pattern}%"));
-                }
-                let rows = store.query(
-                    "sales_invoices",
-                    &q.order_by("sold_at", true).limit(limit as u64),
-                )?;
+                let rows = invoices_matching(store, &seat.branch, query.as_deref(), limit)?;
                 Ok(rows
                     .iter()
                     .map(|r| InvoiceSummary {
@@ -206,5 +227,43 @@ impl Pos {
             })
             .await
             .map_err(PosError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapak_core::{Store, Value, catalog, record};
+
+    use super::invoices_matching;
+
+    #[test]
+    fn history_finds_invoices_by_number_or_customer_newest_first() {
+        let mut store = Store::open_in_memory(catalog::business()).unwrap();
+        store.set_scopes(&["branch:JKT-01".into()]).unwrap();
+        for (n, customer, at) in [(1, "X-0001", 10), (2, "", 30), (3, "OUT-1", 20)] {
+            let mut r = record! {
+                "number" => format!("JKT-01/POS-1/261201/000{n}"), "branch" => "JKT-01",
+                "sold_at" => at, "total" => 0,
+            };
+            if !customer.is_empty() {
+                r.insert("customer".into(), Value::Text(customer.into()));
+            }
+            store.append("sales_invoices", r).unwrap();
+        }
+        let numbers = |text: Option<&str>, limit| -> Vec<String> {
+            invoices_matching(&store, "JKT-01", text, limit)
+                .unwrap()
+                .iter()
+                .map(|r| r.fields["number"].as_text().unwrap()[20..].to_owned())
+                .collect()
+        };
+        assert_eq!(numbers(None, 10), ["0002", "0003", "0001"]);
+        assert_eq!(numbers(Some("0003"), 10), ["0003"]);
+        assert_eq!(numbers(Some("OUT-"), 10), ["0003"]);
+        assert_eq!(numbers(Some("X-"), 10), ["0001"]);
+        // A text matching both the number and the customer of one invoice lists it once.
+        assert_eq!(numbers(Some("0001"), 10), ["0001"]);
+        assert_eq!(numbers(None, 1), ["0002"]);
+        assert!(numbers(Some("BDG"), 10).is_empty());
     }
 }
