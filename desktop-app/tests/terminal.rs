@@ -113,6 +113,18 @@ async fn two_terminals_sell_hold_merge_and_pay_exactly_once() {
         lines(&one)
     );
 
+    // A code no item has is refused, and the cart is still the held bill.
+    let unknown = pos1
+        .cart(CartIntent::Scan {
+            code: "0000000000000".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(unknown), ErrorCode::NotFound);
+    let still = pos1.cart(CartIntent::Show).await.unwrap();
+    assert_eq!(still.held_bill.as_deref(), Some(held.id.as_str()));
+    assert_eq!(lines(&still), lines(&one));
+
     // POS-2 takes the voucher and a split payment: card, then cash past what is due.
     let cart = pos2
         .cart(CartIntent::Voucher {
@@ -167,7 +179,7 @@ async fn two_terminals_sell_hold_merge_and_pay_exactly_once() {
     );
     // The held bill POS-1 was editing was paid: its cart empties.
     let gone = pos1.cart(CartIntent::Show).await.unwrap_err();
-    assert_eq!(code_of(gone), ErrorCode::NotFound);
+    assert_eq!(code_of(gone), ErrorCode::HeldBillGone);
     assert!(pos1.cart(CartIntent::Show).await.unwrap().lines.is_empty());
 
     // POS-1 takes one A back against POS-2's invoice, found by its number.

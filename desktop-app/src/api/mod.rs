@@ -46,6 +46,9 @@ pub enum ErrorCode {
     /// The cart changed (another terminal edited the held bill) since the page showed it:
     /// show the cart again and repeat.
     StaleCart,
+    /// The held bill this cart was is paid or removed (on another terminal): the cart is now
+    /// empty; show it again.
+    HeldBillGone,
     /// Something on this machine failed (disk, store); the message says what to do.
     Internal,
 }

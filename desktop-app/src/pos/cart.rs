@@ -158,7 +158,8 @@ impl Pos {
     /// # Errors
     /// `not_found` for an unknown code, `invalid` for a bad line or amount, `stale_cart` for a
     /// line that is no longer the one the page showed, `voucher` for a voucher that cannot be
-    /// redeemed here now; the cart is unchanged then.
+    /// redeemed here now; the cart is unchanged then. `held_bill_gone` when the held bill this
+    /// cart was is paid or removed elsewhere: the cart is empty then.
     pub async fn cart(&self, intent: CartIntent) -> Result<CartView> {
         let seat = self.terminal().await?;
         let mut state = self.state.lock().await;
@@ -193,7 +194,7 @@ fn is_gone(e: &PosError) -> bool {
     matches!(
         e,
         PosError::Refused {
-            code: ErrorCode::NotFound,
+            code: ErrorCode::HeldBillGone,
             ..
         }
     )

@@ -14,7 +14,7 @@ use crate::error::{PosError, Result};
 pub(super) fn held_lines(store: &Store, id: &str) -> Result<Vec<LineState>> {
     let Some(row) = store.get("held_bills", id)? else {
         return Err(PosError::refused(
-            ErrorCode::NotFound,
+            ErrorCode::HeldBillGone,
             "this held bill was paid or removed on another terminal: start a new sale",
         ));
     };

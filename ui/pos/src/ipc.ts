@@ -93,6 +93,7 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   return: true,
   out_of_stock: true,
   stale_cart: true,
+  held_bill_gone: true,
   internal: true,
 };
 

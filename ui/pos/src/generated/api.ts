@@ -4,7 +4,7 @@
 /**
  * What went wrong, for the page to branch on.
  */
-export type ErrorCode = "not_signed_in" | "no_terminal" | "no_shift" | "shift_open" | "bad_credentials" | "unreachable" | "not_found" | "invalid" | "empty_cart" | "payment" | "voucher" | "credit" | "return" | "out_of_stock" | "stale_cart" | "internal";
+export type ErrorCode = "not_signed_in" | "no_terminal" | "no_shift" | "shift_open" | "bad_credentials" | "unreachable" | "not_found" | "invalid" | "empty_cart" | "payment" | "voucher" | "credit" | "return" | "out_of_stock" | "stale_cart" | "held_bill_gone" | "internal";
 
 /**
  * The error every command returns.

@@ -36,6 +36,27 @@ describe('Sell', () => {
     expect(screen.getByTestId('scan-input')).toHaveProperty('value', '123');
   });
 
+  it('empties the cart when another terminal paid the held bill (held_bill_gone)', async () => {
+    let paidElsewhere = false;
+    const { backend, user } = await renderApp({
+      cart: (intent: CartIntent) => {
+        if (intent.intent === 'set_qty') {
+          paidElsewhere = true;
+          throw commandError('held_bill_gone', 'Tagihan ini sudah dibayar di terminal lain.');
+        }
+        return paidElsewhere ? emptyCart() : cartWithNoodles({ held_bill: 'h1' });
+      },
+    });
+    await screen.findAllByTestId('cart-line');
+    await user.click(screen.getByTestId('line-plus'));
+    expect((await screen.findByTestId('error')).textContent).toBe('Tagihan ini sudah dibayar di terminal lain.');
+    await screen.findByTestId('cart-empty');
+    expect(backend.requests('cart').slice(1)).toEqual([
+      { intent: 'set_qty', line: 0, sku: 'SKU-000001', qty: 3 },
+      { intent: 'show' },
+    ]);
+  });
+
   it('shows the cart as it is now when another terminal moved its lines (stale_cart)', async () => {
     const moved = cartWithNoodles({ held_bill: 'h1' });
     moved.lines[0] = { ...moved.lines[0]!, sku: 'SKU-000009', name: 'Teh Botol' };

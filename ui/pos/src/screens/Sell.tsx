@@ -52,8 +52,8 @@ export function Sell() {
           const failure = toFailure(thrown);
           if (!options?.quiet) setError(failure.message);
           onFailure(failure);
-          if (failure.code !== 'stale_cart') return failure;
-          // Another terminal moved the held bill's lines: show them as they are now.
+          if (failure.code !== 'stale_cart' && failure.code !== 'held_bill_gone') return failure;
+          // Another terminal moved the held bill's lines, or paid it: show the cart as it is now.
           return call('cart', { intent: 'show' }).then(
             (view) => {
               cartRef.current = view;
