@@ -2,7 +2,8 @@
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
 # provides a Postgres for the database tests (DATABASE_URL), builds and tests the POS page
 # (ui/: typecheck, lint, Vitest), then checks formatting, lints,
-# runs the whole suite (nextest, doctests) and builds the fuzz targets. Exits non-zero when
+# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb) and
+# builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 ensure_build_deps
 ensure_desktop_deps
+ensure_window_test_deps
 ensure_postgres
 log "DATABASE_URL=$DATABASE_URL"
 

@@ -46,6 +46,22 @@ ensure_desktop_deps() {
   ensure_node
 }
 
+# The tauri-driver the window tests use: pinned, as its WebDriver mapping changes between
+# releases.
+TAURI_DRIVER_VERSION=2.1.0
+
+# ensure_window_test_deps: what the POS window tests (desktop-app/tests/window) drive the real
+# window with: an X server (Xvfb), WebKitGTK's WebDriver and tauri-driver in front of it, and
+# ImageMagick for their screenshots.
+ensure_window_test_deps() {
+  ensure_packages xvfb webkit2gtk-driver imagemagick
+  # tauri-driver has no --version: ask cargo what it installed.
+  if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
+    log "installing tauri-driver $TAURI_DRIVER_VERSION"
+    cargo install --locked --quiet tauri-driver --version "$TAURI_DRIVER_VERSION"
+  fi
+}
+
 # ensure_node: a Node.js of at least 20.19 (Vite's floor), with npm. Installs Debian's when
 # there is none; says what to do when the one there is too old.
 ensure_node() {

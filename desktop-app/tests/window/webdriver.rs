@@ -1,0 +1,263 @@
+//! The few W3C WebDriver commands the window tests use (new session, find, click, type, read,
+//! run a script), over the workspace's `reqwest`. A full client such as fantoccini
+//! would bring a second HTTP, cookie and ICU stack for the same dozen requests.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The key WebDriver sends for Enter (the Unicode private-use code point of the spec).
+pub const ENTER: &str = "\u{E007}";
+/// The element reference key of the W3C protocol.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// How long `wait_*` helpers wait before failing the test.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One WebDriver session: one application window.
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// An element of the page, found by a CSS selector.
+#[derive(Clone, Debug)]
+pub struct Element {
+    id: String,
+    what: String,
+}
+
+impl Element {
+    /// The element as a script argument (`arguments[i]` in the page).
+    pub fn as_arg(&self) -> Value {
+        json!({ ELEMENT_KEY: self.id })
+    }
+}
+
+/// A command the remote end refused, with the spec's error code (`no such element`, ...).
+#[derive(Debug)]
+pub struct Refused {
+    pub error: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.message)
+    }
+}
+
+impl Session {
+    /// Starts a session on the driver at `driver` (`http://127.0.0.1:4444`) with `capabilities`
+    /// as `alwaysMatch`.
+    pub async fn start(driver: &str, capabilities: Value) -> Session {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let body = json!({ "capabilities": { "alwaysMatch": capabilities } });
+        let answer = send(
+            &http,
+            reqwest::Method::POST,
+            &format!("{driver}/session"),
+            Some(body),
+        )
+        .await
+        .unwrap_or_else(|r| panic!("the driver refused the session: {r}"));
+        let id = answer["sessionId"]
+            .as_str()
+            .expect("a session id")
+            .to_owned();
+        Session {
+            http,
+            base: format!("{driver}/session/{id}"),
+        }
+    }
+
+    /// Ends the session (the driver closes the application).
+    pub async fn end(&self) {
+        let _ = send(&self.http, reqwest::Method::DELETE, &self.base, None).await;
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, Refused> {
+        let url = format!("{}{path}", self.base);
+        send(&self.http, reqwest::Method::POST, &url, Some(body)).await
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, Refused> {
+        let url = format!("{}{path}", self.base);
+        send(&self.http, reqwest::Method::GET, &url, None).await
+    }
+
+    /// Moves and sizes the window.
+    pub async fn set_window_rect(&self, x: u32, y: u32, width: u32, height: u32) {
+        self.post(
+            "/window/rect",
+            json!({ "x": x, "y": y, "width": width, "height": height }),
+        )
+        .await
+        .unwrap_or_else(|r| panic!("placing the window: {r}"));
+    }
+
+    /// Every element matching `css`, now.
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        let found = self
+            .post(
+                "/elements",
+                json!({ "using": "css selector", "value": css }),
+            )
+            .await
+            .unwrap_or_else(|r| panic!("finding {css}: {r}"));
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| Element {
+                id: e[ELEMENT_KEY].as_str().unwrap().to_owned(),
+                what: css.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Element {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(e) = self.find_all(css).await.into_iter().next() {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "{css} never appeared");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// Waits until the text of the first `css` satisfies `ok`; returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Some(e) = self.find_all(css).await.into_iter().next() {
+                match self.try_text(&e).await {
+                    Ok(t) if ok(&t) => return t,
+                    Ok(t) => last = t,
+                    Err(_) => {} // re-rendered between find and read
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        panic!("{css} never showed {what}; last text: {last:?}");
+    }
+
+    /// Waits until `count` elements match `css`.
+    pub async fn wait_count(&self, css: &str, count: usize) -> Vec<Element> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let found = self.find_all(css).await;
+            if found.len() == count {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: {} elements, expected {count}",
+                found.len()
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// Clicks the first `css`, waiting for it.
+    pub async fn click(&self, css: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let e = self.find(css).await;
+            match self.click_element(&e).await {
+                Ok(()) => return,
+                // Re-rendered, or not clickable yet (disabled, covered): try again.
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                }
+                Err(r) => panic!("clicking {css}: {r}"),
+            }
+        }
+    }
+
+    /// Clicks `element`.
+    pub async fn click_element(&self, element: &Element) -> Result<(), Refused> {
+        self.post(&format!("/element/{}/click", element.id), json!({}))
+            .await
+            .map(drop)
+    }
+
+    /// Empties the first `css` and types `text` into it, as a keyboard would.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{}/clear", e.id), json!({}))
+            .await
+            .unwrap_or_else(|r| panic!("clearing {css}: {r}"));
+        self.type_into(&e, text).await;
+    }
+
+    /// Types `text` into `element` (keys such as [`ENTER`] included).
+    pub async fn type_into(&self, element: &Element, text: &str) {
+        self.post(
+            &format!("/element/{}/value", element.id),
+            json!({ "text": text }),
+        )
+        .await
+        .unwrap_or_else(|r| panic!("typing into {}: {r}", element.what));
+    }
+
+    /// Types `text` into the first `css`, waiting for it.
+    pub async fn type_text(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.type_into(&e, text).await;
+    }
+
+    /// The visible text of `element`.
+    pub async fn text(&self, element: &Element) -> String {
+        self.try_text(element)
+            .await
+            .unwrap_or_else(|r| panic!("reading {}: {r}", element.what))
+    }
+
+    async fn try_text(&self, element: &Element) -> Result<String, Refused> {
+        let v = self.get(&format!("/element/{}/text", element.id)).await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Runs `script` in the page (a function body; `arguments` holds `args`) and returns its value.
+    pub async fn script(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": args }))
+            .await
+            .unwrap_or_else(|r| panic!("running a script: {r}"))
+    }
+}
+
+async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+) -> Result<Value, Refused> {
+    let mut request = http.request(method, url);
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.map_err(|e| Refused {
+        error: "unreachable".into(),
+        message: e.to_string(),
+    })?;
+    let ok = response.status().is_success();
+    let mut answer: Value = response.json().await.map_err(|e| Refused {
+        error: "unreadable".into(),
+        message: e.to_string(),
+    })?;
+    let value = answer["value"].take();
+    if ok {
+        Ok(value)
+    } else {
+        Err(Refused {
+            error: value["error"].as_str().unwrap_or("unknown").to_owned(),
+            message: value["message"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+}
