@@ -64,7 +64,7 @@ pub fn starter() -> Schema {
 }
 
 /// The version of [`business`]'s declaration (bump it with every change to its collections).
-pub const BUSINESS_VERSION: u32 = 3;
+pub const BUSINESS_VERSION: u32 = 4;
 
 /// The POS and field-sales business Lapak serves by default: reference data mastered by the
 /// back office, documents edited in the field and at the till, and ledgers of facts judged by
@@ -263,6 +263,7 @@ pub fn business() -> Schema {
                 .text("customer")
                 .required("sold_at", Timestamp)
                 .required("total", Int)
+                .int("cash_tendered")
                 .list(
                     "lines",
                     &[

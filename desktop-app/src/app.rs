@@ -5,18 +5,11 @@
 use std::path::PathBuf;
 
 use lapak_core::Origin;
-use serde::Serialize;
 use tauri::{Emitter, Manager, Runtime};
 
 use crate::Pos;
+use crate::api::ChangedEvent;
 use crate::pos::status::badge;
-
-/// The `lapak://changed` payload.
-#[derive(Clone, Debug, Serialize)]
-pub struct Changed {
-    /// Collections with records changed by another device.
-    pub collections: Vec<String>,
-}
 
 /// The terminal's data directory: `--data-dir <path>`, else `LAPAK_POS_DIR`, else the OS
 /// app-data directory (`~/.local/share/id.lapak.pos` on Linux).
@@ -58,7 +51,7 @@ pub fn forward_events<R: Runtime>(app: &tauri::AppHandle<R>) -> lapak_client::Re
             if set.origin == Origin::Remote {
                 let _ = handle.emit(
                     "lapak://changed",
-                    Changed {
+                    ChangedEvent {
                         collections: vec![set.collection],
                     },
                 );

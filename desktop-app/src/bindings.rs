@@ -33,7 +33,7 @@ fn generate() -> String {
         PaymentMethod, Tender, CheckoutRequest, ServerVerdict, Receipt, VoucherOutcome,
         ReceiptLine, HistoryRequest, InvoiceSummary, ReceiptRequest, ReturnRequest,
         ReturnLineRequest, ReturnReceipt, ShiftIntent, ShiftState, ShiftView, Connection,
-        SyncBadge, Empty, RejectionView,
+        SyncBadge, ChangedEvent, Empty, RejectionView,
     );
     let mut out = String::from(
         "// Generated from desktop-app/src/api.rs by ts-rs: do not edit.\n\

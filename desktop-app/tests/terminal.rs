@@ -173,6 +173,7 @@ async fn two_terminals_sell_hold_merge_and_pay_exactly_once() {
     }
     let receipt = pos2.receipt(&receipt.number).await.unwrap();
     assert_eq!(receipt.verdict, ServerVerdict::Accepted);
+    assert_eq!(receipt.change, 10_000, "a reprint shows the change given");
     assert_eq!(
         receipt.voucher.as_ref().map(|v| v.verdict.clone()),
         Some(ServerVerdict::Accepted)
@@ -208,6 +209,14 @@ async fn two_terminals_sell_hold_merge_and_pay_exactly_once() {
         .await
         .unwrap_err();
     assert_eq!(code_of(too_many), ErrorCode::Return);
+    // The receipt now shows what came back, on A's line only.
+    let after = pos1.receipt(&receipt.number).await.unwrap();
+    let returned: Vec<_> = after
+        .lines
+        .iter()
+        .map(|l| (l.sku.clone(), l.returned))
+        .collect();
+    assert_eq!(returned, [(a.sku.clone(), 1), (b.sku.clone(), 0)]);
 
     // Both close their shift counting what the drawer should hold.
     let s2 = pos2

@@ -73,6 +73,8 @@ pub struct Receipt {
     pub cashier: String,
     /// Customer code.
     pub customer: Option<String>,
+    /// The customer's name, when the terminal knows the customer.
+    pub customer_name: Option<String>,
     /// When.
     #[ts(type = "number")]
     pub sold_at: i64,
@@ -141,6 +143,10 @@ pub struct ReceiptLine {
     /// Quantity × price − discount + tax.
     #[ts(type = "number")]
     pub total: i64,
+    /// How many came back by earlier returns against the invoice (spread over its lines of the
+    /// same item in order); 0 on a return's own receipt.
+    #[ts(type = "number")]
+    pub returned: i64,
 }
 
 /// `history`: this branch's invoices, newest first, optionally by number or customer.

@@ -3,6 +3,14 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// The `lapak://changed` event: another device's changes arrived in these collections (the
+/// page re-reads what shows them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChangedEvent {
+    /// Collection names, such as `held_bills`.
+    pub collections: Vec<String>,
+}
+
 /// The sync badge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -120,7 +120,7 @@ fn prepare(
         customer: cart.customer.clone(),
         sold_at: at,
     };
-    let record = invoice::record(&header, &priced.bill, &settled.payments);
+    let record = invoice::record(&header, &priced.bill, &settled);
     invoice::check(&record).map_err(PosError::from_refusal)?;
     let mut writes = vec![StoreWrite::append("sales_invoices", record)];
     if let Some(code) = &cart.voucher {

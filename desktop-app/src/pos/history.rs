@@ -1,10 +1,14 @@
 //! Receipts and the branch's invoices: what was sold, with the server's verdict on it and on
 //! its voucher; found by id or by number.
 
+use std::collections::BTreeMap;
+
+use lapak_core::commerce::invoice;
 use lapak_core::commerce::lines::Line;
 use lapak_core::{Op, Query, Row, Store, Value, Verdict};
 
 use super::catalog_reads::{self as reads, int, text};
+use super::returns::returned_of;
 use super::{Pos, Seat};
 use crate::api::{
     ErrorCode, InvoiceSummary, PaymentMethod, Receipt, ReceiptLine, ServerVerdict, Tender,
@@ -75,14 +79,37 @@ pub(super) fn receipt_line(store: &Store, l: &Line) -> lapak_core::Result<Receip
         price: l.price,
         discount: l.discount,
         tax: l.tax,
+        returned: 0,
     })
 }
 
+/// Spreads what came back by earlier returns (per item) over the invoice's lines, in order.
+fn mark_returned(lines: &mut [ReceiptLine], mut back: BTreeMap<String, i64>) {
+    for line in lines {
+        if let Some(left) = back.get_mut(&line.sku) {
+            line.returned = (*left).min(line.qty).max(0);
+            *left -= line.returned;
+        }
+    }
+}
+
+/// The name of customer `code`, when the terminal holds the customer.
+fn customer_name(store: &Store, code: &str) -> lapak_core::Result<Option<String>> {
+    if code.is_empty() {
+        return Ok(None);
+    }
+    Ok(store
+        .get("customers", code)?
+        .map(|c| text(&c, "name").to_owned())
+        .filter(|n| !n.is_empty()))
+}
+
 fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
-    let lines = reads::lines(row, "lines")
+    let mut lines = reads::lines(row, "lines")
         .iter()
         .map(|l| receipt_line(store, l))
         .collect::<lapak_core::Result<Vec<_>>>()?;
+    mark_returned(&mut lines, returned_of(store, &row.id)?);
     let number = text(row, "number").to_owned();
     let payments = reads::payments(row);
     let voucher = store
@@ -126,6 +153,7 @@ fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
         terminal: text(row, "terminal").to_owned(),
         cashier: text(row, "cashier").to_owned(),
         customer: Some(text(row, "customer").to_owned()).filter(|c| !c.is_empty()),
+        customer_name: customer_name(store, text(row, "customer"))?,
         sold_at: int(row, "sold_at").unwrap_or(0),
         subtotal: lines.iter().map(|l| l.qty * l.price).sum(),
         discount: lines.iter().map(|l| l.discount).sum(),
@@ -138,12 +166,14 @@ fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
                 amount: p.amount,
             })
             .collect(),
-        cash_tendered: payments
-            .iter()
-            .filter(|p| p.method == "cash")
-            .map(|p| p.amount)
-            .sum(),
-        change: 0,
+        cash_tendered: int(row, "cash_tendered").unwrap_or_else(|| {
+            payments
+                .iter()
+                .filter(|p| p.method == "cash")
+                .map(|p| p.amount)
+                .sum()
+        }),
+        change: invoice::change_given(&row.fields),
         voucher,
         verdict: verdict_of(row.verdict.as_ref()),
         refunded,

@@ -46,7 +46,7 @@ fn prepare(
     let number = text(&inv, "number").to_owned();
     let sold = reads::lines(&inv, "lines");
     let sold_by = qty_by_sku(&sold);
-    let returned = earlier_returns(store, &inv.id)?;
+    let returned = returned_of(store, &inv.id)?;
     let wanted: Vec<Line> = wanted
         .iter()
         .filter(|l| l.qty > 0)
@@ -154,7 +154,11 @@ impl Pos {
 }
 
 /// Units of each item already returned against an invoice (refused returns do not count).
-fn earlier_returns(store: &Store, invoice: &str) -> lapak_core::Result<BTreeMap<String, i64>> {
+/// What came back by the returns against `invoice` that the server did not reject, per item.
+pub(super) fn returned_of(
+    store: &Store,
+    invoice: &str,
+) -> lapak_core::Result<BTreeMap<String, i64>> {
     let mut out = BTreeMap::new();
     for r in store.query("sales_returns", &Query::new().eq("invoice", invoice))? {
         if matches!(r.verdict, Some(Verdict::Rejected { .. })) {

@@ -29,6 +29,8 @@ use till::{Paid, Till, id};
 struct Shop {
     /// (sku, barcode) of items that are priced and stocked at JKT-01.
     items: Vec<(String, String)>,
+    /// The name of the third item, to search for.
+    name: String,
     vouchers: Vec<String>,
     credit_customer: String,
 }
@@ -48,6 +50,15 @@ async fn shop(env: &Env) -> Shop {
         .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
         .collect();
     assert_eq!(items.len(), 3, "three stocked items at JKT-01");
+    let name = storage
+        .query_text(&format!(
+            "SELECT name FROM items WHERE id = '{}'",
+            items[2].0
+        ))
+        .await
+        .unwrap()[0][0]
+        .clone()
+        .unwrap();
     let vouchers = storage
         .query_text(
             "SELECT id FROM vouchers WHERE redeem_at = 'JKT-01' AND verified ORDER BY id LIMIT 2",
@@ -66,6 +77,7 @@ async fn shop(env: &Env) -> Shop {
         .unwrap();
     Shop {
         items,
+        name,
         vouchers,
         credit_customer: customer[0][0].clone().expect("a credit customer at JKT-01"),
     }
@@ -192,7 +204,7 @@ async fn online_shift(env: &Env, shop: &Shop, one: &Till, two: &Till) -> Vec<Pai
     // POS-1 sells C on credit to a known customer.
     one.pick_customer(&shop.credit_customer).await;
     one.screenshot("customer").await;
-    one.scan(&c.1).await;
+    one.search_and_add(&shop.name, &c.0).await;
     let credit = one.pay(&[("credit", None)], None).await;
     one.new_sale().await;
 

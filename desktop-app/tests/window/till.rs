@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::rig::Window;
-use crate::webdriver::{ENTER, Session};
+use crate::webdriver::{ARROW_DOWN, ENTER, Session};
 
 /// One POS window and the name its screenshots take.
 pub struct Till {
@@ -98,6 +98,33 @@ impl Till {
         p.type_text(&id("scan-input"), &format!("{code}{ENTER}"))
             .await;
         self.wait_value(&id("scan-input"), "").await;
+    }
+
+    /// Types a name into the scan box, waits for the hits, walks down to `sku`'s with the
+    /// arrow key (the first hit is active for words) and adds it with Enter.
+    pub async fn search_and_add(&self, name: &str, sku: &str) {
+        let p = self.page();
+        p.fill(&id("scan-input"), name).await;
+        p.wait_text(&id("search-results"), sku, |t| t.contains(sku))
+            .await;
+        self.screenshot("search").await;
+        let index = p
+            .script(
+                "return [...document.querySelectorAll('[data-testid=search-hit] .hit-code')]\
+                   .findIndex(c => c.textContent.startsWith(arguments[0]))",
+                json!([sku]),
+            )
+            .await
+            .as_u64()
+            .expect("the item is among the hits");
+        let keys = ARROW_DOWN.repeat(usize::try_from(index).unwrap()) + ENTER;
+        p.type_text(&id("scan-input"), &keys).await;
+        self.wait_value(&id("scan-input"), "").await;
+        assert!(
+            self.cart().await.iter().any(|(s, _)| s == sku),
+            "{}: {sku} is in the cart",
+            self.name
+        );
     }
 
     /// The cart's lines: (sku, quantity).

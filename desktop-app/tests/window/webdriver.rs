@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 /// The key WebDriver sends for Enter (the Unicode private-use code point of the spec).
 pub const ENTER: &str = "\u{E007}";
+/// The key WebDriver sends for the down arrow.
+pub const ARROW_DOWN: &str = "\u{E015}";
 /// The element reference key of the W3C protocol.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long `wait_*` helpers wait before failing the test.

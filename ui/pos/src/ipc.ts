@@ -14,6 +14,7 @@ import type {
   AppStateRequest,
   CartIntent,
   CartView,
+  ChangedEvent,
   CheckoutRequest,
   CustomerView,
   Empty,
@@ -63,9 +64,6 @@ export type Commands = {
   sync_now: [Empty, SyncBadge];
   rejections: [Empty, RejectionView[]];
 };
-
-/** `lapak://changed`: another terminal's edit arrived in these collections. */
-export type ChangedEvent = { collections: string[] };
 
 /** Event name → payload. */
 export type Events = {

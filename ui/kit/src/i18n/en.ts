@@ -172,6 +172,7 @@ export const en: Record<MessageKey, string> = {
   'returns.find': 'Find',
   'returns.sold': 'Sold',
   'returns.back': 'Returned',
+  'returns.before': 'Came back before',
   'returns.reason': 'Reason',
   'returns.reasonPlaceholder': 'e.g. damaged, wrong size',
   'returns.submit': 'Return and refund',

@@ -173,6 +173,7 @@ export const id = {
   'returns.find': 'Cari',
   'returns.sold': 'Terjual',
   'returns.back': 'Dikembalikan',
+  'returns.before': 'Sudah kembali',
   'returns.reason': 'Alasan',
   'returns.reasonPlaceholder': 'mis. rusak, salah ukuran',
   'returns.submit': 'Retur dan kembalikan uang',

@@ -550,6 +550,10 @@ cashier: string,
  */
 customer: string | null, 
 /**
+ * The customer's name, when the terminal knows the customer.
+ */
+customer_name: string | null, 
+/**
  * When.
  */
 sold_at: number, 
@@ -646,7 +650,12 @@ tax: number,
 /**
  * Quantity × price − discount + tax.
  */
-total: number, };
+total: number, 
+/**
+ * How many came back by earlier returns against the invoice (spread over its lines of the
+ * same item in order); 0 on a return's own receipt.
+ */
+returned: number, };
 
 /**
  * `history`: this branch's invoices, newest first, optionally by number or customer.
@@ -854,6 +863,16 @@ rejected: number,
  * The last failure, for the curious.
  */
 error: string | null, };
+
+/**
+ * The `lapak://changed` event: another device's changes arrived in these collections (the
+ * page re-reads what shows them).
+ */
+export type ChangedEvent = { 
+/**
+ * Collection names, such as `held_bills`.
+ */
+collections: Array<string>, };
 
 /**
  * `sync_status`, `sync_now` and `rejections`: no fields.

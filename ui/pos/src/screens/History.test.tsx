@@ -20,8 +20,8 @@ describe('History and returns', () => {
   it('opens a receipt, reprints it, and takes items back against it', async () => {
     const sold = receipt({
       lines: [
-        { sku: 'SKU-000001', name: 'Indomie Goreng', qty: 2, price: 3_500, discount: 0, tax: 770, total: 7_770 },
-        { sku: 'SKU-000009', name: 'Teh Botol', qty: 1, price: 5_000, discount: 0, tax: 550, total: 5_550 },
+        { sku: 'SKU-000001', name: 'Indomie Goreng', qty: 2, price: 3_500, discount: 0, tax: 770, total: 7_770, returned: 0 },
+        { sku: 'SKU-000009', name: 'Teh Botol', qty: 1, price: 5_000, discount: 0, tax: 550, total: 5_550, returned: 0 },
       ],
     });
     const { backend, user } = await renderApp({
@@ -31,7 +31,7 @@ describe('History and returns', () => {
         id: 'ret-1',
         invoice_number: sold.number,
         refund: 3_885,
-        lines: [{ sku: request.lines[0]!.sku, name: 'Indomie Goreng', qty: 1, price: 3_500, discount: 0, tax: 385, total: 3_885 }],
+        lines: [{ sku: request.lines[0]!.sku, name: 'Indomie Goreng', qty: 1, price: 3_500, discount: 0, tax: 385, total: 3_885, returned: 0 }],
       }),
     });
     await user.keyboard('{F3}');
@@ -62,6 +62,25 @@ describe('History and returns', () => {
     expect(backend.requests('return_items')).toEqual([
       { invoice: sold.id, lines: [{ sku: 'SKU-000001', qty: 1 }], reason: 'rusak' },
     ]);
+  });
+
+  it('offers only what has not come back yet', async () => {
+    const sold = receipt({
+      lines: [
+        { sku: 'SKU-000001', name: 'Indomie Goreng', qty: 2, price: 3_500, discount: 0, tax: 770, total: 7_770, returned: 2 },
+        { sku: 'SKU-000009', name: 'Teh Botol', qty: 3, price: 5_000, discount: 0, tax: 1_650, total: 16_650, returned: 1 },
+      ],
+    });
+    const { backend, user } = await renderApp({ receipt: () => sold });
+    await user.keyboard('{F4}');
+    await user.type(await screen.findByTestId('return-invoice'), `${sold.number}{Enter}`);
+    const lines = await screen.findAllByTestId('return-line');
+    expect(lines.map((line) => within(line).getByTestId('return-before').textContent)).toEqual(['2', '1']);
+    expect(within(lines[0]!).getByTestId('return-qty')).toHaveProperty('disabled', true);
+    await user.type(within(lines[1]!).getByTestId('return-qty'), '3');
+    await user.click(screen.getByTestId('return-submit'));
+    expect((await screen.findByTestId('error')).textContent).toMatch(/Teh Botol.*2/);
+    expect(backend.requests('return_items')).toEqual([]);
   });
 
   it("shows Rust's message when the invoice is not found", async () => {

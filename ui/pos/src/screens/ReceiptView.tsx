@@ -66,7 +66,7 @@ function ReceiptPaper({ receipt, testIds }: { receipt: Receipt; testIds: boolean
         </div>
         {receipt.customer && (
           <div>
-            {t('receipt.customer')}: {receipt.customer}
+            {t('receipt.customer')}: {receipt.customer_name ? `${receipt.customer_name} (${receipt.customer})` : receipt.customer}
           </div>
         )}
       </header>

@@ -97,8 +97,9 @@ function ReturnForm({
       const text = qty[index] ?? '';
       if (text.trim() === '') continue;
       const count = parseQty(text);
-      if (count === null || count > line.qty) {
-        setInvalid(t('returns.badQty', { item: line.name, most: line.qty }));
+      const most = line.qty - line.returned;
+      if (count === null || count > most) {
+        setInvalid(t('returns.badQty', { item: line.name, most }));
         return;
       }
       if (count > 0) lines.push({ sku: line.sku, qty: count });
@@ -132,6 +133,7 @@ function ReturnForm({
           <tr>
             <th>{t('sell.item')}</th>
             <th className="num">{t('returns.sold')}</th>
+            <th className="num">{t('returns.before')}</th>
             <th className="num">{t('sell.price')}</th>
             <th className="col-qty">{t('returns.back')}</th>
           </tr>
@@ -146,6 +148,9 @@ function ReturnForm({
               <td className="num" data-testid="return-sold">
                 {line.qty}
               </td>
+              <td className="num" data-testid="return-before">
+                {line.returned}
+              </td>
               <td className="num">
                 <Money amount={line.price} />
               </td>
@@ -154,7 +159,8 @@ function ReturnForm({
                   className="input input-qty"
                   type="number"
                   min={0}
-                  max={line.qty}
+                  max={line.qty - line.returned}
+                  disabled={line.qty - line.returned <= 0}
                   step={1}
                   inputMode="numeric"
                   aria-label={t('returns.back')}

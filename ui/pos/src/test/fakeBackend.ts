@@ -153,9 +153,10 @@ export function receipt(over: Partial<Receipt> = {}): Receipt {
     terminal: 'POS-1',
     cashier: 'Sari',
     customer: null,
+    customer_name: null,
     sold_at: Date.UTC(2026, 11, 1, 3, 15),
     lines: [
-      { sku: 'SKU-000001', name: 'Indomie Goreng', qty: 2, price: 3_500, discount: 0, tax: 770, total: 7_770 },
+      { sku: 'SKU-000001', name: 'Indomie Goreng', qty: 2, price: 3_500, discount: 0, tax: 770, total: 7_770, returned: 0 },
     ],
     subtotal: 7_000,
     discount: 0,
