@@ -64,7 +64,7 @@ pub fn starter() -> Schema {
 }
 
 /// The version of [`business`]'s declaration (bump it with every change to its collections).
-pub const BUSINESS_VERSION: u32 = 4;
+pub const BUSINESS_VERSION: u32 = 5;
 
 /// The POS and field-sales business Lapak serves by default: reference data mastered by the
 /// back office, documents edited in the field and at the till, and ledgers of facts judged by
@@ -277,6 +277,7 @@ pub fn business() -> Schema {
                 .list("payments", &[("method", Text), ("amount", Int)])
                 .index(&["branch", "sold_at"])
                 .index(&["customer"])
+                .index(&["number"])
                 .scope_from_field("branch", "branch"),
         )
         .collection(

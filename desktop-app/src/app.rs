@@ -27,6 +27,29 @@ pub fn data_dir_from_args() -> Option<PathBuf> {
     std::env::var_os("LAPAK_POS_DIR").map(PathBuf::from)
 }
 
+/// Tells WebKitGTK the page is a single-document app: no memory cache of other pages, no
+/// back-forward page cache (the POS never navigates), which keeps its web process smaller over
+/// a long day.
+///
+/// # Errors
+/// When the window's web view cannot be reached.
+pub fn lean_webview<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    let Some(window) = app.get_webview_window("main") else {
+        return Ok(());
+    };
+    window.with_webview(|webview| {
+        #[cfg(target_os = "linux")]
+        {
+            use webkit2gtk::{CacheModel, WebContextExt as _, WebViewExt as _};
+            if let Some(context) = webview.inner().context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = webview;
+    })
+}
+
 /// Forwards status changes and remote changes to the page as events.
 ///
 /// # Errors

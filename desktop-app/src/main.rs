@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
             let pos = tauri::async_runtime::block_on(Pos::open(&dir, true))?;
             tauri_app.manage(pos);
             app::forward_events(tauri_app.handle())?;
+            app::lean_webview(tauri_app.handle())?;
             Ok(())
         })
         .invoke_handler(pos_commands!())

@@ -49,6 +49,8 @@ fn a_new_terminal_asks_for_sign_in_and_refuses_to_sell_with_a_code() {
     assert_eq!(state["locale"], "id");
     let err = call(&w, "cart", json!({"intent": "scan", "code": "8990001"})).unwrap_err();
     assert_eq!(err["code"], "not_signed_in", "{err}");
+    // Said in the terminal's language: Indonesian by default.
+    assert_eq!(err["message"], "masuk dulu", "{err}");
     let err = call(
         &w,
         "sign_in",
@@ -68,8 +70,14 @@ fn a_new_terminal_asks_for_sign_in_and_refuses_to_sell_with_a_code() {
     )
     .unwrap_err();
     assert_eq!(err["code"], "unreachable", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().starts_with("server tidak terjangkau"),
+        "{err}"
+    );
     let state = call(&w, "set_locale", json!({"locale": "en"})).unwrap();
     assert_eq!(state["locale"], "en");
+    let err = call(&w, "cart", json!({"intent": "scan", "code": "8990001"})).unwrap_err();
+    assert_eq!(err["message"], "sign in first", "{err}");
     // A malformed request is refused by the boundary, not by the logic.
     assert!(call(&w, "cart", json!({"intent": "fly"})).is_err());
 }

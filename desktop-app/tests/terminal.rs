@@ -34,7 +34,7 @@ async fn terminal(env: &Env, user: &str, code: &str) -> Pos {
 }
 
 fn code_of(e: PosError) -> ErrorCode {
-    e.to_command_error().code
+    e.to_command_error(lapak_desktop::api::Locale::En).code
 }
 
 #[tokio::test(flavor = "multi_thread")]

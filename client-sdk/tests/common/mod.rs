@@ -209,20 +209,18 @@ impl Env {
     /// `c-jkt01-1`, `c-jkt01-2`, ...), two salespeople, 12 items all stocked. Returns a verified
     /// voucher redeemable at JKT-01.
     pub async fn seed_small(&self) -> String {
-        let size = lapak_server::demo::DemoSize {
-            seed: 7,
-            branches: 2,
-            terminals: 4,
-            salespeople: 2,
-            outlets: 40,
-            items: 12,
-            vouchers: 30,
-            stocked_items: 12,
-        };
-        let hash = auth::hash_password(PASSWORD).unwrap();
-        let summary = lapak_server::demo::seed(self.storage(), &size, &hash, |_| {})
-            .await
-            .unwrap();
+        let summary = self
+            .seed(&lapak_server::demo::DemoSize {
+                seed: 7,
+                branches: 2,
+                terminals: 4,
+                salespeople: 2,
+                outlets: 40,
+                items: 12,
+                vouchers: 30,
+                stocked_items: 12,
+            })
+            .await;
         assert_eq!(summary.sample_cashier.1, "JKT-01");
         self.storage()
             .query_text(
@@ -231,6 +229,17 @@ impl Env {
             .await
             .unwrap()[0][0]
             .clone()
+            .unwrap()
+    }
+
+    /// Seeds the demo business of `size`; every user's password is [`PASSWORD`].
+    pub async fn seed(
+        &self,
+        size: &lapak_server::demo::DemoSize,
+    ) -> lapak_server::demo::DemoSummary {
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        lapak_server::demo::seed(self.storage(), size, &hash, |_| {})
+            .await
             .unwrap()
     }
 

@@ -12,7 +12,7 @@ use lapak_core::{Edit, Item, Query, Record, Scalar, Store, Value};
 use super::catalog_reads::{self as reads, int, text};
 use super::{Pos, Seat, now_ms};
 use crate::api::{CartIntent, CartLineView, CartView, ErrorCode, VoucherView};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// The cart in memory.
 #[derive(Clone, Debug, Default)]
@@ -49,7 +49,10 @@ pub(super) struct Priced {
 fn bad_line(line: u32) -> PosError {
     PosError::refused(
         ErrorCode::Invalid,
-        format!("the cart has no line {}", line + 1),
+        Message::new(
+            format!("the cart has no line {}", line + 1),
+            format!("keranjang tidak punya baris {}", line + 1),
+        ),
     )
 }
 
@@ -59,7 +62,10 @@ fn check_qty(qty: i64) -> Result<()> {
     } else {
         Err(PosError::refused(
             ErrorCode::Invalid,
-            format!("a quantity must be from 1 to {MAX_QUANTITY}"),
+            Message::new(
+                format!("a quantity must be from 1 to {MAX_QUANTITY}"),
+                format!("jumlah harus dari 1 sampai {MAX_QUANTITY}"),
+            ),
         ))
     }
 }
@@ -221,7 +227,10 @@ fn apply(
         } else {
             Err(PosError::refused(
                 ErrorCode::StaleCart,
-                "another terminal changed this bill just now: look at the cart again and repeat",
+                Message::new(
+                    "another terminal changed this bill just now: look at the cart again and repeat",
+                    "terminal lain baru saja mengubah tagihan ini: lihat keranjang lagi lalu ulangi",
+                ),
             ))
         }
     };
@@ -231,9 +240,15 @@ fn apply(
             let Some(item) = reads::item_by_code(store, &code)? else {
                 return Err(PosError::refused(
                     ErrorCode::NotFound,
-                    format!(
-                        "no item has barcode or SKU `{}`: search by name instead",
-                        code.trim()
+                    Message::new(
+                        format!(
+                            "no item has barcode or SKU `{}`: search by name instead",
+                            code.trim()
+                        ),
+                        format!(
+                            "tidak ada barang dengan barcode atau SKU `{}`: cari dengan nama",
+                            code.trim()
+                        ),
                     ),
                 ));
             };
@@ -243,7 +258,10 @@ fn apply(
             if store.get("items", &sku)?.is_none() {
                 return Err(PosError::refused(
                     ErrorCode::NotFound,
-                    format!("item `{sku}` is not in the catalogue: sync and search again"),
+                    Message::new(
+                        format!("item `{sku}` is not in the catalogue: sync and search again"),
+                        format!("barang `{sku}` tidak ada di katalog: sinkronkan lalu cari lagi"),
+                    ),
                 ));
             }
             add(&mut lines, &mut edits, &sku, qty.unwrap_or(1))?;
@@ -279,7 +297,10 @@ fn apply(
             if amount < 0 {
                 return Err(PosError::refused(
                     ErrorCode::Invalid,
-                    "a discount cannot be negative",
+                    Message::new(
+                        "a discount cannot be negative",
+                        "diskon tidak boleh negatif",
+                    ),
                 ));
             }
             lines[i].discount = amount;
@@ -293,7 +314,10 @@ fn apply(
             if amount < 0 {
                 return Err(PosError::refused(
                     ErrorCode::Invalid,
-                    "a discount cannot be negative",
+                    Message::new(
+                        "a discount cannot be negative",
+                        "diskon tidak boleh negatif",
+                    ),
                 ));
             }
             cart.bill_discount = amount;
@@ -305,7 +329,12 @@ fn apply(
             {
                 return Err(PosError::refused(
                     ErrorCode::NotFound,
-                    format!("customer `{c}` is not known at this branch: pick one from the list"),
+                    Message::new(
+                        format!(
+                            "customer `{c}` is not known at this branch: pick one from the list"
+                        ),
+                        format!("pelanggan `{c}` tidak dikenal di cabang ini: pilih dari daftar"),
+                    ),
                 ));
             }
             edits.push(Edit::Set {
@@ -373,9 +402,15 @@ pub(super) fn precheck_voucher(store: &Store, seat: &Seat, code: &str) -> Result
     let Some(v) = store.get("vouchers", code)? else {
         return Err(PosError::refused(
             ErrorCode::Voucher,
-            format!(
-                "there is no voucher `{code}` for branch {}: check the code",
-                seat.branch
+            Message::new(
+                format!(
+                    "there is no voucher `{code}` for branch {}: check the code",
+                    seat.branch
+                ),
+                format!(
+                    "tidak ada voucher `{code}` untuk cabang {}: periksa kodenya",
+                    seat.branch
+                ),
             ),
         ));
     };
@@ -396,7 +431,10 @@ pub(super) fn precheck_voucher(store: &Store, seat: &Seat, code: &str) -> Result
     if used {
         return Err(PosError::refused(
             ErrorCode::Voucher,
-            format!("voucher `{code}` was already redeemed: take it back from the customer"),
+            Message::new(
+                format!("voucher `{code}` was already redeemed: take it back from the customer"),
+                format!("voucher `{code}` sudah dipakai: kembalikan ke pelanggan"),
+            ),
         ));
     }
     Ok(v.fields)

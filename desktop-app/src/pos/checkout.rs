@@ -10,7 +10,7 @@ use lapak_core::{Op, Query, Record, StoreWrite, Value};
 
 use super::{Pos, Seat, local_offset_s, now_ms, shift};
 use crate::api::{ErrorCode, PaymentMethod, Receipt, Tender};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// The wire name of a payment method.
 pub(super) fn method_name(m: PaymentMethod) -> &'static str {
@@ -24,23 +24,38 @@ pub(super) fn method_name(m: PaymentMethod) -> &'static str {
     }
 }
 
-/// The next invoice number of this terminal today.
+/// The next number of this terminal's local day. Sequence numbers are zero-padded to four
+/// digits, so the greatest of them is the last in text order: one seek in the `number` index,
+/// however long the day. Past 9,999 the width grows and text order no longer follows the
+/// sequence; then every number of the day is read.
 fn next_number(store: &lapak_core::Store, seat: &Seat, at: i64) -> lapak_core::Result<String> {
     let day = InvoiceNumber::day_of(at, local_offset_s());
     let prefix = InvoiceNumber::day_prefix(&seat.branch, &seat.terminal, &day);
-    let rows = store.query(
+    // Every number of the day sorts between `prefix` and `prefix` followed by U+FFFF.
+    let of_the_day = Query::new()
+        .filter("number", Op::Ge, prefix.as_str())
+        .filter("number", Op::Lt, format!("{prefix}\u{ffff}"));
+    let last = store.query(
         "sales_invoices",
-        &Query::new().eq("branch", seat.branch.as_str()).filter(
-            "number",
-            Op::Like,
-            format!("{prefix}%"),
-        ),
+        &of_the_day.clone().order_by("number", true).limit(1),
     )?;
-    let numbers: Vec<&str> = rows
-        .iter()
-        .filter_map(|r| r.fields.get("number").and_then(Value::as_text))
-        .collect();
-    Ok(InvoiceNumber::next(&seat.branch, &seat.terminal, &day, numbers).to_string())
+    let numbers_of = |rows: &[lapak_core::Row]| -> Vec<String> {
+        rows.iter()
+            .filter_map(|r| r.fields.get("number").and_then(Value::as_text))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut numbers = numbers_of(&last);
+    if numbers.iter().any(|n| n.ends_with("/9999")) {
+        numbers = numbers_of(&store.query("sales_invoices", &of_the_day)?);
+    }
+    Ok(InvoiceNumber::next(
+        &seat.branch,
+        &seat.terminal,
+        &day,
+        numbers.iter().map(String::as_str),
+    )
+    .to_string())
 }
 
 /// What checkout commits, and what the receipt shows of the tenders.
@@ -89,18 +104,27 @@ fn prepare(
     let Some(open) = shift::open_shift(store, seat)? else {
         return Err(PosError::refused(
             ErrorCode::NoShift,
-            "open the shift before selling",
+            Message::new(
+                "open the shift before selling",
+                "buka shift sebelum berjualan",
+            ),
         ));
     };
     let at = now_ms();
     let priced = cart.price(store, &seat.branch, at)?;
     if priced.lines.is_empty() {
-        return Err(PosError::refused(ErrorCode::EmptyCart, "the cart is empty"));
+        return Err(PosError::refused(
+            ErrorCode::EmptyCart,
+            Message::new("the cart is empty", "keranjang masih kosong"),
+        ));
     }
     if tenders.iter().any(|t| t.method == PaymentMethod::Credit) && cart.customer.is_none() {
         return Err(PosError::refused(
             ErrorCode::Credit,
-            "a credit sale needs a customer: pick the customer first",
+            Message::new(
+                "a credit sale needs a customer: pick the customer first",
+                "penjualan kredit perlu pelanggan: pilih pelanggannya dulu",
+            ),
         ));
     }
     let payments: Vec<Payment> = tenders
@@ -145,4 +169,53 @@ fn prepare(
         cash_tendered: settled.cash_tendered,
         change: settled.change,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapak_core::{Store, catalog};
+
+    fn invoice(number: &str, at: i64) -> Record {
+        let mut r = Record::new();
+        r.insert("number".into(), Value::Text(number.into()));
+        r.insert("branch".into(), Value::Text("JKT-01".into()));
+        r.insert("sold_at".into(), Value::Int(at));
+        r.insert("total".into(), Value::Int(1));
+        r
+    }
+
+    #[test]
+    fn numbers_follow_the_days_greatest_even_past_four_digits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("s.sqlite3"), catalog::business()).unwrap();
+        let seat = Seat {
+            branch: "JKT-01".into(),
+            terminal: "POS-1".into(),
+            cashier: "c".into(),
+        };
+        let at = now_ms();
+        let day = InvoiceNumber::day_of(at, local_offset_s());
+        let number = |seq: &str| format!("JKT-01/POS-1/{day}/{seq}");
+        assert_eq!(next_number(&store, &seat, at).unwrap(), number("0001"));
+        // Another terminal's and another day's numbers do not count.
+        store
+            .append("sales_invoices", invoice("JKT-01/POS-2/000101/0500", at))
+            .unwrap();
+        store
+            .append("sales_invoices", invoice("JKT-01/POS-1/000101/0700", at))
+            .unwrap();
+        for seq in ["0002", "0007", "0003"] {
+            store
+                .append("sales_invoices", invoice(&number(seq), at))
+                .unwrap();
+        }
+        assert_eq!(next_number(&store, &seat, at).unwrap(), number("0008"));
+        for seq in ["9999", "10000", "10001"] {
+            store
+                .append("sales_invoices", invoice(&number(seq), at))
+                .unwrap();
+        }
+        assert_eq!(next_number(&store, &seat, at).unwrap(), number("10002"));
+    }
 }

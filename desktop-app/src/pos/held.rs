@@ -8,14 +8,17 @@ use super::cart::{CartState, LineState, line_item};
 use super::catalog_reads::{self as reads, text};
 use super::{Pos, Seat, now_ms};
 use crate::api::{CartIntent, CartView, ErrorCode, HeldBillView};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// The lines of a held bill document.
 pub(super) fn held_lines(store: &Store, id: &str) -> Result<Vec<LineState>> {
     let Some(row) = store.get("held_bills", id)? else {
         return Err(PosError::refused(
             ErrorCode::HeldBillGone,
-            "this held bill was paid or removed on another terminal: start a new sale",
+            Message::new(
+                "this held bill was paid or removed on another terminal: start a new sale",
+                "tagihan ditahan ini sudah dibayar atau dihapus di terminal lain: mulai penjualan baru",
+            ),
         ));
     };
     Ok(reads::lines(&row, "lines")
@@ -37,7 +40,10 @@ fn hold(
 ) -> Result<HeldBillView> {
     let lines = cart.current_lines(store)?;
     if lines.is_empty() {
-        return Err(PosError::refused(ErrorCode::EmptyCart, "the cart is empty"));
+        return Err(PosError::refused(
+            ErrorCode::EmptyCart,
+            Message::new("the cart is empty", "keranjang masih kosong"),
+        ));
     }
     let note = note.filter(|n| !n.is_empty());
     let id = match &cart.held {
@@ -68,7 +74,10 @@ fn hold(
     };
     match store.get("held_bills", &id)? {
         Some(row) => held_view(store, seat, &row),
-        None => Err(PosError::refused(ErrorCode::NotFound, "no such held bill")),
+        None => Err(PosError::refused(
+            ErrorCode::NotFound,
+            Message::new("no such held bill", "tagihan ditahan itu tidak ada"),
+        )),
     }
 }
 
@@ -141,7 +150,10 @@ impl Pos {
         let Some(row) = row.filter(|r| text(r, "branch") == seat.branch) else {
             return Err(PosError::refused(
                 ErrorCode::NotFound,
-                "this held bill was paid or removed on another terminal",
+                Message::new(
+                    "this held bill was paid or removed on another terminal",
+                    "tagihan ditahan ini sudah dibayar atau dihapus di terminal lain",
+                ),
             ));
         };
         self.state.lock().await.cart = CartState::of_held(id, customer_of(&row));

@@ -14,7 +14,7 @@ use crate::api::{
     ErrorCode, InvoiceSummary, PaymentMethod, Receipt, ReceiptLine, ServerVerdict, Tender,
     VoucherOutcome,
 };
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// The page's form of a ledger verdict.
 pub(super) fn verdict_of(v: Option<&Verdict>) -> ServerVerdict {
@@ -54,9 +54,15 @@ pub(super) fn find_invoice(store: &Store, seat: &Seat, key: &str) -> Result<Row>
         .ok_or_else(|| {
             PosError::refused(
                 ErrorCode::NotFound,
-                format!(
-                    "no invoice `{key}` at branch {}: check the number on the receipt",
-                    seat.branch
+                Message::new(
+                    format!(
+                        "no invoice `{key}` at branch {}: check the number on the receipt",
+                        seat.branch
+                    ),
+                    format!(
+                        "tidak ada faktur `{key}` di cabang {}: periksa nomor di struk",
+                        seat.branch
+                    ),
                 ),
             )
         })

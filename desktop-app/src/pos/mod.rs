@@ -22,7 +22,7 @@ use lapak_core::catalog;
 use tokio::sync::Mutex;
 
 use crate::api::{AppState, BranchView, ErrorCode, Locale, Phase, TerminalView, UserView};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 mod cart;
 mod catalog_reads;
@@ -160,7 +160,10 @@ impl Pos {
         if !(server.starts_with("http://") || server.starts_with("https://")) {
             return Err(PosError::refused(
                 ErrorCode::Invalid,
-                format!("`{server}` is not a server address: type it as http://host:port"),
+                Message::new(
+                    format!("`{server}` is not a server address: type it as http://host:port"),
+                    format!("`{server}` bukan alamat server: ketik seperti http://host:port"),
+                ),
             ));
         }
         let info = self
@@ -177,8 +180,13 @@ impl Pos {
             self.client.logout().await?;
             return Err(PosError::refused(
                 ErrorCode::Invalid,
-                format!(
-                    "user `{username}` may not sell at any branch: ask the back office for a branch grant"
+                Message::new(
+                    format!(
+                        "user `{username}` may not sell at any branch: ask the back office for a branch grant"
+                    ),
+                    format!(
+                        "pengguna `{username}` tidak boleh berjualan di cabang mana pun: minta izin cabang ke kantor"
+                    ),
                 ),
             ));
         }
@@ -221,7 +229,10 @@ impl Pos {
         if !ok {
             return Err(PosError::refused(
                 ErrorCode::Invalid,
-                "a terminal code is 1 to 20 letters, digits and dashes, like POS-1",
+                Message::new(
+                    "a terminal code is 1 to 20 letters, digits and dashes, like POS-1",
+                    "kode terminal 1 sampai 20 huruf, angka dan tanda minus, misalnya POS-1",
+                ),
             ));
         }
         {
@@ -229,7 +240,12 @@ impl Pos {
             if !state.config.branches.iter().any(|b| b == branch) {
                 return Err(PosError::refused(
                     ErrorCode::Invalid,
-                    format!("you may not sell at branch {branch}: pick one of your branches"),
+                    Message::new(
+                        format!("you may not sell at branch {branch}: pick one of your branches"),
+                        format!(
+                            "Anda tidak boleh berjualan di cabang {branch}: pilih salah satu cabang Anda"
+                        ),
+                    ),
                 ));
             }
             state.config.terminal = Some(config::Terminal {
@@ -252,8 +268,13 @@ impl Pos {
         if pending > 0 {
             return Err(PosError::refused(
                 ErrorCode::Invalid,
-                format!(
-                    "{pending} change(s) have not reached the server yet: connect to the network and wait for them to upload before signing out"
+                Message::new(
+                    format!(
+                        "{pending} change(s) have not reached the server yet: connect to the network and wait for them to upload before signing out"
+                    ),
+                    format!(
+                        "{pending} perubahan belum sampai di server: sambungkan jaringan dan tunggu sampai terkirim sebelum keluar"
+                    ),
                 ),
             ));
         }
@@ -261,6 +282,11 @@ impl Pos {
         self.client.logout().await?;
         self.state.lock().await.cart = CartState::default();
         self.app_state().await
+    }
+
+    /// The interface language (errors are answered in it).
+    pub async fn locale(&self) -> Locale {
+        self.state.lock().await.config.locale
     }
 
     /// Sets the interface language.
@@ -277,10 +303,12 @@ impl Pos {
     }
 
     async fn require_signed_in(&self) -> Result<lapak_client::credentials::Credentials> {
-        self.client
-            .credentials()
-            .await
-            .ok_or_else(|| PosError::refused(ErrorCode::NotSignedIn, "sign in first"))
+        self.client.credentials().await.ok_or_else(|| {
+            PosError::refused(
+                ErrorCode::NotSignedIn,
+                Message::new("sign in first", "masuk dulu"),
+            )
+        })
     }
 
     /// The terminal, the cashier, and their branch: what every sale needs.
@@ -288,7 +316,13 @@ impl Pos {
         let creds = self.require_signed_in().await?;
         let state = self.state.lock().await;
         let t = state.config.terminal.clone().ok_or_else(|| {
-            PosError::refused(ErrorCode::NoTerminal, "pick this app's terminal first")
+            PosError::refused(
+                ErrorCode::NoTerminal,
+                Message::new(
+                    "pick this app's terminal first",
+                    "pilih terminal aplikasi ini dulu",
+                ),
+            )
         })?;
         Ok(Seat {
             branch: t.branch,

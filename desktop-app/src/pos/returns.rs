@@ -11,7 +11,7 @@ use super::catalog_reads::{self as reads, text};
 use super::history::{find_invoice, receipt_line};
 use super::{Pos, Seat, now_ms, shift};
 use crate::api::{ErrorCode, ReceiptLine, ReturnLineRequest, ReturnReceipt};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// What `qty` units of `sku` refund: each sold line's total per unit, rounded down.
 fn refund_for(sold: &[Line], sku: &str, mut qty: i64) -> i64 {
@@ -39,7 +39,7 @@ fn prepare(
     let Some(open) = shift::open_shift(store, seat)? else {
         return Err(PosError::refused(
             ErrorCode::NoShift,
-            "open the shift first",
+            Message::new("open the shift first", "buka shift dulu"),
         ));
     };
     let inv = find_invoice(store, seat, invoice)?;
@@ -59,7 +59,10 @@ fn prepare(
     if wanted.is_empty() {
         return Err(PosError::refused(
             ErrorCode::Return,
-            "choose what comes back: a quantity above zero",
+            Message::new(
+                "choose what comes back: a quantity above zero",
+                "pilih barang yang kembali: jumlah di atas nol",
+            ),
         ));
     }
     let mut back = Vec::new();
@@ -70,9 +73,15 @@ fn prepare(
         if qty + before > had {
             return Err(PosError::refused(
                 ErrorCode::Return,
-                format!(
-                    "invoice {number} sold {had} of {sku} and {before} came back already: at most {} more",
-                    (had - before).max(0)
+                Message::new(
+                    format!(
+                        "invoice {number} sold {had} of {sku} and {before} came back already: at most {} more",
+                        (had - before).max(0)
+                    ),
+                    format!(
+                        "faktur {number} menjual {had} {sku} dan {before} sudah kembali: paling banyak {} lagi",
+                        (had - before).max(0)
+                    ),
                 ),
             ));
         }

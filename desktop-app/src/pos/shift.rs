@@ -8,7 +8,7 @@ use lapak_core::{Query, Record, Row, Store, Value};
 use super::catalog_reads::{int, payments, text};
 use super::{Pos, Seat, now_ms};
 use crate::api::{ErrorCode, ShiftIntent, ShiftState, ShiftView};
-use crate::error::{PosError, Result};
+use crate::error::{Message, PosError, Result};
 
 /// The terminal's open shift: its opening entry, when the newest shift entry opens one.
 pub(super) fn open_shift(store: &Store, seat: &Seat) -> lapak_core::Result<Option<Row>> {
@@ -148,11 +148,14 @@ fn change(store: &mut Store, seat: &Seat, intent: ShiftIntent) -> Result<ShiftSt
         ShiftIntent::Open { .. } if open => {
             return Err(PosError::refused(
                 ErrorCode::ShiftOpen,
-                "the shift is already open",
+                Message::new("the shift is already open", "shift sudah dibuka"),
             ));
         }
         ShiftIntent::Close { .. } if !open => {
-            return Err(PosError::refused(ErrorCode::NoShift, "no shift is open"));
+            return Err(PosError::refused(
+                ErrorCode::NoShift,
+                Message::new("no shift is open", "belum ada shift yang dibuka"),
+            ));
         }
         ShiftIntent::Open { opening_cash } => {
             check_cash(opening_cash)?;
