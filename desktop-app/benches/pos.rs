@@ -9,7 +9,8 @@
 //!   the held bill's removal in one transaction).
 //!
 //! The cashier is granted every branch for reading, so the store holds all 100,000 customers,
-//! not only JKT-01's. `LAPAK_BENCH_QUICK=1` for 50 sales instead of 500.
+//! not only JKT-01's. `LAPAK_BENCH_QUICK=1` for 50 sales instead of 500;
+//! `LAPAK_BENCH_ONLY=window` or `checkout` for one part.
 
 #[path = "../../client-sdk/tests/common/mod.rs"]
 mod common;
@@ -53,8 +54,13 @@ async fn run() {
     let codes = stocked_barcodes(&env).await;
     let vouchers = vouchers_at_jkt01(&env).await;
 
-    checkout_in_process(&env, &codes, &vouchers, sales).await;
-    window(&env, &codes, sales).await;
+    let only = std::env::var("LAPAK_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "checkout" {
+        checkout_in_process(&env, &codes, &vouchers, sales).await;
+    }
+    if only.is_empty() || only == "window" {
+        window(&env, &codes, sales).await;
+    }
 }
 
 /// The cashier may read every branch (so the store holds every customer), write JKT-01.
