@@ -71,7 +71,10 @@ fn a_new_terminal_asks_for_sign_in_and_refuses_to_sell_with_a_code() {
     .unwrap_err();
     assert_eq!(err["code"], "unreachable", "{err}");
     assert!(
-        err["message"].as_str().unwrap().starts_with("server tidak terjangkau"),
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("server tidak terjangkau"),
         "{err}"
     );
     let state = call(&w, "set_locale", json!({"locale": "en"})).unwrap();
