@@ -267,10 +267,7 @@ async fn offline_shift(shop: &Shop, one: &Till, two: &Till) -> Vec<Paid> {
     two.close_shift().await;
     for till in [one, two] {
         till.wait_connection(&["offline"]).await;
-        let pending = till
-            .page()
-            .text(&till.page().find(&id("sync-pending")).await)
-            .await;
+        let pending = till.page().read(&id("sync-pending")).await;
         assert!(
             pending.parse::<i64>().unwrap() > 0,
             "{}: work waits to upload",

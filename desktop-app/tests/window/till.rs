@@ -170,12 +170,7 @@ impl Till {
 
     /// The cart's total.
     pub async fn total(&self) -> i64 {
-        rupiah(
-            &self
-                .page()
-                .text(&self.page().find(&id("cart-total")).await)
-                .await,
-        )
+        rupiah(&self.page().read(&id("cart-total")).await)
     }
 
     /// Types a new quantity into line `index` and presses Enter.
@@ -258,8 +253,8 @@ impl Till {
             self.screenshot(name).await;
         }
         p.click(&id("checkout-confirm")).await;
-        let number = p.text(&p.find(&id("receipt-number")).await).await;
-        let total = rupiah(&p.text(&p.find(&id("receipt-total")).await).await);
+        let number = p.read(&id("receipt-number")).await;
+        let total = rupiah(&p.read(&id("receipt-total")).await);
         Paid { number, total }
     }
 
@@ -290,18 +285,18 @@ impl Till {
         p.fill(&id("return-reason"), reason).await;
         p.click(&id("return-submit")).await;
         p.find(&id("return-receipt")).await;
-        rupiah(&p.text(&p.find(&id("return-refund")).await).await)
+        rupiah(&p.read(&id("return-refund")).await)
     }
 
     /// Closes the shift counting exactly what the drawer should hold; returns that amount.
     pub async fn close_shift(&self) -> i64 {
         let p = self.page();
         self.go("shift").await;
-        let expected = rupiah(&p.text(&p.find(&id("shift-current-expected")).await).await);
+        let expected = rupiah(&p.read(&id("shift-current-expected")).await);
         p.fill(&id("shift-close-cash"), &expected.to_string()).await;
         p.click(&id("shift-close")).await;
         p.find(&id("shift-last-closed")).await;
-        let difference = rupiah(&p.text(&p.find(&id("shift-difference")).await).await);
+        let difference = rupiah(&p.read(&id("shift-difference")).await);
         assert_eq!(difference, 0, "{}: the drawer is off", self.name);
         expected
     }

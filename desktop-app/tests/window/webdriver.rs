@@ -100,15 +100,20 @@ impl Session {
         .unwrap_or_else(|r| panic!("placing the window: {r}"));
     }
 
-    /// Every element matching `css`, now.
+    /// Every element matching `css`, now. A match re-rendered away while WebKitWebDriver made
+    /// its handle (`stale element reference`) means the page is changing: ask again.
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
-        let found = self
-            .post(
-                "/elements",
-                json!({ "using": "css selector", "value": css }),
-            )
-            .await
-            .unwrap_or_else(|r| panic!("finding {css}: {r}"));
+        let deadline = Instant::now() + PATIENCE;
+        let found = loop {
+            let query = json!({ "using": "css selector", "value": css });
+            match self.post("/elements", query).await {
+                Ok(found) => break found,
+                Err(r) if r.error == "stale element reference" && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(r) => panic!("finding {css}: {r}"),
+            }
+        };
         found
             .as_array()
             .unwrap()
@@ -189,36 +194,65 @@ impl Session {
             .map(drop)
     }
 
-    /// Empties the first `css` and types `text` into it, as a keyboard would.
+    /// Empties the first `css` and types `text` into it, as a keyboard would (again, should
+    /// the field be re-rendered before the keys reach it).
     pub async fn fill(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.post(&format!("/element/{}/clear", e.id), json!({}))
-            .await
-            .unwrap_or_else(|r| panic!("clearing {css}: {r}"));
-        self.type_into(&e, text).await;
+        self.retry_stale(css, "filling", |e| async move {
+            self.post(&format!("/element/{}/clear", e.id), json!({}))
+                .await?;
+            self.try_type(&e, text).await
+        })
+        .await;
     }
 
     /// Types `text` into `element` (keys such as [`ENTER`] included).
     pub async fn type_into(&self, element: &Element, text: &str) {
+        self.try_type(element, text)
+            .await
+            .unwrap_or_else(|r| panic!("typing into {}: {r}", element.what));
+    }
+
+    async fn try_type(&self, element: &Element, text: &str) -> Result<(), Refused> {
         self.post(
             &format!("/element/{}/value", element.id),
             json!({ "text": text }),
         )
         .await
-        .unwrap_or_else(|r| panic!("typing into {}: {r}", element.what));
+        .map(drop)
     }
 
     /// Types `text` into the first `css`, waiting for it.
     pub async fn type_text(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.type_into(&e, text).await;
+        self.retry_stale(css, "typing into", |e| async move {
+            self.try_type(&e, text).await
+        })
+        .await;
     }
 
-    /// The visible text of `element`.
-    pub async fn text(&self, element: &Element) -> String {
-        self.try_text(element)
+    /// The visible text of the first `css`, waiting for it.
+    pub async fn read(&self, css: &str) -> String {
+        self.retry_stale(css, "reading", |e| async move { self.try_text(&e).await })
             .await
-            .unwrap_or_else(|r| panic!("reading {}: {r}", element.what))
+    }
+
+    /// Runs `act` on the first `css`, finding it again while the page re-renders it away
+    /// (`stale element reference`).
+    async fn retry_stale<T, F, Fut>(&self, css: &str, what: &str, act: F) -> T
+    where
+        F: Fn(Element) -> Fut,
+        Fut: Future<Output = Result<T, Refused>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let e = self.find(css).await;
+            match act(e).await {
+                Ok(v) => return v,
+                Err(r) if r.error == "stale element reference" && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(r) => panic!("{what} {css}: {r}"),
+            }
+        }
     }
 
     async fn try_text(&self, element: &Element) -> Result<String, Refused> {

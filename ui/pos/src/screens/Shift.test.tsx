@@ -29,6 +29,20 @@ describe('Shift', () => {
     await screen.findByTestId('shift-required');
   });
 
+  it("shows the drawer as Rust has it now, never the figures from the shift's opening", async () => {
+    const now = shiftView({ refunds: 97_741, expected_cash: 252_259 });
+    let answer: () => void = () => {};
+    const { user } = await renderApp({
+      shift: () => new Promise((resolve) => (answer = () => resolve({ current: now, last_closed: null }))),
+    });
+    await user.keyboard('{F5}');
+    // Rust has not answered yet: no figure to count against.
+    expect(screen.queryByTestId('shift-current-expected')).toBeNull();
+    expect(screen.queryByTestId('shift-close')).toBeNull();
+    answer();
+    expect((await screen.findByTestId('shift-current-expected')).textContent).toBe('Rp 252.259');
+  });
+
   it('refuses an amount that is not rupiah without calling Rust', async () => {
     const { backend, user } = await renderApp({ shift: () => ({ current: shiftView(), last_closed: null }) });
     await user.click(screen.getByTestId('nav-shift'));

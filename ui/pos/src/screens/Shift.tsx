@@ -11,7 +11,7 @@ import { useSession } from '../session';
 
 export function Shift() {
   const { t } = useI18n();
-  const { app, setShift } = useSession();
+  const { setShift } = useSession();
   const [state, setState] = useState<ShiftState | null>(null);
   const { error, run } = useAction();
 
@@ -26,7 +26,17 @@ export function Shift() {
     setShift(next.current);
   };
 
-  const current = state ? state.current : app.shift;
+  // The drawer's figures only as Rust has them now: the session's copy is from when the shift
+  // was opened and misses every sale and refund since.
+  if (!state) {
+    return (
+      <section className="screen" data-testid="shift">
+        <h1 className="screen-title">{t('shift.title')}</h1>
+        {error ? <ErrorText message={error} /> : <p className="muted">{t('common.loading')}</p>}
+      </section>
+    );
+  }
+  const current = state.current;
   return (
     <section className="screen" data-testid="shift">
       <h1 className="screen-title">{t('shift.title')}</h1>
