@@ -36,7 +36,7 @@ fn generate() -> String {
         SyncBadge, ChangedEvent, Empty, RejectionView,
     );
     let mut out = String::from(
-        "// Generated from desktop-app/src/api.rs by ts-rs: do not edit.\n\
+        "// Generated from desktop-app/src/api/ by ts-rs: do not edit.\n\
          // Regenerate: LAPAK_UPDATE_BINDINGS=1 cargo test -p lapak-desktop bindings\n\n",
     );
     for d in decls {
@@ -60,7 +60,7 @@ fn bindings_are_current() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "{} is not what desktop-app/src/api.rs generates: run \
+        "{} is not what desktop-app/src/api/ generates: run \
          `LAPAK_UPDATE_BINDINGS=1 cargo test -p lapak-desktop bindings` and commit it",
         path.display()
     );

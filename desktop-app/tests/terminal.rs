@@ -68,6 +68,17 @@ async fn two_terminals_sell_hold_merge_and_pay_exactly_once() {
     // Both terminals resume it and edit it at once: POS-1 adds B, POS-2 sets A's quantity.
     let bills = pos2.held_bills().await.unwrap();
     assert_eq!(bills.iter().map(|b| &b.id).collect::<Vec<_>>(), [&held.id]);
+    let name = env
+        .storage()
+        .query_text("SELECT name FROM staff WHERE id = 'c-jkt01-1'")
+        .await
+        .unwrap()[0][0]
+        .clone()
+        .unwrap();
+    assert_eq!(
+        bills[0].cashier, name,
+        "the cashier's name, not their login"
+    );
     pos2.resume(&held.id).await.unwrap();
     pos1.resume(&held.id).await.unwrap();
     pos1.cart(CartIntent::Add {

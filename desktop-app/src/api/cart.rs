@@ -171,7 +171,7 @@ pub struct HeldBillView {
     pub id: String,
     /// The terminal that held it.
     pub terminal: String,
-    /// Who held it.
+    /// Who held it (the name on their staff row).
     pub cashier: String,
     /// The customer, if any.
     pub customer: Option<String>,

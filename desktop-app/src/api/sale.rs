@@ -69,7 +69,7 @@ pub struct Receipt {
     pub branch_name: String,
     /// Terminal.
     pub terminal: String,
-    /// Cashier.
+    /// The cashier (the name on their staff row).
     pub cashier: String,
     /// Customer code.
     pub customer: Option<String>,

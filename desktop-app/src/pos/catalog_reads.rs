@@ -15,6 +15,15 @@ use lapak_core::{Op, Query, Row, STATUS, Store, Value};
 
 use crate::api::{CustomerView, ItemHit};
 
+/// The name on a cashier's `staff` row, or their login when the terminal holds no such row.
+pub(super) fn staff_name(store: &Store, login: &str) -> lapak_core::Result<String> {
+    Ok(store
+        .get("staff", login)?
+        .map(|r| text(&r, "name").to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| login.to_owned()))
+}
+
 /// A text field of a row, or `""`.
 pub(super) fn text<'a>(row: &'a Row, key: &str) -> &'a str {
     row.fields.get(key).and_then(Value::as_text).unwrap_or("")

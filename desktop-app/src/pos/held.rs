@@ -92,7 +92,7 @@ fn held_view(store: &Store, seat: &Seat, r: &lapak_core::Row) -> Result<HeldBill
     Ok(HeldBillView {
         id: r.id.clone(),
         terminal: text(r, "terminal").to_owned(),
-        cashier: text(r, "cashier").to_owned(),
+        cashier: reads::staff_name(store, text(r, "cashier"))?,
         customer: cart.customer,
         note: text(r, "note").to_owned(),
         lines: u32::try_from(priced.lines.len()).unwrap_or(u32::MAX),

@@ -157,7 +157,7 @@ fn receipt_of(store: &Store, seat: &Seat, row: &Row) -> Result<Receipt> {
         branch: text(row, "branch").to_owned(),
         branch_name,
         terminal: text(row, "terminal").to_owned(),
-        cashier: text(row, "cashier").to_owned(),
+        cashier: reads::staff_name(store, text(row, "cashier"))?,
         customer: Some(text(row, "customer").to_owned()).filter(|c| !c.is_empty()),
         customer_name: customer_name(store, text(row, "customer"))?,
         sold_at: int(row, "sold_at").unwrap_or(0),

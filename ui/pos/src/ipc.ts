@@ -1,5 +1,5 @@
 /**
- * The one door between the page and Rust: every Tauri command of `desktop-app/src/api.rs` by
+ * The one door between the page and Rust: every Tauri command of `desktop-app/src/api/` by
  * name with its request and answer types, and the events Rust sends. Commands are called as
  * `invoke(name, { request })`; every failure arrives as an {@link IpcError} whose `code` is an
  * {@link ErrorCode} (anything unexpected is `internal`).

@@ -1,4 +1,4 @@
-// Generated from desktop-app/src/api.rs by ts-rs: do not edit.
+// Generated from desktop-app/src/api/ by ts-rs: do not edit.
 // Regenerate: LAPAK_UPDATE_BINDINGS=1 cargo test -p lapak-desktop bindings
 
 /**
@@ -446,7 +446,7 @@ id: string,
  */
 terminal: string, 
 /**
- * Who held it.
+ * Who held it (the name on their staff row).
  */
 cashier: string, 
 /**
@@ -542,7 +542,7 @@ branch_name: string,
  */
 terminal: string, 
 /**
- * Cashier.
+ * The cashier (the name on their staff row).
  */
 cashier: string, 
 /**
