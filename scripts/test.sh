@@ -2,8 +2,8 @@
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
 # provides a Postgres for the database tests (DATABASE_URL), builds and tests the POS page
 # (ui/: typecheck, lint, Vitest), then checks formatting, lints,
-# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb) and
-# builds the fuzz targets. Exits non-zero when
+# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb), the
+# generated Python bindings' tests (pytest) and builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,5 +56,11 @@ if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
   log "no test ran: treating that as a failure"
   exit 1
 fi
+
+log "mobile bindings: generate Kotlin, Swift and Python; pytest against a real server"
+python=$(ensure_python_tests)
+scripts/bindings.sh target/bindings
+PYTHONPATH=target/bindings/python:mobile-bindings/tests/python \
+  "$python" -m pytest -q -p no:cacheprovider mobile-bindings/tests/python
 log "all tests passed"
 echo "tests: $passed passed, 0 failed, ${skipped:-0} skipped"

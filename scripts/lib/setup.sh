@@ -74,6 +74,22 @@ ensure_node() {
   fi
 }
 
+# ensure_python_tests: a virtual environment in target/pyvenv with pytest, for the tests of the
+# generated Python bindings (mobile-bindings/tests/python). Prints the venv's python.
+PYTEST_VERSION=8.3.5
+ensure_python_tests() {
+  if ! command -v python3 >/dev/null 2>&1; then ensure_packages python3; fi
+  local venv=target/pyvenv
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" >/dev/null 2>&1 || { ensure_packages python3-venv; python3 -m venv "$venv"; }
+  fi
+  if ! "$venv/bin/python" -m pytest --version 2>/dev/null | grep -q "$PYTEST_VERSION"; then
+    log "installing pytest $PYTEST_VERSION for the Python bindings' tests"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest==$PYTEST_VERSION"
+  fi
+  echo "$venv/bin/python"
+}
+
 # build_ui: installs the page's locked packages and builds the POS page (ui/pos/dist), which
 # the desktop app embeds.
 build_ui() {

@@ -1,0 +1,93 @@
+//! Where sync stands, and the listener the app registers for it: `subscribe_status` returns
+//! a handle that stops the calls when closed or dropped (so a screen that goes away stops
+//! listening by letting go of it).
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{oneshot, watch};
+
+/// Where sync stands.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    /// Someone is signed in and the server has not ended the session.
+    pub signed_in: bool,
+    /// The last exchange with the server worked.
+    pub online: bool,
+    /// Others' changes arrive as they happen (the live socket is open).
+    pub live: bool,
+    /// Changes made here that the server has not judged yet.
+    pub pending: u64,
+    /// When sync last finished, in ms since the epoch.
+    pub last_sync_ms: Option<i64>,
+    /// How many changes the server rejected.
+    pub rejected: u64,
+    /// The last failure, for people.
+    pub last_error: Option<String>,
+}
+
+impl From<&lapak_client::Status> for SyncStatus {
+    fn from(s: &lapak_client::Status) -> Self {
+        SyncStatus {
+            signed_in: s.signed_in,
+            online: s.online,
+            live: s.live,
+            pending: s.pending,
+            last_sync_ms: s.last_sync_ms,
+            rejected: s.rejected.len() as u64,
+            last_error: s.last_error.clone(),
+        }
+    }
+}
+
+/// The app's listener, implemented in Kotlin, Swift or Python.
+#[uniffi::export(with_foreign)]
+pub trait StatusListener: Send + Sync {
+    /// The status changed (also called once at subscription with the status then).
+    fn on_status(&self, status: SyncStatus);
+}
+
+/// A status subscription: calls stop when it is closed or dropped.
+#[derive(uniffi::Object)]
+pub struct StatusSubscription {
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+#[uniffi::export]
+impl StatusSubscription {
+    /// Stops the calls now (dropping the handle does the same).
+    pub fn close(&self) {
+        if let Ok(mut stop) = self.stop.lock()
+            && let Some(tx) = stop.take()
+        {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for StatusSubscription {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Forwards every change of `status` to `listener` on `runtime` until the handle goes.
+pub(crate) fn subscribe(
+    runtime: &tokio::runtime::Handle,
+    mut status: watch::Receiver<lapak_client::Status>,
+    listener: Arc<dyn StatusListener>,
+) -> Arc<StatusSubscription> {
+    let (tx, mut stop) = oneshot::channel();
+    runtime.spawn(async move {
+        loop {
+            let now = SyncStatus::from(&*status.borrow_and_update());
+            listener.on_status(now);
+            tokio::select! {
+                changed = status.changed() => if changed.is_err() { break },
+                _ = &mut stop => break,
+            }
+        }
+    });
+    Arc::new(StatusSubscription {
+        stop: Mutex::new(Some(tx)),
+    })
+}
