@@ -2,6 +2,7 @@
 //! a handle that stops the calls when closed or dropped (so a screen that goes away stops
 //! listening by letting go of it).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{oneshot, watch};
@@ -46,9 +47,11 @@ pub trait StatusListener: Send + Sync {
     fn on_status(&self, status: SyncStatus);
 }
 
-/// A status subscription: calls stop when it is closed or dropped.
+/// A status subscription: calls stop when it is closed or dropped. No call starts after
+/// `close` returns; one already under way on another thread finishes.
 #[derive(uniffi::Object)]
 pub struct StatusSubscription {
+    closed: Arc<AtomicBool>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
 
@@ -56,6 +59,7 @@ pub struct StatusSubscription {
 impl StatusSubscription {
     /// Stops the calls now (dropping the handle does the same).
     pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         if let Ok(mut stop) = self.stop.lock()
             && let Some(tx) = stop.take()
         {
@@ -77,17 +81,24 @@ pub(crate) fn subscribe(
     listener: Arc<dyn StatusListener>,
 ) -> Arc<StatusSubscription> {
     let (tx, mut stop) = oneshot::channel();
+    let closed = Arc::new(AtomicBool::new(false));
+    let gone = closed.clone();
     runtime.spawn(async move {
         loop {
             let now = SyncStatus::from(&*status.borrow_and_update());
+            if gone.load(Ordering::SeqCst) {
+                break;
+            }
             listener.on_status(now);
             tokio::select! {
-                changed = status.changed() => if changed.is_err() { break },
+                biased;
                 _ = &mut stop => break,
+                changed = status.changed() => if changed.is_err() { break },
             }
         }
     });
     Arc::new(StatusSubscription {
+        closed,
         stop: Mutex::new(Some(tx)),
     })
 }

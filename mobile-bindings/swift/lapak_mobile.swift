@@ -1047,7 +1047,8 @@ public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UIn
 
 
 /**
- * A status subscription: calls stop when it is closed or dropped.
+ * A status subscription: calls stop when it is closed or dropped. No call starts after
+ * `close` returns; one already under way on another thread finishes.
  */
 public protocol StatusSubscriptionProtocol: AnyObject, Sendable {
     
@@ -1058,7 +1059,8 @@ public protocol StatusSubscriptionProtocol: AnyObject, Sendable {
     
 }
 /**
- * A status subscription: calls stop when it is closed or dropped.
+ * A status subscription: calls stop when it is closed or dropped. No call starts after
+ * `close` returns; one already under way on another thread finishes.
  */
 open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
