@@ -83,16 +83,21 @@ async fn shop(env: &Env) -> Shop {
     }
 }
 
+/// The server's running tally `key` (`stock:<branch>/<sku>`, `drawer:<branch>/<terminal>`).
+async fn tally(env: &Env, key: &str) -> i64 {
+    env.count(&format!(
+        "SELECT CAST(value AS TEXT) FROM lapak_tallies WHERE key = '{key}'"
+    ))
+    .await
+}
+
 /// The stock tallies of the shop's items before any sale.
 async fn stock_tallies(env: &Env, shop: &Shop) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     for (sku, _) in &shop.items {
         out.insert(
             sku.clone(),
-            env.count(&format!(
-                "SELECT CAST(value AS TEXT) FROM lapak_tallies WHERE key = 'stock:JKT-01/{sku}'"
-            ))
-            .await,
+            tally(env, &format!("stock:JKT-01/{sku}")).await,
         );
     }
     out
@@ -347,11 +352,7 @@ async fn tallies_match_the_plain_tables(
                  WHERE sku = '{sku}'"
             ))
             .await;
-        let tally = env
-            .count(&format!(
-                "SELECT CAST(value AS TEXT) FROM lapak_tallies WHERE key = 'stock:JKT-01/{sku}'"
-            ))
-            .await;
+        let stock = tally(env, &format!("stock:JKT-01/{sku}")).await;
         let level = env
             .count(&format!(
                 "SELECT CAST(qty AS TEXT) FROM stock_levels \
@@ -359,7 +360,7 @@ async fn tallies_match_the_plain_tables(
             ))
             .await;
         let expected = stock_before[sku] - sold + back;
-        assert_eq!((tally, level), (expected, expected), "stock of {sku}");
+        assert_eq!((stock, level), (expected, expected), "stock of {sku}");
     }
     // Drawers: each terminal's last shift opened with its cash, took its invoices' cash
     // payments (net of change), paid its returns' refunds, and was closed counting exactly that.
@@ -394,12 +395,7 @@ async fn tallies_match_the_plain_tables(
                  WHERE shift = '{shift}'"
             ))
             .await;
-        let drawer = env
-            .count(&format!(
-                "SELECT CAST(value AS TEXT) FROM lapak_tallies \
-                 WHERE key = 'drawer:JKT-01/{terminal}'"
-            ))
-            .await;
+        let drawer = tally(env, &format!("drawer:JKT-01/{terminal}")).await;
         // The count the window closed with is what the plain tables add up to; the server's
         // tally held the same at the close (it raises `cash_discrepancy` otherwise, and
         // `every_sale_once` saw no exception) and is emptied by it.
