@@ -2,8 +2,9 @@
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
 # provides a Postgres for the database tests (DATABASE_URL), builds and tests the POS page
 # (ui/: typecheck, lint, Vitest), then checks formatting, lints,
-# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb), the
-# generated Python bindings' tests (pytest) and builds the fuzz targets. Exits non-zero when
+# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb; the S3
+# photo store against moto's S3 server), the phone bindings' tests (pytest, and Kotlin compiled
+# with kotlinc and run on Java 17 with JNA) and builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ cd "$(dirname "$0")/.."
 ensure_build_deps
 ensure_desktop_deps
 ensure_window_test_deps
+ensure_kotlin_tests
+python=$(ensure_python_tests)
+export LAPAK_MOTO_SERVER="$PWD/target/pyvenv/bin/moto_server"
 ensure_postgres
 log "DATABASE_URL=$DATABASE_URL"
 
@@ -57,8 +61,7 @@ if [ -z "$passed" ] || [ "$passed" -eq 0 ]; then
   exit 1
 fi
 
-log "mobile bindings: generate Kotlin, Swift and Python; pytest against a real server"
-python=$(ensure_python_tests)
+log "mobile bindings: generate Kotlin, Swift and Python; pytest and Kotlin against a real server"
 scripts/bindings.sh target/bindings
 # The Swift bindings are committed (an iOS project takes them as they are): they must be what
 # the library generates now.

@@ -61,6 +61,9 @@ pub enum ClientError {
         /// The device directory.
         dir: String,
     },
+    /// A photo could not be kept or read (not an image, too large, the disk).
+    #[error(transparent)]
+    Photo(#[from] crate::photos::PhotoStoreError),
     /// The client was shut down.
     #[error("the client was shut down")]
     Closed,

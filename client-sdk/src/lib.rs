@@ -5,6 +5,7 @@
 //!   background sync loop with a live socket; [`Status`] on a watch channel.
 //! - [`blocking`]: [`BlockingClient`], the same for callers without a runtime (the desktop
 //!   app, the phone bindings).
+//! - [`photos`]: the device's photos by content address, and which wait for upload.
 //! - [`transport`]: the HTTP and WebSocket calls.
 //! - [`credentials`]: the session kept on disk, owner-only.
 //! - [`error`]: the client's errors, [`ClientError`].
@@ -15,6 +16,7 @@ pub mod blocking;
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod photos;
 pub mod transport;
 
 pub use blocking::BlockingClient;

@@ -46,6 +46,15 @@ pub struct Grant {
     pub write: bool,
 }
 
+/// Where a photo's upload stands on the server.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub struct UploadState {
+    /// The server has the whole photo.
+    pub stored: bool,
+    /// The bytes it holds of an unfinished upload.
+    pub offset: u64,
+}
+
 /// HTTP to one server.
 #[derive(Clone, Debug)]
 pub struct Transport {
@@ -226,6 +235,81 @@ impl Transport {
             Message::PullResponse(r) => Ok(r),
             _ => Err(unexpected()),
         }
+    }
+
+    /// Where the upload of photo `hex` stands on the server.
+    ///
+    /// # Errors
+    /// As every call; `photo_not_referenced` (404) while no record of the user's references it.
+    pub async fn photo_state(&self, access: &str, hex: &str) -> Result<UploadState> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/photos/{hex}/upload", self.base))
+            .bearer_auth(access)
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        self.upload_answer(resp).await
+    }
+
+    /// Sends `bytes[offset..]` of photo `hex` (all its bytes given), continuing an upload the
+    /// server holds `offset` bytes of.
+    ///
+    /// # Errors
+    /// As every call; `offset_mismatch` (409) when the server holds another offset.
+    pub async fn photo_upload(
+        &self,
+        access: &str,
+        hex: &str,
+        mut bytes: Vec<u8>,
+        offset: u64,
+    ) -> Result<UploadState> {
+        let total = bytes.len();
+        bytes.drain(..usize::try_from(offset).unwrap_or(total).min(total));
+        let resp = self
+            .http
+            .patch(format!("{}/v1/photos/{hex}/upload", self.base))
+            .bearer_auth(access)
+            .header("upload-offset", offset.to_string())
+            .header("upload-length", total.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            // A 10 MiB photo over a slow phone network.
+            .timeout(Duration::from_secs(600))
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        self.upload_answer(resp).await
+    }
+
+    async fn upload_answer(&self, resp: reqwest::Response) -> Result<UploadState> {
+        if !resp.status().is_success() {
+            return Err(self.error_of(resp).await);
+        }
+        resp.json().await.map_err(|e| self.offline(&e))
+    }
+
+    /// Photo `hex`'s bytes, or `None` when the user may not see it or it is not stored.
+    ///
+    /// # Errors
+    /// As every call.
+    pub async fn photo_download(&self, access: &str, hex: &str) -> Result<Option<Vec<u8>>> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/photos/{hex}", self.base))
+            .bearer_auth(access)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(self.error_of(resp).await);
+        }
+        let bytes = resp.bytes().await.map_err(|e| self.offline(&e))?;
+        Ok(Some(bytes.to_vec()))
     }
 
     /// The live socket's URL.

@@ -64,7 +64,7 @@ pub fn starter() -> Schema {
 }
 
 /// The version of [`business`]'s declaration (bump it with every change to its collections).
-pub const BUSINESS_VERSION: u32 = 5;
+pub const BUSINESS_VERSION: u32 = 6;
 
 /// The POS and field-sales business Lapak serves by default: reference data mastered by the
 /// back office, documents edited in the field and at the till, and ledgers of facts judged by
@@ -188,10 +188,7 @@ pub fn business() -> Schema {
                 .real("lat")
                 .real("lng")
                 .merge_text("notes")
-                .list(
-                    "photos",
-                    &[("ref", Text), ("taken_at", Timestamp), ("caption", Text)],
-                )
+                .photos("photos")
                 .index(&["territory", "outlet"])
                 .scope_from_field("branch", "branch")
                 .scope_from_field("territory", "territory"),
@@ -340,6 +337,7 @@ pub fn business() -> Schema {
                 .real("lng")
                 .real("accuracy_m")
                 .text("outlet")
+                .photos("photos")
                 .index(&["user", "at"])
                 .scope_from_field("territory", "territory"),
         )
@@ -355,6 +353,7 @@ pub fn business() -> Schema {
                 .real("lng")
                 .text("notes")
                 .list("lines", &[("sku", Text), ("qty", Int), ("amount", Int)])
+                .photos("photos")
                 .index(&["territory", "at"])
                 .scope_from_field("territory", "territory"),
         )

@@ -3,10 +3,13 @@
 //! - [`catalog`]: the collections Lapak ships with (server and clients declare the same).
 //! - [`commerce`]: the arithmetic and checks of selling (bills, prices, payments, vouchers),
 //!   shared by the terminals and the server's rules.
+//! - [`field`]: the checks of field sales (positions and territories, activities, orders),
+//!   shared by the phones and the server's rules.
 //! - [`schema`]: collections declared once in Rust (documents, ledgers, reference data).
 //! - [`store`]: the device's SQLite store: plain tables, Automerge bytes, pending queue, cursors.
 //! - [`document`]: Automerge documents: local edits and their projection to plain rows.
 //! - [`sync`]: the sync model without I/O: next push, apply push answer, apply pull.
+//! - [`photo`]: photos by content address (`sha256:<hex>`), the types and sizes taken.
 //! - [`protocol`]: the messages, with a compact binary encoding and a JSON form.
 //! - [`value`]: field values and records.
 //! - [`chunk`]: cheap, bounded checks of an Automerge change's bytes (before parsing them).
@@ -19,6 +22,8 @@ pub mod chunk;
 pub mod commerce;
 pub mod document;
 pub mod error;
+pub mod field;
+pub mod photo;
 pub mod protocol;
 pub mod schema;
 pub mod store;

@@ -130,6 +130,10 @@ pub struct Collection {
     /// writes them, not even the back office. Absent from older stored declarations.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     derived: bool,
+    /// List fields whose items reference photos (attachments) by their `ref`, the blob's
+    /// content address. Absent from older stored declarations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<String>,
 }
 
 /// A whole declaration: a version number and its collections.
@@ -249,6 +253,7 @@ impl Collection {
             indexes: Vec::new(),
             scopes: Vec::new(),
             derived: false,
+            attachments: Vec::new(),
         }
     }
 
@@ -334,6 +339,20 @@ impl Collection {
         self.field(name, FieldType::List(keys), false)
     }
 
+    /// A list of photos (attachments): items `ref` (the blob's content address,
+    /// `sha256:<hex>`), `taken_at` and `caption`. The photos' bytes travel apart from the
+    /// record, after it; the server lets a user fetch a photo only when a record of their
+    /// scopes references it.
+    #[must_use]
+    pub fn photos(mut self, name: &str) -> Self {
+        use ScalarType::{Text, Timestamp};
+        self.attachments.push(name.to_owned());
+        self.list(
+            name,
+            &[("ref", Text), ("taken_at", Timestamp), ("caption", Text)],
+        )
+    }
+
     /// An index over the given fields.
     #[must_use]
     pub fn index(mut self, fields: &[&str]) -> Self {
@@ -385,6 +404,12 @@ impl Collection {
     #[must_use]
     pub fn is_derived(&self) -> bool {
         self.derived
+    }
+
+    /// Its list fields of photos ([`Collection::photos`]).
+    #[must_use]
+    pub fn attachments(&self) -> &[String] {
+        &self.attachments
     }
 
     /// Its fields, in declaration order.

@@ -1,15 +1,34 @@
 //! `lapak-mobile`: Lapak for the field-sales phone apps, through uniffi (Kotlin, Swift,
 //! Python). One [`LapakClient`] per device wraps `lapak-client`; nothing of the engine or the
-//! rules is reimplemented here. Calls that talk to the store or the server are `async`
-//! (Kotlin coroutines, Swift async, Python asyncio); `status` is a plain read.
+//! rules is reimplemented here: the checks are `lapak_core::field` and `lapak_core::commerce`,
+//! the server's own. Calls that talk to the store or the server are `async` (Kotlin
+//! coroutines, Swift async, Python asyncio); `status` is a plain read.
+//!
+//! - [`plan`]: today's call plan (visits in order, done, notes; the supervisor reorders).
+//! - [`outlets`]: the territory's outlets (search, distance) and their profiles.
+//! - [`visits`]: check-in and check-out, activities, surveys.
+//! - [`orders`]: draft orders over several visits, then submitted.
+//! - [`catalog`]: items with the outlet's price and the stock the user may see.
+//! - [`photos`]: photos kept by content address and uploaded after their records.
+//! - [`status`]: sync status and its listener; [`error`]: the one error type;
+//!   [`types`]: ids, times, positions.
 
 use std::sync::{Arc, Mutex};
 
+pub mod catalog;
 mod error;
+pub mod orders;
+pub mod outlets;
+pub mod photos;
+pub mod plan;
+mod rows;
 mod status;
+pub mod types;
+pub mod visits;
 
 pub use error::LapakError;
 pub use status::{StatusListener, StatusSubscription, SyncStatus};
+pub use types::{Position, Uuid};
 
 uniffi::setup_scaffolding!();
 
@@ -33,6 +52,8 @@ pub struct SyncReport {
     pub rejected: u64,
     /// Changes of others received.
     pub pulled: u64,
+    /// Photos the server stored.
+    pub photos_uploaded: u64,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -100,7 +121,47 @@ impl LapakClient {
             accepted: r.accepted as u64,
             rejected: r.rejected as u64,
             pulled: r.pulled as u64,
+            photos_uploaded: r.photos_uploaded as u64,
         })
+    }
+
+    /// Who is signed in on this device: their login, name, role, branch and territory.
+    ///
+    /// # Errors
+    /// `NotSignedIn`.
+    pub async fn me(&self) -> Result<Me, LapakError> {
+        let creds = self.client.credentials().await.ok_or_else(not_signed_in)?;
+        let username = creds.username.clone();
+        let staff = self.client.get("staff", &username).await?;
+        let field = |k: &str| staff.as_ref().map(|r| rows::text(r, k)).unwrap_or_default();
+        Ok(Me {
+            name: Some(field("name"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| username.clone()),
+            branch: field("branch"),
+            territory: field("territory"),
+            role: creds.role,
+            username,
+        })
+    }
+
+    /// The changes the server rejected, newest first, with its reasons.
+    ///
+    /// # Errors
+    /// `Storage`.
+    pub async fn rejections(&self) -> Result<Vec<RejectedChange>, LapakError> {
+        let list = self.client.rejections().await?;
+        Ok(list
+            .into_iter()
+            .map(|r| RejectedChange {
+                change_id: r.change_id,
+                collection: r.collection,
+                record_id: r.record_id,
+                code: r.code,
+                message: r.message,
+                rejected_at: types::from_ms(r.rejected_at),
+            })
+            .collect())
     }
 
     /// Where sync stands now.
@@ -109,13 +170,60 @@ impl LapakClient {
     }
 
     /// Calls `listener` with the status now and at every change, until the returned handle
-    /// is closed or dropped.
+    /// is cancelled or dropped.
     pub fn subscribe_status(&self, listener: Arc<dyn StatusListener>) -> Arc<StatusSubscription> {
         status::subscribe(&self.runtime, self.client.status(), listener)
     }
 }
 
+fn not_signed_in() -> LapakError {
+    LapakError::NotSignedIn {
+        reason: "no one is signed in on this device: log in first".into(),
+    }
+}
+
+/// Who is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Me {
+    /// Login name.
+    pub username: String,
+    /// Name, from the back office's staff list (the login when absent).
+    pub name: String,
+    /// `salesperson`, `supervisor`, ...
+    pub role: String,
+    /// Their branch.
+    pub branch: String,
+    /// Their territory (salespeople).
+    pub territory: String,
+}
+
+/// A change the server refused.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedChange {
+    /// The change.
+    pub change_id: Uuid,
+    /// Its collection.
+    pub collection: String,
+    /// Its record.
+    pub record_id: String,
+    /// The rule's code (`outside_territory`, ...).
+    pub code: String,
+    /// What was wrong and what to do.
+    pub message: String,
+    /// When the verdict arrived.
+    pub rejected_at: std::time::SystemTime,
+}
+
 impl LapakClient {
+    /// The signed-in user's login.
+    pub(crate) async fn username(&self) -> Result<String, LapakError> {
+        self.client
+            .credentials()
+            .await
+            .map(|c| c.username)
+            .ok_or_else(not_signed_in)
+    }
+
     fn start_sync(&self) {
         let _guard = self.runtime.enter();
         if let Ok(mut sync) = self.sync.lock()

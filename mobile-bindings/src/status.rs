@@ -18,12 +18,14 @@ pub struct SyncStatus {
     pub live: bool,
     /// Changes made here that the server has not judged yet.
     pub pending: u64,
-    /// When sync last finished, in ms since the epoch.
-    pub last_sync_ms: Option<i64>,
+    /// When sync last finished.
+    pub last_sync: Option<std::time::SystemTime>,
     /// How many changes the server rejected.
     pub rejected: u64,
     /// The last failure, for people.
     pub last_error: Option<String>,
+    /// Photos taken here that the server has not stored yet.
+    pub photos_pending: u64,
 }
 
 impl From<&lapak_client::Status> for SyncStatus {
@@ -33,9 +35,10 @@ impl From<&lapak_client::Status> for SyncStatus {
             online: s.online,
             live: s.live,
             pending: s.pending,
-            last_sync_ms: s.last_sync_ms,
+            last_sync: s.last_sync_ms.map(crate::types::from_ms),
             rejected: s.rejected.len() as u64,
             last_error: s.last_error.clone(),
+            photos_pending: s.photos_pending,
         }
     }
 }
@@ -47,8 +50,9 @@ pub trait StatusListener: Send + Sync {
     fn on_status(&self, status: SyncStatus);
 }
 
-/// A status subscription: calls stop when it is closed or dropped. No call starts after
-/// `close` returns; one already under way on another thread finishes.
+/// A status subscription: calls stop when it is cancelled or dropped (Kotlin `close()` or
+/// `use {}`, Swift releasing it, Python `cancel()` or `del`). No call starts after `cancel`
+/// returns; one already under way on another thread finishes.
 #[derive(uniffi::Object)]
 pub struct StatusSubscription {
     closed: Arc<AtomicBool>,
@@ -57,8 +61,9 @@ pub struct StatusSubscription {
 
 #[uniffi::export]
 impl StatusSubscription {
-    /// Stops the calls now (dropping the handle does the same).
-    pub fn close(&self) {
+    /// Stops the calls now (dropping the handle does the same). Named apart from Kotlin's
+    /// `close()`, which the generated class already has and which drops the handle.
+    pub fn cancel(&self) {
         self.closed.store(true, Ordering::SeqCst);
         if let Ok(mut stop) = self.stop.lock()
             && let Some(tx) = stop.take()
@@ -70,7 +75,7 @@ impl StatusSubscription {
 
 impl Drop for StatusSubscription {
     fn drop(&mut self) {
-        self.close();
+        self.cancel();
     }
 }
 

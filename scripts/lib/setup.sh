@@ -77,6 +77,8 @@ ensure_node() {
 # ensure_python_tests: a virtual environment in target/pyvenv with pytest, for the tests of the
 # generated Python bindings (mobile-bindings/tests/python). Prints the venv's python.
 PYTEST_VERSION=8.3.5
+# moto's S3 server, for the photo store's tests against a real S3 API.
+MOTO_VERSION=5.1.22
 ensure_python_tests() {
   if ! command -v python3 >/dev/null 2>&1; then ensure_packages python3; fi
   local venv=target/pyvenv
@@ -87,7 +89,19 @@ ensure_python_tests() {
     log "installing pytest $PYTEST_VERSION for the Python bindings' tests"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pytest==$PYTEST_VERSION"
   fi
+  if ! "$venv/bin/python" -m pip show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION$"; then
+    log "installing moto $MOTO_VERSION (an S3 server for the photo store's tests)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
   echo "$venv/bin/python"
+}
+
+# ensure_kotlin_tests: Java 17, Debian's JNA and the Kotlin compiler (npm `kotlin-compiler`,
+# locked in mobile-bindings/tests/kotlin) for the Kotlin bindings' tests.
+ensure_kotlin_tests() {
+  ensure_packages openjdk-17-jdk-headless libjna-java
+  ensure_node
+  (cd mobile-bindings/tests/kotlin && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 # build_ui: installs the page's locked packages and builds the POS page (ui/pos/dist), which

@@ -47,6 +47,10 @@ pub struct AppState {
     pub sockets: crate::live::DeviceSockets,
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// Where photos' bytes are kept.
+    pub photos: Arc<dyn crate::photos::BlobStore>,
+    /// Photo uploads in progress.
+    pub uploads: Arc<crate::photos::uploads::Uploads>,
     live: Arc<LiveCount>,
 }
 
@@ -116,6 +120,9 @@ pub enum StartError {
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// The photo store cannot be opened.
+    #[error("cannot open the photo store: {0}")]
+    Photos(#[from] crate::photos::BlobError),
     /// The kept secret is too short to be safe.
     #[error(
         "the JWT secret in {path} is shorter than 32 characters: delete the file to generate a new one (every device then logs in again)"
@@ -245,11 +252,18 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Assembles a server over `storage` with `config` and `keys`.
-    #[must_use]
-    pub fn new(storage: Arc<dyn Storage>, config: Config, keys: Keys) -> Self {
+    /// Assembles a server over `storage` with `config` and `keys`, and opens its photo store.
+    ///
+    /// # Errors
+    /// [`StartError::Photos`] when the photo store cannot be opened.
+    pub fn new(storage: Arc<dyn Storage>, config: Config, keys: Keys) -> Result<Self, StartError> {
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let photos = crate::photos::open(&config.photos)?;
+        let uploads = crate::photos::uploads::Uploads::open(&config.data_dir.join("photo-uploads"))
+            .map_err(crate::photos::BlobError::from)?;
         let state = AppState {
+            photos,
+            uploads: Arc::new(uploads),
             storage,
             keys: Arc::new(keys),
             limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),
@@ -266,7 +280,7 @@ impl Server {
             shutdown,
             live: Arc::new(LiveCount::default()),
         };
-        Server { state, shutdown_tx }
+        Ok(Server { state, shutdown_tx })
     }
 
     /// The router with every endpoint and middleware.
@@ -298,6 +312,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let router = self.router();
         let tx = self.shutdown_tx.clone();
+        tokio::spawn(crate::photos::gc::every_hour(self.state.clone()));
         // Writes made through other server processes on the same database reach this
         // process's live sockets too.
         let relay = match self.state.storage.listen_news().await {

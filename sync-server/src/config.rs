@@ -115,6 +115,27 @@ pub struct Settings {
     /// `text` or `json` [default: text].
     #[arg(long, env = "LAPAK_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// Where photos are kept: `files` (under the data directory) or `s3://bucket[/prefix]`
+    /// (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) [default: files].
+    #[arg(long, env = "LAPAK_PHOTO_STORE", global = true)]
+    pub photo_store: Option<String>,
+    /// The S3 endpoint of an S3-compatible store (`http://127.0.0.1:9000`); AWS when absent.
+    #[arg(long, env = "LAPAK_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+    /// The S3 region [default: the AWS_REGION environment variable, else us-east-1].
+    #[arg(long, env = "LAPAK_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+    /// The S3 access key id [default: the machine's role or AWS configuration].
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", global = true)]
+    pub s3_access_key_id: Option<String>,
+    /// The S3 secret access key.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<Secret>,
 }
 
 /// A secret string whose `Debug` never shows it.
@@ -167,6 +188,62 @@ impl fmt::Debug for JwtKeys {
     }
 }
 
+/// Where photos are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PhotoStoreConfig {
+    /// Files under this directory.
+    Files(PathBuf),
+    /// An S3 bucket.
+    S3(S3Config),
+}
+
+/// An S3 bucket for photos.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Config {
+    /// The bucket.
+    pub bucket: String,
+    /// A key prefix inside it (may be empty).
+    pub prefix: String,
+    /// The endpoint of an S3-compatible store; AWS when `None`.
+    pub endpoint: Option<String>,
+    /// The region.
+    pub region: Option<String>,
+    /// The access key id and secret, when given (else the environment's or the machine's).
+    pub credentials: Option<(String, Secret)>,
+}
+
+fn photo_store(
+    setting: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    credentials: Option<(String, Secret)>,
+    data_dir: &Path,
+) -> Result<PhotoStoreConfig, ConfigError> {
+    match setting.as_deref() {
+        None | Some("files") => Ok(PhotoStoreConfig::Files(data_dir.join("photos"))),
+        Some(url) => {
+            let rest = url.strip_prefix("s3://").ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "unknown photo store `{url}`: use `files` or `s3://bucket/prefix`"
+                ))
+            })?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "the photo store `{url}` names no bucket: use `s3://bucket/prefix`"
+                )));
+            }
+            Ok(PhotoStoreConfig::S3(S3Config {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+                endpoint,
+                region,
+                credentials,
+            }))
+        }
+    }
+}
+
 /// The resolved configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -194,6 +271,8 @@ pub struct Config {
     pub header_read_timeout: std::time::Duration,
     /// Logs as JSON.
     pub log_json: bool,
+    /// Where photos are kept.
+    pub photos: PhotoStoreConfig,
 }
 
 /// Why the settings cannot be used.
@@ -286,6 +365,15 @@ impl Settings {
                 "unknown log format `{log_format}`: use text or json"
             )));
         }
+        let photos = photo_store(
+            self.photo_store.or(file.photo_store),
+            self.s3_endpoint.or(file.s3_endpoint),
+            self.s3_region.or(file.s3_region),
+            self.s3_access_key_id
+                .or(file.s3_access_key_id)
+                .zip(self.s3_secret_access_key.or(file.s3_secret_access_key)),
+            &data_dir,
+        )?;
         let rate_limit = pick(self.rate_limit, file.rate_limit, 50);
         if rate_limit == 0 {
             return Err(ConfigError::Invalid(
@@ -323,6 +411,7 @@ impl Settings {
                 .max(1),
             ),
             log_json: log_format == "json",
+            photos,
         })
     }
 }
@@ -355,6 +444,7 @@ impl Config {
             live_ping_seconds: 20,
             header_read_timeout: std::time::Duration::from_secs(10),
             log_json: false,
+            photos: PhotoStoreConfig::Files(data_dir.join("photos")),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! - [`limits`]: per-device rate limits.
 //! - [`live`]: the hub that tells live devices about news.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`photos`]: photos' bytes (files or S3), resumable uploads, garbage collection.
 //! - [`routes`]: the HTTP and WebSocket endpoints.
 //! - [`app`]: the server assembled: state, router, start and graceful shutdown.
 
@@ -24,6 +25,7 @@ pub mod error;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod photos;
 pub mod routes;
 pub mod rules;
 pub mod storage;

@@ -241,7 +241,7 @@ async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
         "Health: http://{addr}/healthz  Readiness: http://{addr}/readyz  Metrics: http://{addr}/metrics"
     );
     let storage: Arc<dyn Storage> = storage;
-    Server::new(storage, config, keys)
+    Server::new(storage, config, keys)?
         .serve(listener, signal)
         .await?;
     println!("lapak-server stopped");

@@ -59,6 +59,8 @@ pub struct Metrics {
     pub head: Gauge<u64, AtomicU64>,
     /// Positions between the head and where each pull ended (0 for a pull that caught up).
     pub pull_lag: Histogram,
+    /// Photos stored (uploads completed).
+    pub photos_stored: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -127,7 +129,14 @@ impl Metrics {
             "How many positions behind the head a pull ended (0: caught up)",
             pull_lag.clone(),
         );
+        let photos_stored = Counter::default();
+        registry.register(
+            "photos_stored",
+            "Photos whose upload completed and that were stored",
+            photos_stored.clone(),
+        );
         Metrics {
+            photos_stored,
             registry,
             requests,
             request_seconds,

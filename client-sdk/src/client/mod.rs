@@ -27,6 +27,7 @@ use crate::error::{ClientError, Result};
 use crate::transport::{TokenAnswer, Transport};
 
 mod live;
+mod photos;
 mod sync;
 mod writes;
 
@@ -88,6 +89,8 @@ pub struct Status {
     pub rejected: Vec<Rejection>,
     /// The last failure, for the user ("the server cannot be reached ...").
     pub last_error: Option<String>,
+    /// Photos kept here that the server has not stored yet.
+    pub photos_pending: u64,
 }
 
 /// What one sync did.
@@ -101,6 +104,8 @@ pub struct SyncReport {
     pub rejected: usize,
     /// Log entries received.
     pub pulled: usize,
+    /// Photos the server stored in this sync.
+    pub photos_uploaded: usize,
 }
 
 /// Progress of a sync, for progress bars.
@@ -150,6 +155,8 @@ struct Inner {
     _lock: std::fs::File,
     /// When the last sync time was written to disk (ms since the epoch).
     sync_written: std::sync::atomic::AtomicI64,
+    /// The device's photos.
+    photos: crate::photos::PhotoStore,
 }
 
 /// A device kept in sync. Cheap to clone; clones share everything.
@@ -284,6 +291,7 @@ impl Client {
             .await
             .map_err(|_| ClientError::Closed)??;
         let lock = lock_dir(&options.dir)?;
+        let photos = crate::photos::PhotoStore::open(&options.dir)?;
         let creds = Credentials::load(&options.dir).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "ignoring damaged credentials: log in again");
             None
@@ -304,6 +312,7 @@ impl Client {
                 sync_lock: tokio::sync::Mutex::new(()),
                 _lock: lock,
                 sync_written: std::sync::atomic::AtomicI64::new(0),
+                photos,
                 options,
             }),
         };
@@ -378,10 +387,14 @@ impl Client {
         let counts = self
             .with_store(|s| Ok((s.pending_count()?, s.rejections()?)))
             .await;
+        let photos = self.inner.photos.pending().map(|p| p.len() as u64);
         if let Ok((pending, rejected)) = counts {
             self.inner.status.send_modify(|st| {
                 st.pending = pending;
                 st.rejected = rejected;
+                if let Ok(photos) = photos {
+                    st.photos_pending = photos;
+                }
             });
         }
     }

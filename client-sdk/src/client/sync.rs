@@ -155,6 +155,10 @@ impl Client {
                 break;
             }
         }
+        // After the records: the server takes a photo only once a record references it.
+        if push_failure.is_none() && !stopping() {
+            report.photos_uploaded = self.upload_photos().await?;
+        }
         match push_failure {
             Some(e) => Err(e),
             None => Ok(report),

@@ -142,7 +142,8 @@ impl Env {
             dyn_storage,
             config,
             Keys::hs256(b"test secret of at least thirty-two bytes"),
-        );
+        )
+        .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.task = Some(tokio::spawn(server.serve(listener, async {
             let _ = rx.await;

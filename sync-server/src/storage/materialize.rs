@@ -155,14 +155,21 @@ pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), Ma
         }
         for f in c.fields() {
             if let FieldType::List(keys) = &f.ty {
-                ensure_table(
-                    tx,
-                    d,
-                    &child_table(c.name(), &f.name),
-                    &child_columns(keys),
-                    "parent_id, idx",
-                )
-                .await?;
+                let child = child_table(c.name(), &f.name);
+                ensure_table(tx, d, &child, &child_columns(keys), "parent_id, idx").await?;
+                if c.attachments().contains(&f.name) {
+                    // Who references a photo is asked on every upload and download.
+                    tx.execute_dynamic(
+                        &format!(
+                            "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                            quote_ident(&index_name(&child, &["ref".to_owned()])),
+                            quote_ident(&child),
+                            quote_ident("ref")
+                        ),
+                        &[],
+                    )
+                    .await?;
+                }
             }
         }
     }

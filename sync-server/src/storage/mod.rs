@@ -31,6 +31,7 @@ pub mod exceptions;
 mod facts;
 pub mod materialize;
 pub mod migrations;
+pub mod photos;
 pub mod sql;
 
 pub use accounts::{
@@ -38,6 +39,7 @@ pub use accounts::{
 };
 pub use db::Dialect;
 pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
+pub use photos::{PhotoRefs, RecordPhoto, Referrer};
 pub use sql::SqlStorage;
 
 /// What went wrong in storage. Messages are for operators (logs); HTTP clients get a generic
@@ -125,7 +127,7 @@ pub struct WriteContext {
 /// sequenced one at a time so that log positions commit in order (see `docs/protocol.md`,
 /// "Sequencing").
 #[async_trait]
-pub trait Storage: Accounts + Exceptions + 'static {
+pub trait Storage: Accounts + Exceptions + PhotoRefs + 'static {
     /// The backend.
     fn dialect(&self) -> Dialect;
     /// The schema served.

@@ -326,6 +326,8 @@ pub struct TestServer {
     pub storage: Arc<SqlStorage>,
     pub keys: Keys,
     pub harness: Harness,
+    /// The running server's state (its photo store, uploads, metrics).
+    pub state: lapak_server::app::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -346,7 +348,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let storage: Arc<dyn Storage> = harness.storage.clone();
-        let server = Server::new(storage, config, Keys::hs256(SECRET.as_bytes()));
+        let server = Server::new(storage, config, Keys::hs256(SECRET.as_bytes())).unwrap();
+        let state = server.state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(server.serve(listener, async {
             let _ = rx.await;
@@ -357,6 +360,7 @@ impl TestServer {
             storage: harness.storage.clone(),
             keys: Keys::hs256(SECRET.as_bytes()),
             harness,
+            state,
             stop: Some(tx),
             task: Some(task),
         }

@@ -27,6 +27,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/exceptions", get(list_exceptions))
         .route("/admin/exceptions/{id}/resolve", post(resolve_exception))
         .route("/admin/tallies", get(list_tallies))
+        .route(
+            "/admin/records/{collection}/{id}/photos",
+            get(record_photos),
+        )
+        .route("/admin/photos/{hex}", get(admin_photo))
+        .route("/admin/photos/gc", post(collect_photos))
 }
 
 fn require_admin(authed: &Authed) -> Result<(), ApiError> {
@@ -374,4 +380,98 @@ async fn list_tallies(
             .map(|(k, t)| serde_json::json!({ "key": k, "value": t.value, "note": t.note }))
             .collect(),
     )))
+}
+
+/// A record's photo, with whether its bytes have arrived.
+#[derive(serde::Serialize)]
+struct ListedPhoto {
+    #[serde(flatten)]
+    photo: crate::storage::RecordPhoto,
+    /// The photo's bytes are stored (uploaded).
+    stored: bool,
+    /// Where to fetch it.
+    url: String,
+}
+
+async fn record_photos(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path((collection, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&authed)?;
+    let photos = state
+        .storage
+        .record_photos(&collection, &id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                    "there is no record `{id}` in a collection `{collection}` that keeps photos"
+                ),
+            )
+        })?;
+    let mut listed = Vec::with_capacity(photos.len());
+    for photo in photos {
+        let hex = lapak_core::photo::digest_of(&photo.reference)
+            .unwrap_or_default()
+            .to_owned();
+        let stored = !hex.is_empty()
+            && state
+                .photos
+                .exists(&hex)
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+        listed.push(ListedPhoto {
+            url: format!("/v1/admin/photos/{hex}"),
+            photo,
+            stored,
+        });
+    }
+    Ok(Json(
+        serde_json::json!({ "collection": collection, "id": id, "photos": listed }),
+    ))
+}
+
+async fn admin_photo(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(hex): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    require_admin(&authed)?;
+    let hex = super::photos::digest(&hex)?;
+    let bytes = state
+        .photos
+        .get(hex)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(super::photos::photo_not_found)?;
+    Ok(super::photos::photo_response(bytes))
+}
+
+/// `?dry_run=true` reports without deleting.
+#[derive(Deserialize)]
+struct GcQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn collect_photos(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<GcQuery>,
+) -> Result<Json<crate::photos::gc::GcReport>, ApiError> {
+    require_admin(&authed)?;
+    let report = crate::photos::gc::collect(
+        state.storage.as_ref(),
+        state.photos.as_ref(),
+        &state.uploads,
+        AppState::now_ms(),
+        crate::photos::gc::GRACE_MS,
+        q.dry_run,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(report))
 }

@@ -1,0 +1,114 @@
+//! Photos on a device: kept by content address ([`crate::photos`]), uploaded after the
+//! records that reference them (the server takes a photo only once a record of the user's
+//! references it), resumed from the bytes the server already holds, never sent twice; and
+//! fetched from the server when a record the device holds references one it does not have.
+
+use lapak_core::photo;
+
+use super::{Client, Result};
+use crate::error::ClientError;
+use crate::photos::PhotoStore;
+
+impl Client {
+    /// The device's photo files.
+    #[must_use]
+    pub fn photos(&self) -> &PhotoStore {
+        &self.inner.photos
+    }
+
+    /// Keeps a photo (JPEG, PNG or WebP, at most 10 MiB) and returns its reference
+    /// `sha256:<hex>`, to put in a record's `photos`; it uploads after that record.
+    ///
+    /// # Errors
+    /// [`ClientError::Photo`] for bytes that are not a photo Lapak takes, or a full disk.
+    pub async fn add_photo(&self, bytes: Vec<u8>) -> Result<String> {
+        let photos = self.inner.photos.clone();
+        let reference = tokio::task::spawn_blocking(move || photos.add(&bytes, false))
+            .await
+            .map_err(|_| ClientError::Closed)??;
+        self.refresh_status().await;
+        Ok(reference)
+    }
+
+    /// A photo's bytes: from the device, or else from the server (which gives it only when a
+    /// record of the user's scopes references it), then kept. `None` when neither has it.
+    ///
+    /// # Errors
+    /// [`ClientError::Photo`] for a bad reference; [`ClientError::Offline`] and the like when
+    /// the photo must come from the server.
+    pub async fn photo(&self, reference: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = self.inner.photos.read(reference)? {
+            return Ok(Some(bytes));
+        }
+        let hex = photo::digest_of(reference)
+            .map_err(crate::photos::PhotoStoreError::from)?
+            .to_owned();
+        let (t, access) = self.access().await?;
+        let Some(bytes) = t.photo_download(&access, &hex).await? else {
+            return Ok(None);
+        };
+        if photo::hex_digest(&bytes) != hex {
+            return Err(ClientError::Server {
+                status: 200,
+                code: "photo_corrupt".into(),
+                message: "the server sent bytes that are not this photo: try again later".into(),
+            });
+        }
+        let photos = self.inner.photos.clone();
+        tokio::task::spawn_blocking(move || photos.add(&bytes, true).map(|_| bytes))
+            .await
+            .map_err(|_| ClientError::Closed)?
+            .map(Some)
+            .map_err(ClientError::from)
+    }
+
+    /// Uploads every waiting photo the server will take now; returns how many it stored.
+    /// A photo no record of the user's references on the server yet (its record was deferred
+    /// or is still on the way) waits for a later sync.
+    pub(super) async fn upload_photos(&self) -> Result<usize> {
+        let mut stored = 0;
+        for reference in self.inner.photos.pending()? {
+            if self.stopping() {
+                break;
+            }
+            if self.upload_photo(&reference).await? {
+                self.inner.photos.uploaded(&reference)?;
+                stored += 1;
+            }
+        }
+        if stored > 0 {
+            self.refresh_status().await;
+        }
+        Ok(stored)
+    }
+
+    /// One photo: asks how much the server holds, sends the rest. `false` when it must wait.
+    async fn upload_photo(&self, reference: &str) -> Result<bool> {
+        let hex = photo::digest_of(reference)
+            .map_err(crate::photos::PhotoStoreError::from)?
+            .to_owned();
+        let (t, access) = self.access().await?;
+        let state = match t.photo_state(&access, &hex).await {
+            Err(ClientError::Server { code, .. }) if code == "photo_not_referenced" => {
+                return Ok(false);
+            }
+            other => other?,
+        };
+        if state.stored {
+            return Ok(true);
+        }
+        let Some(bytes) = self.inner.photos.read(reference)? else {
+            return Ok(false);
+        };
+        match t.photo_upload(&access, &hex, bytes, state.offset).await {
+            Ok(done) => Ok(done.stored),
+            // Another upload of the same photo moved on: the next sync asks again.
+            Err(ClientError::Server { code, .. })
+                if code == "offset_mismatch" || code == "photo_not_referenced" =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
