@@ -14,7 +14,7 @@ import lapak_mobile as lm
 from conftest import PASSWORD, call
 from proxy import Proxy
 
-SALESPERSON = "s-jkt01001"
+SALESPERSON = "s-bdg01001"  # its own territory: the other tests' counts stay theirs
 SIZE = 2_000_000
 
 CHILD = textwrap.dedent('''

@@ -146,7 +146,13 @@ impl Uploads {
             file.write_all(&chunk).await?;
             size += chunk.len() as u64;
         }
-        file.sync_all().await?;
+        // Every write done before the file is read back or left for the next request.
+        file.flush().await?;
+        if size < length || outcome.is_err() {
+            // Kept to continue from: make what arrived durable. A whole photo is not synced
+            // here; its stored copy is, and this file goes.
+            file.sync_all().await?;
+        }
         drop(file);
         if let Err(e) = outcome {
             if matches!(e, UploadError::TooLong) {
