@@ -129,17 +129,15 @@ impl PhotoStore {
         Ok(out)
     }
 
-    /// Forgets that the photo waits: the server has it.
+    /// Forgets that the photo waits: the server has it. Not made durable: should the removal
+    /// be lost in a crash, the next sync asks the server, which answers that it has the photo.
     ///
     /// # Errors
     /// [`PhotoError::BadRef`]; [`PhotoStoreError::Io`].
     pub fn uploaded(&self, reference: &str) -> Result<(), PhotoStoreError> {
         let m = self.marker(photo::digest_of(reference)?);
         match fs::remove_file(&m) {
-            Ok(()) => {
-                sync_dir(&self.dir);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io("remove", &m)(e)),
         }

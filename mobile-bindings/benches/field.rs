@@ -5,8 +5,11 @@
 //!   (outlets, items, prices) through `lapak-client`, the baseline of the Kotlin binding's
 //!   bootstrap; the median of three.
 //! - `photo_upload_ms`: 100 photos of 2 MB, kept on the device and referenced by one activity,
-//!   uploaded by a sync over loopback (store, resumable upload, hash check, fsync), beside
-//!   `plain_upload_ms`: the same bytes POSTed to a server that only reads them, in the same run.
+//!   uploaded by a sync over loopback (resumable upload, hash check, reference check, stored
+//!   durably), beside, in the same run, `plain_upload_ms`: the same bytes POSTed one by one to a
+//!   plain upload endpoint that keeps each in a file and syncs it to disk before answering (the
+//!   least any upload that must not lose a photo does), and `sink_upload_ms`: the same bytes
+//!   POSTed to an endpoint that only reads them (the loopback's own speed).
 //!
 //! Environment: `LAPAK_BENCH_SERVER` (URL), `LAPAK_BENCH_PASSWORD`.
 
@@ -91,28 +94,50 @@ async fn photo_upload(server: &str, password: &str, photos: &[Vec<u8>]) -> u128 
     took
 }
 
-/// The same bytes POSTed to a server that reads and drops them, one request each.
-async fn plain_upload(photos: &[Vec<u8>]) -> u128 {
+/// The same bytes POSTed one request each to a plain endpoint on loopback: with `keep`, it
+/// writes each body to a new file and syncs the file and its directory before answering; else
+/// it only reads the body.
+async fn plain_upload(photos: &[Vec<u8>], keep: bool) -> u128 {
     use axum::routing::post;
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().to_owned();
     let app = axum::Router::new().route(
-        "/sink",
-        post(|body: axum::body::Body| async move {
-            use futures_util::StreamExt as _;
-            let mut n = 0usize;
-            let mut s = body.into_data_stream();
-            while let Some(Ok(chunk)) = s.next().await {
-                n += chunk.len();
-            }
-            n.to_string()
-        }),
+        "/upload/{name}",
+        post(
+            move |axum::extract::Path(name): axum::extract::Path<String>,
+                  body: axum::body::Bytes| {
+                let at = at.clone();
+                async move {
+                    if keep {
+                        tokio::task::spawn_blocking(move || {
+                            use std::io::Write as _;
+                            let mut f = std::fs::File::create(at.join(name)).unwrap();
+                            f.write_all(&body).unwrap();
+                            f.sync_all().unwrap();
+                            std::fs::File::open(&at).unwrap().sync_all().unwrap();
+                            body.len().to_string()
+                        })
+                        .await
+                        .unwrap()
+                    } else {
+                        body.len().to_string()
+                    }
+                }
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/sink", listener.local_addr().unwrap());
+    let url = format!("http://{}/upload", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
     let start = Instant::now();
-    for p in photos {
-        let resp = http.post(&url).body(p.clone()).send().await.unwrap();
+    for (i, p) in photos.iter().enumerate() {
+        let resp = http
+            .post(format!("{url}/{i}"))
+            .body(p.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.text().await.unwrap(), PHOTO_BYTES.to_string());
     }
     start.elapsed().as_millis()
@@ -127,8 +152,10 @@ async fn main() {
         bootstrap(&server, &password).await
     );
     let photos: Vec<Vec<u8>> = (0..PHOTOS).map(photo).collect();
-    let plain = plain_upload(&photos).await;
+    let sink = plain_upload(&photos, false).await;
+    let plain = plain_upload(&photos, true).await;
     let lapak = photo_upload(&server, &password, &photos).await;
+    println!("RESULT sink_upload_ms {sink}");
     println!("RESULT plain_upload_ms {plain}");
     println!("RESULT photo_upload_ms {lapak}");
     #[allow(clippy::cast_precision_loss)]

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use lapak_core::store::checkpoint::Checkpointer;
 use lapak_core::{Rejection, Schema, Store};
 use tokio::sync::{Notify, watch};
 
@@ -159,6 +160,30 @@ struct Inner {
     photos: crate::photos::PhotoStore,
 }
 
+/// How often the store's log is folded back into its file, off the write path.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the store's log every [`CHECKPOINT_EVERY`] while the client is open, so that no
+/// local write waits for one (`lapak_core::store::checkpoint`).
+async fn checkpoints(client: std::sync::Weak<Inner>, checkpointer: Checkpointer) {
+    let checkpointer = Arc::new(Mutex::new(checkpointer));
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if client.strong_count() == 0 {
+            return;
+        }
+        let c = checkpointer.clone();
+        let done =
+            tokio::task::spawn_blocking(move || c.lock().map_or(Ok((0, 0)), |c| c.checkpoint()))
+                .await;
+        if let Ok(Err(e)) = done {
+            tracing::warn!(error = %e, "the store's log could not be checkpointed; writes will");
+        }
+    }
+}
+
 /// A device kept in sync. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Client {
@@ -287,9 +312,13 @@ impl Client {
         })?;
         let path = options.dir.join("store.sqlite3");
         let schema = options.schema.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(path, schema))
-            .await
-            .map_err(|_| ClientError::Closed)??;
+        let (store, checkpointer) = tokio::task::spawn_blocking(move || {
+            let mut store = Store::open(path, schema)?;
+            let checkpointer = store.checkpointer()?;
+            Ok::<_, lapak_core::Error>((store, checkpointer))
+        })
+        .await
+        .map_err(|_| ClientError::Closed)??;
         let lock = lock_dir(&options.dir)?;
         let photos = crate::photos::PhotoStore::open(&options.dir)?;
         let creds = Credentials::load(&options.dir).unwrap_or_else(|e| {
@@ -316,6 +345,9 @@ impl Client {
                 options,
             }),
         };
+        if let Some(c) = checkpointer {
+            tokio::spawn(checkpoints(Arc::downgrade(&client.inner), c));
+        }
         client.refresh_status().await;
         Ok(client)
     }

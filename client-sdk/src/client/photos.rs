@@ -9,6 +9,11 @@ use super::{Client, Result};
 use crate::error::ClientError;
 use crate::photos::PhotoStore;
 
+/// Photos uploaded at once: the uplink stays busy while the server hashes and stores the
+/// ones before (a phone's round trips are long; the server's work per photo is mostly waiting
+/// on its disk).
+const PARALLEL_UPLOADS: usize = 4;
+
 impl Client {
     /// The device's photo files.
     #[must_use]
@@ -62,24 +67,37 @@ impl Client {
             .map_err(ClientError::from)
     }
 
-    /// Uploads every waiting photo the server will take now; returns how many it stored.
-    /// A photo no record of the user's references on the server yet (its record was deferred
-    /// or is still on the way) waits for a later sync.
+    /// Uploads every waiting photo the server will take now, [`PARALLEL_UPLOADS`] at a time;
+    /// returns how many it stored. A photo no record of the user's references on the server
+    /// yet (its record was deferred or is still on the way) waits for a later sync. The first
+    /// failure is returned once the uploads under way have ended.
     pub(super) async fn upload_photos(&self) -> Result<usize> {
-        let mut stored = 0;
-        for reference in self.inner.photos.pending()? {
-            if self.stopping() {
-                break;
-            }
-            if self.upload_photo(&reference).await? {
+        use futures_util::StreamExt as _;
+        let pending = self.inner.photos.pending()?;
+        let mut uploads = futures_util::stream::iter(pending)
+            .map(|reference| async move {
+                if self.stopping() || !self.upload_photo(&reference).await? {
+                    return Ok(false);
+                }
                 self.inner.photos.uploaded(&reference)?;
-                stored += 1;
+                Ok::<bool, ClientError>(true)
+            })
+            .buffer_unordered(PARALLEL_UPLOADS);
+        let (mut stored, mut failure) = (0, None);
+        while let Some(outcome) = uploads.next().await {
+            match outcome {
+                Ok(true) => stored += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
             }
         }
+        drop(uploads);
         if stored > 0 {
             self.refresh_status().await;
         }
-        Ok(stored)
+        failure.map_or(Ok(stored), Err)
     }
 
     /// One photo: asks how much the server holds, sends the rest. `false` when it must wait.

@@ -12,6 +12,7 @@
 
 mod batch;
 mod cache;
+pub mod checkpoint;
 pub(crate) mod migrate;
 mod query;
 mod rows;

@@ -10,9 +10,27 @@ fun percentile(sorted: List<Long>, p: Double): Long = sorted[((sorted.size - 1) 
 fun rssKb(): Long = java.io.File("/proc/self/status").readLines()
     .first { it.startsWith("VmRSS:") }.split(Regex("\\s+"))[1].toLong()
 
-fun report(name: String, nanos: List<Long>) {
-    val s = nanos.sorted()
-    println("RESULT $name n=${s.size} p50_us=${percentile(s, 0.5) / 1000} p99_us=${percentile(s, 0.99) / 1000} max_us=${s.last() / 1000}")
+fun gcCount(): Long = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    .sumOf { maxOf(it.collectionCount, 0L) }
+
+/** One call's time, and whether the JVM collected garbage during it. */
+class Timed(val nanos: Long, val gc: Boolean)
+
+inline fun timed(call: () -> Unit): Timed {
+    val gc = gcCount()
+    val t = System.nanoTime()
+    call()
+    val took = System.nanoTime() - t
+    return Timed(took, gcCount() != gc)
+}
+
+fun report(name: String, calls: List<Timed>) {
+    val s = calls.map { it.nanos }.sorted()
+    val quiet = calls.filter { !it.gc }.map { it.nanos }.sorted()
+    println(
+        "RESULT $name n=${s.size} p50_us=${percentile(s, 0.5) / 1000} p99_us=${percentile(s, 0.99) / 1000} " +
+            "max_us=${s.last() / 1000} with_gc=${s.size - quiet.size} p99_without_gc_us=${percentile(quiet, 0.99) / 1000}"
+    )
 }
 
 suspend fun bench(server: String, dir: String, password: String) {
@@ -27,19 +45,16 @@ suspend fun bench(server: String, dir: String, password: String) {
     val items = phone.itemsForOutlet(outlet.code, "", 5u)
     waitFor("OFFLINE")
     val lines = items.map { ActivityLine(it.sku, 2, 2_000) }
-    repeat(200) { // warm-up
+    repeat(1000) { // warm-up: the JIT compiles the binding's paths
         phone.checkIn(AttendanceKind.CHECK_IN, outlet.code, here, emptyList())
+        phone.recordActivity(NewActivity(ActivityKind.SELL_IN, outlet.code, "", "", lines, here, emptyList()))
     }
     val checkIns = (1..2000).map {
-        val t = System.nanoTime()
-        phone.checkIn(AttendanceKind.CHECK_IN, outlet.code, here, emptyList())
-        System.nanoTime() - t
+        timed { phone.checkIn(AttendanceKind.CHECK_IN, outlet.code, here, emptyList()) }
     }
     report("check_in", checkIns)
     val activities = (1..2000).map {
-        val t = System.nanoTime()
-        phone.recordActivity(NewActivity(ActivityKind.SELL_IN, outlet.code, "", "", lines, here, emptyList()))
-        System.nanoTime() - t
+        timed { phone.recordActivity(NewActivity(ActivityKind.SELL_IN, outlet.code, "", "", lines, here, emptyList())) }
     }
     report("activity_5_lines", activities)
     // Memory: 10,000 calls of reads and a status, after a warm-up of 1,000.
@@ -48,13 +63,15 @@ suspend fun bench(server: String, dir: String, password: String) {
         phone.outlet(outlet.code)
         phone.draftOrder(outlet.code)
     }
+    // The heap is fixed (-Xms = -Xmx, scripts/bench-mobile.sh), so the resident size follows
+    // native memory: the library's, and the JVM's own.
     calls(1_000)
     System.gc(); Thread.sleep(200)
-    val before = rssKb()
-    calls(10_000)
-    System.gc(); Thread.sleep(200)
-    val after = rssKb()
-    println("RESULT rss_kb_after_1000 $before")
-    println("RESULT rss_kb_after_11000 $after")
+    println("RESULT rss_kb_after_1000 ${rssKb()}")
+    for (round in 1..3) {
+        calls(10_000)
+        System.gc(); Thread.sleep(200)
+        println("RESULT rss_kb_after_${1_000 + round * 10_000} ${rssKb()}")
+    }
     phone.close()
 }

@@ -121,32 +121,19 @@ impl Uploads {
         if held != offset {
             return Err(UploadError::OffsetMismatch(held));
         }
+        let (arrived, outcome) = read_upto(body, length - held).await;
+        if matches!(outcome, Err(UploadError::TooLong)) {
+            self.discard(hex).await?;
+            return Err(UploadError::TooLong);
+        }
+        let size = held + arrived.len() as u64;
+        if held == 0 && size == length && outcome.is_ok() {
+            // The whole photo in one request, the usual case: it never touches this directory.
+            return Ok(Received::Whole(Bytes::from(arrived)));
+        }
         let path = self.path(hex);
         let mut file = super::private_file(true).open(&path).await?;
-        let mut size = held;
-        let mut stream = body.into_data_stream();
-        let mut outcome = Ok(());
-        while let Some(chunk) = stream.next().await {
-            let Ok(chunk) = chunk else {
-                outcome = Err(UploadError::Interrupted(size));
-                break;
-            };
-            if size + chunk.len() as u64 > length {
-                outcome = Err(UploadError::TooLong);
-                // Read the rest (bounded) so the client hears the refusal.
-                let mut extra = 0u64;
-                while extra < lapak_core::photo::MAX_PHOTO_BYTES {
-                    match stream.next().await {
-                        Some(Ok(c)) => extra += c.len() as u64,
-                        _ => break,
-                    }
-                }
-                break;
-            }
-            file.write_all(&chunk).await?;
-            size += chunk.len() as u64;
-        }
-        // Every write done before the file is read back or left for the next request.
+        file.write_all(&arrived).await?;
         file.flush().await?;
         if size < length || outcome.is_err() {
             // Kept to continue from: make what arrived durable. A whole photo is not synced
@@ -155,10 +142,10 @@ impl Uploads {
         }
         drop(file);
         if let Err(e) = outcome {
-            if matches!(e, UploadError::TooLong) {
-                self.discard(hex).await?;
-            }
-            return Err(e);
+            return Err(match e {
+                UploadError::Interrupted(_) => UploadError::Interrupted(size),
+                other => other,
+            });
         }
         if size < length {
             return Ok(Received::Partial(size));
@@ -206,6 +193,31 @@ impl Uploads {
         }
         Ok(removed)
     }
+}
+
+/// The body's bytes, at most `room` of them: `TooLong` when it holds more (the rest is read,
+/// bounded, so the client hears the refusal), `Interrupted` when it is cut off (what arrived
+/// is returned with it).
+async fn read_upto(body: Body, room: u64) -> (Vec<u8>, Result<(), UploadError>) {
+    let mut arrived = Vec::with_capacity(usize::try_from(room).unwrap_or(0).min(16 << 20));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return (arrived, Err(UploadError::Interrupted(0)));
+        };
+        if arrived.len() as u64 + chunk.len() as u64 > room {
+            let mut extra = 0u64;
+            while extra < lapak_core::photo::MAX_PHOTO_BYTES {
+                match stream.next().await {
+                    Some(Ok(c)) => extra += c.len() as u64,
+                    _ => break,
+                }
+            }
+            return (arrived, Err(UploadError::TooLong));
+        }
+        arrived.extend_from_slice(&chunk);
+    }
+    (arrived, Ok(()))
 }
 
 #[cfg(test)]
