@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
-# provides a Postgres for the database tests (DATABASE_URL), builds and tests the POS page
-# (ui/: typecheck, lint, Vitest), then checks formatting, lints,
-# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb; the S3
+# provides a Postgres for the database tests (DATABASE_URL), builds and tests the pages (ui/:
+# the POS and the admin web: typecheck, lint, Vitest), then checks formatting, lints,
+# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb; the admin
+# web in headless Chromium; the S3
 # photo store against moto's S3 server), the phone bindings' tests (pytest, and Kotlin compiled
 # with kotlinc and run on Java 17 with JNA) and builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 ensure_build_deps
 ensure_desktop_deps
 ensure_window_test_deps
+ensure_browser_test_deps
 ensure_kotlin_tests
 python=$(ensure_python_tests)
 export LAPAK_MOTO_SERVER="$PWD/target/pyvenv/bin/moto_server"

@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['kit', 'pos'],
+    projects: ['kit', 'pos', 'admin'],
   },
 });

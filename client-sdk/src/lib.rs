@@ -22,3 +22,4 @@ pub mod transport;
 pub use blocking::BlockingClient;
 pub use client::{Client, ClientOptions, LoginInfo, Progress, Status, SyncReport, SyncTask};
 pub use error::{ClientError, Result};
+pub use transport::identify_app;

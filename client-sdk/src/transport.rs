@@ -64,6 +64,30 @@ pub struct Transport {
 
 const BINARY: &str = "application/x-lapak";
 
+/// The app this process is, as it introduces itself to the server (`lapak-pos/0.1.0`).
+static APP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the app embedding this client (`"lapak-pos/0.1.0"`), sent with every request in
+/// `User-Agent` so the back office sees which version each device runs. Call it once, before
+/// the first client is opened; later calls are ignored.
+pub fn identify_app(name_and_version: &str) {
+    let clean: String = name_and_version
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(60)
+        .collect();
+    let _ = APP.set(clean);
+}
+
+/// `User-Agent`: the app, then this library.
+fn user_agent() -> String {
+    let sdk = concat!("lapak-client/", env!("CARGO_PKG_VERSION"));
+    match APP.get() {
+        Some(app) if !app.is_empty() => format!("{app} {sdk}"),
+        _ => sdk.to_owned(),
+    }
+}
+
 impl Transport {
     /// A transport to `base` (`http://host:port`).
     ///
@@ -71,6 +95,7 @@ impl Transport {
     /// [`ClientError::Offline`] when the HTTP client cannot be built.
     pub fn new(base: &str) -> Result<Self> {
         let http = reqwest::Client::builder()
+            .user_agent(user_agent())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()

@@ -19,8 +19,7 @@ mod rig;
 #[path = "../tests/window/till.rs"]
 #[allow(dead_code)]
 mod till;
-#[path = "../tests/window/webdriver.rs"]
-mod webdriver;
+use lapak_webdriver as webdriver;
 
 use std::path::Path;
 use std::time::Instant;

@@ -13,6 +13,7 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    lapak_client::identify_app(concat!("lapak-pos/", env!("CARGO_PKG_VERSION")));
     tauri::Builder::default()
         .setup(|tauri_app| {
             let dir = match app::data_dir_from_args() {

@@ -65,6 +65,7 @@ impl LapakClient {
     /// `Storage` when the directory or the store cannot be opened.
     #[uniffi::constructor]
     pub async fn open(data_dir: String, device_name: String) -> Result<Arc<Self>, LapakError> {
+        lapak_client::identify_app(concat!("lapak-mobile/", env!("CARGO_PKG_VERSION")));
         let mut options =
             lapak_client::ClientOptions::new(data_dir, lapak_core::catalog::business());
         options.device_name = device_name;

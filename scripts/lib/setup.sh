@@ -62,6 +62,12 @@ ensure_window_test_deps() {
   fi
 }
 
+# ensure_browser_test_deps: what the admin web's browser tests (sync-server/tests/browser.rs)
+# drive: Debian's Chromium and its ChromeDriver, never a browser downloaded by a test tool.
+ensure_browser_test_deps() {
+  ensure_packages chromium chromium-driver
+}
+
 # ensure_node: a Node.js of at least 20.19 (Vite's floor), with npm. Installs Debian's when
 # there is none; says what to do when the one there is too old.
 ensure_node() {
@@ -104,8 +110,8 @@ ensure_kotlin_tests() {
   (cd mobile-bindings/tests/kotlin && npm ci --no-audit --no-fund --loglevel=error)
 }
 
-# build_ui: installs the page's locked packages and builds the POS page (ui/pos/dist), which
-# the desktop app embeds.
+# build_ui: installs the pages' locked packages and builds the POS page (ui/pos/dist), which
+# the desktop app embeds, and the admin web (ui/admin/dist), which lapak-server embeds.
 build_ui() {
   log "ui: npm ci and build"
   (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)

@@ -51,6 +51,8 @@ pub struct AppState {
     pub photos: Arc<dyn crate::photos::BlobStore>,
     /// Photo uploads in progress.
     pub uploads: Arc<crate::photos::uploads::Uploads>,
+    /// Master-data imports running or ended lately.
+    pub imports: crate::import::SharedImports,
     live: Arc<LiveCount>,
 }
 
@@ -264,6 +266,7 @@ impl Server {
         let state = AppState {
             photos,
             uploads: Arc::new(uploads),
+            imports: Arc::default(),
             storage,
             keys: Arc::new(keys),
             limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),

@@ -26,7 +26,7 @@ pub const ISSUER: &str = "lapak";
 pub const AUDIENCE: &str = "lapak-sync";
 
 /// A user's role. Roles say what kind of work a user does; grants say where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A cashier at a POS terminal: reads and writes within their branch.
@@ -69,7 +69,7 @@ impl Role {
 }
 
 /// One scope a user may read, and maybe write.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Grant {
     /// The scope (`branch:JKT-01`, `territory:T-7`, `org`), or `*` for every scope.
     pub scope: String,
@@ -172,6 +172,11 @@ fn successor_key(secret: &[u8]) -> [u8; 32] {
     hmac_sha256(b"lapak refresh successor v1", secret)
 }
 
+/// The key of [`Keys::csrf_token`], under its own label.
+fn csrf_key(secret: &[u8]) -> [u8; 32] {
+    hmac_sha256(b"lapak browser csrf v1", secret)
+}
+
 /// HMAC-SHA256 (RFC 2104).
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
@@ -253,6 +258,8 @@ pub struct Keys {
     /// The key successor refresh tokens are derived with (from the signing secret, so every
     /// replica sharing the signing key derives the same successors).
     successor_key: [u8; 32],
+    /// The key browser sessions' anti-forgery tokens are derived with ([`Keys::csrf_token`]).
+    csrf_key: [u8; 32],
 }
 
 impl fmt::Debug for Keys {
@@ -277,6 +284,7 @@ impl Keys {
             kid,
             jwk: None,
             successor_key: successor_key(secret),
+            csrf_key: csrf_key(secret),
         }
     }
 
@@ -328,6 +336,7 @@ impl Keys {
             kid,
             jwk: Some(jwk),
             successor_key: successor_key(&private_pem),
+            csrf_key: csrf_key(&private_pem),
         })
     }
 
@@ -380,6 +389,20 @@ impl Keys {
         format!(
             "lpr_{}",
             URL_SAFE_NO_PAD.encode(hmac_sha256(&self.successor_key, token_hash.as_bytes()))
+        )
+    }
+
+    /// The anti-forgery token of a browser session: `lpc_` + HMAC-SHA256 of the device and
+    /// its session generation. The page reads it from the session's JSON (which no other
+    /// site can read) and sends it as `X-Lapak-CSRF` with every request that changes state;
+    /// it stays the same while the session's access tokens rotate, and changes with a new
+    /// session (a login, a logout, a revocation).
+    #[must_use]
+    pub fn csrf_token(&self, device: Uuid, generation: i64) -> String {
+        let message = format!("{device}/{generation}");
+        format!(
+            "lpc_{}",
+            URL_SAFE_NO_PAD.encode(hmac_sha256(&self.csrf_key, message.as_bytes()))
         )
     }
 

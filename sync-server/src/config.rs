@@ -119,6 +119,15 @@ pub struct Settings {
     /// (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) [default: files].
     #[arg(long, env = "LAPAK_PHOTO_STORE", global = true)]
     pub photo_store: Option<String>,
+    /// The business's offset from UTC (`+07:00`, Jakarta): where the admin web's days and
+    /// reports begin and end [default: +07:00].
+    #[arg(
+        long,
+        env = "LAPAK_UTC_OFFSET",
+        global = true,
+        allow_hyphen_values = true
+    )]
+    pub utc_offset: Option<String>,
     /// The S3 endpoint of an S3-compatible store (`http://127.0.0.1:9000`); AWS when absent.
     #[arg(long, env = "LAPAK_S3_ENDPOINT", global = true)]
     pub s3_endpoint: Option<String>,
@@ -273,6 +282,30 @@ pub struct Config {
     pub log_json: bool,
     /// Where photos are kept.
     pub photos: PhotoStoreConfig,
+    /// The business's offset from UTC, seconds (days of reports begin at its midnight).
+    pub utc_offset_seconds: i32,
+}
+
+/// `+07:00`, `-03:30`, `+7` or `0` as seconds east of UTC.
+fn parse_utc_offset(text: &str) -> Result<i32, ConfigError> {
+    let bad = || {
+        ConfigError::Invalid(format!(
+            "the UTC offset `{text}` is not one: write it as +07:00 (Jakarta), +08:00 or +09:00"
+        ))
+    };
+    let t = text.trim();
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'-') => (-1, &t[1..]),
+        Some(b'+') => (1, &t[1..]),
+        _ => (1, t),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let h: i32 = h.parse().map_err(|_| bad())?;
+    let m: i32 = m.parse().map_err(|_| bad())?;
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return Err(bad());
+    }
+    Ok(sign * (h * 3600 + m * 60))
 }
 
 /// Why the settings cannot be used.
@@ -374,6 +407,10 @@ impl Settings {
                 .zip(self.s3_secret_access_key.or(file.s3_secret_access_key)),
             &data_dir,
         )?;
+        let utc_offset_seconds = match self.utc_offset.or(file.utc_offset) {
+            Some(t) => parse_utc_offset(&t)?,
+            None => 7 * 3600,
+        };
         let rate_limit = pick(self.rate_limit, file.rate_limit, 50);
         if rate_limit == 0 {
             return Err(ConfigError::Invalid(
@@ -412,6 +449,7 @@ impl Settings {
             ),
             log_json: log_format == "json",
             photos,
+            utc_offset_seconds,
         })
     }
 }
@@ -445,6 +483,7 @@ impl Config {
             header_read_timeout: std::time::Duration::from_secs(10),
             log_json: false,
             photos: PhotoStoreConfig::Files(data_dir.join("photos")),
+            utc_offset_seconds: 7 * 3600,
         }
     }
 }
@@ -452,6 +491,15 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_offsets_parse_as_seconds_east() {
+        assert_eq!(parse_utc_offset("+07:00").unwrap(), 25_200);
+        assert_eq!(parse_utc_offset("8").unwrap(), 28_800);
+        assert_eq!(parse_utc_offset("-03:30").unwrap(), -12_600);
+        assert!(parse_utc_offset("Asia/Jakarta").is_err());
+        assert!(parse_utc_offset("+25:00").is_err());
+    }
 
     #[test]
     fn defaults_need_nothing_installed() {

@@ -10,10 +10,11 @@
 //! - [`storage`]: the storage trait and its two backends.
 //! - [`error`]: errors as HTTP clients see them.
 //! - [`limits`]: per-device rate limits.
+//! - [`import`]: master data imported from CSV: checked row by row, written by a background job.
 //! - [`live`]: the hub that tells live devices about news.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`photos`]: photos' bytes (files or S3), resumable uploads, garbage collection.
-//! - [`routes`]: the HTTP and WebSocket endpoints.
+//! - [`routes`]: the HTTP and WebSocket endpoints, and the admin web's pages under `/admin`.
 //! - [`app`]: the server assembled: state, router, start and graceful shutdown.
 
 pub mod app;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod import;
 pub mod limits;
 pub mod live;
 pub mod metrics;
@@ -29,6 +31,9 @@ pub mod photos;
 pub mod routes;
 pub mod rules;
 pub mod storage;
+
+#[cfg(test)]
+mod bindings;
 
 pub use app::Server;
 pub use config::Config;

@@ -13,7 +13,7 @@ use lapak_core::protocol::{ChangeBody, Cursor, LogOp, Outcome, PushRequest};
 use lapak_core::{Edit, Value, record};
 use lapak_server::Storage;
 use lapak_server::auth::{self, Role};
-use lapak_server::storage::{Refresh, StorageError};
+use lapak_server::storage::{BackOffice, Refresh, StorageError};
 use uuid::Uuid;
 
 crate::on_both_backends!(
@@ -966,6 +966,10 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
         .await;
     h.raw_execute("DROP TABLE lapak_tallies").await;
     h.raw_execute("DROP TABLE lapak_exceptions").await;
+    h.raw_execute("DROP TABLE lapak_device_cursors").await;
+    h.raw_execute("DROP INDEX lapak_changes_rejected").await;
+    h.raw_execute("ALTER TABLE lapak_devices DROP COLUMN app_version")
+        .await;
     h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version >= 2")
         .await;
     assert!(s.ready().await.is_err(), "an old schema is not ready");
@@ -994,6 +998,21 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
         .register_device(dev, &user.id, "d", 0)
         .await
         .unwrap();
+    // Migration 4's column and table are back.
+    BackOffice::record_app_version(&upgraded, dev, Some("lapak-pos/0.1.0"))
+        .await
+        .unwrap();
+    BackOffice::record_pulled(
+        &upgraded,
+        dev,
+        &[Cursor {
+            scope: "branch:A".into(),
+            position: 1,
+        }],
+        0,
+    )
+    .await
+    .unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     upgraded
         .store_refresh("r1", dev, g, now, now + 60_000)

@@ -837,7 +837,15 @@ async fn admins_manage_users_devices_and_reference_data() {
     assert_eq!(status_of(&server, "/v1/me", &s1.access).await.0, 403);
     let (status, devices) = status_of(&server, "/v1/admin/devices", &boss.access).await;
     assert_eq!(status, 200);
-    assert_eq!(devices.as_array().unwrap().len(), 2);
+    assert_eq!(devices["total"], 1, "a revoked device is left out");
+    let (_, devices) = status_of(
+        &server,
+        "/v1/admin/devices?include_revoked=true",
+        &boss.access,
+    )
+    .await;
+    assert_eq!(devices["total"], 2);
+    assert_eq!(devices["rows"].as_array().unwrap().len(), 2);
     let (status, events) = status_of(&server, "/v1/admin/outbox", &boss.access).await;
     assert_eq!(status, 200);
     assert_eq!(events[0]["event_type"], "items.updated");

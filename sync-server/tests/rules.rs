@@ -422,6 +422,7 @@ async fn invoice_prices_are_checked_against_the_list_in_force(h: Harness) {
         .storage
         .resolve_exception(
             &x.id,
+            None,
             "admin",
             "charged the old price by mistake; refunded 500",
             1,
@@ -432,13 +433,13 @@ async fn invoice_prices_are_checked_against_the_list_in_force(h: Harness) {
     assert!(open_exceptions(&h, "price_mismatch").await.is_empty());
     assert!(matches!(
         h.storage
-            .resolve_exception(&x.id, "admin", "again", 2)
+            .resolve_exception(&x.id, None, "admin", "again", 2)
             .await,
         Err(StorageError::Conflict(_))
     ));
     assert!(matches!(
         h.storage
-            .resolve_exception("no-such", "admin", "x", 2)
+            .resolve_exception("no-such", None, "admin", "x", 2)
             .await,
         Err(StorageError::NotFound(_))
     ));

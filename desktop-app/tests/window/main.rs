@@ -13,7 +13,7 @@
 
 mod rig;
 mod till;
-mod webdriver;
+use lapak_webdriver as webdriver;
 
 #[path = "../../../client-sdk/tests/common/mod.rs"]
 mod common;

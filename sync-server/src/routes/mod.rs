@@ -2,7 +2,8 @@
 //! bodies read under the size limit, and the two encodings of protocol messages.
 //!
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`, `/.well-known/jwks.json`.
-//! - [`v1`]: the versioned API: auth, sync (push, pull, bootstrap, live), admin.
+//! - [`pages`]: `/admin`, the admin web's pages embedded in the binary.
+//! - [`v1`]: the versioned API: auth, sync (push, pull, bootstrap, live), admin, browser sessions.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -18,12 +19,14 @@ use crate::auth::{Claims, Principal};
 use crate::error::ApiError;
 
 pub mod ops;
+pub mod pages;
 pub mod v1;
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ops::router())
+        .merge(pages::router().layer(compression()))
         .nest("/v1", v1::router())
         .fallback(|| async {
             ApiError::new(
@@ -33,6 +36,21 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+}
+
+/// Compresses answers (gzip) for clients that ask: the admin web's pages and its JSON. Not
+/// the binary sync format (already compact, and devices do not ask) nor images.
+#[must_use]
+pub fn compression() -> tower_http::compression::CompressionLayer<
+    tower_http::compression::predicate::And<
+        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::NotForContentType,
+    >,
+> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate};
+    tower_http::compression::CompressionLayer::new().compress_when(
+        tower_http::compression::DefaultPredicate::new().and(NotForContentType::const_new(BINARY)),
+    )
 }
 
 /// The request's trace id: the trace of a W3C `traceparent` header, else a new one.
@@ -225,14 +243,47 @@ pub struct Authed {
     pub claims: Claims,
 }
 
+/// The cookie a browser session's access token travels in (`HttpOnly`: page scripts never
+/// see it). Only [`WebAuthed`] routes read it.
+pub const ACCESS_COOKIE: &str = "lapak_access";
+/// The header a browser session sends its anti-forgery token in ([`Keys::csrf_token`]).
+///
+/// [`Keys::csrf_token`]: crate::auth::Keys::csrf_token
+pub const CSRF_HEADER: &str = "x-lapak-csrf";
+
 /// Where an access token came from.
 enum Presented {
     /// `Authorization: Bearer <token>`.
     Header(String),
     /// `?access_token=<token>`, which only the live socket accepts.
     Query(String),
-    /// Neither.
+    /// The browser session's cookie, which only [`WebAuthed`] routes accept.
+    Cookie(String),
+    /// None of them.
     Missing,
+}
+
+/// Where a route takes an access token from, besides the `Authorization` header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accepts {
+    /// The header only: device endpoints.
+    Header,
+    /// The header or `?access_token=`: the live socket.
+    HeaderOrQuery,
+    /// The header or the browser session's cookie: the back office.
+    HeaderOrCookie,
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+#[must_use]
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(k, v)| (k == name && !v.is_empty()).then_some(v))
 }
 
 fn presented(parts: &Parts) -> Presented {
@@ -248,32 +299,105 @@ fn presented(parts: &Parts) -> Presented {
                 Presented::Header(t.trim().to_owned())
             });
     }
-    parts
+    if let Some(t) = parts
         .uri
         .query()
-        .and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("access_token="))
-                .map(str::to_owned)
-        })
-        .map_or(Presented::Missing, Presented::Query)
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("access_token=")))
+    {
+        return Presented::Query(t.to_owned());
+    }
+    cookie(&parts.headers, ACCESS_COOKIE)
+        .map_or(Presented::Missing, |t| Presented::Cookie(t.to_owned()))
 }
 
-/// The caller's token: from the header, or also from the query when `query_allowed` (the live
-/// socket: browsers cannot set headers on a WebSocket). A token in the query of any other
-/// endpoint is refused, since URLs end up in logs and histories.
-fn bearer(parts: &Parts, query_allowed: bool) -> Result<String, ApiError> {
+/// The caller's token, and whether it came from the browser's cookie. A token in the query
+/// of any endpoint but the live socket is refused, since URLs end up in logs and histories.
+fn bearer(parts: &Parts, accepts: Accepts) -> Result<(String, bool), ApiError> {
     match presented(parts) {
-        Presented::Header(t) => Ok(t),
-        Presented::Query(t) if query_allowed => Ok(t),
+        Presented::Header(t) => Ok((t, false)),
+        Presented::Query(t) if accepts == Accepts::HeaderOrQuery => Ok((t, false)),
         Presented::Query(_) => Err(ApiError::unauthorized(
             "token_in_query",
             "only /v1/sync/live takes the access token in the query: send it as `Authorization: Bearer <token>`",
         )),
-        Presented::Missing => Err(ApiError::unauthorized(
+        Presented::Cookie(t) if accepts == Accepts::HeaderOrCookie => Ok((t, true)),
+        Presented::Cookie(_) | Presented::Missing => Err(ApiError::unauthorized(
             "unauthenticated",
             "no access token: log in with POST /v1/auth/login and send `Authorization: Bearer <token>`",
         )),
+    }
+}
+
+/// Refuses a request a browser sent on another site's behalf: when it says where it comes
+/// from (`Origin`, which browsers send with every request that changes state, or
+/// `Sec-Fetch-Site`), that must be this server itself.
+///
+/// # Errors
+/// 403 `cross_site` otherwise.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let refused = || {
+        ApiError::forbidden(
+            "cross_site",
+            "this request came from another site: the admin web only accepts requests from its own pages",
+        )
+    };
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return Err(refused());
+    }
+    let hosts = [
+        text(header::HeaderName::from_static("x-forwarded-host")),
+        text(header::HOST),
+    ];
+    // Every `Origin` must name this server (a browser sends one; more is not a browser).
+    for origin in headers.get_all(header::ORIGIN) {
+        let origin = origin.to_str().map_err(|_| refused())?;
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .ok_or_else(refused)?;
+        if !hosts
+            .iter()
+            .flatten()
+            .any(|h| h.eq_ignore_ascii_case(origin_host))
+        {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+/// Whether two strings are equal, in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A request authenticated by the browser's cookie that changes state must come from this
+/// server's own pages: same origin, and with the session's anti-forgery token in
+/// [`CSRF_HEADER`] (no other site can read it, nor send a custom header without asking).
+fn check_forgery(parts: &Parts, state: &AppState, claims: &Claims) -> Result<(), ApiError> {
+    use axum::http::Method;
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    same_origin(&parts.headers)?;
+    let expected = state.keys.csrf_token(claims.dev, claims.session);
+    let mut sent = parts.headers.get_all(CSRF_HEADER).iter();
+    let only = match (sent.next(), sent.next()) {
+        (Some(v), None) => v.to_str().unwrap_or(""),
+        _ => "",
+    };
+    if same_secret(only, &expected) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "csrf",
+            "this request lacks the session's anti-forgery token (X-Lapak-CSRF): reload the admin web and try again",
+        ))
     }
 }
 
@@ -284,7 +408,7 @@ impl FromRequestParts<AppState> for Authed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state, false).await
+        authenticate(parts, state, Accepts::Header).await
     }
 }
 
@@ -300,16 +424,36 @@ impl FromRequestParts<AppState> for LiveAuthed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state, true).await.map(LiveAuthed)
+        authenticate(parts, state, Accepts::HeaderOrQuery)
+            .await
+            .map(LiveAuthed)
+    }
+}
+
+/// A back-office caller: a bearer token (scripts, `curl`) or the admin web's session cookie,
+/// checked against cross-site forgery when the request changes state.
+#[derive(Debug, Clone)]
+pub struct WebAuthed(pub Authed);
+
+impl FromRequestParts<AppState> for WebAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, Accepts::HeaderOrCookie)
+            .await
+            .map(WebAuthed)
     }
 }
 
 async fn authenticate(
     parts: &Parts,
     state: &AppState,
-    query_allowed: bool,
+    accepts: Accepts,
 ) -> Result<Authed, ApiError> {
-    let token = bearer(parts, query_allowed)?;
+    let (token, from_cookie) = bearer(parts, accepts)?;
     let claims = state
         .keys
         .verify(&token)
@@ -335,6 +479,9 @@ async fn authenticate(
             "session_revoked",
             "this session was revoked (logged out, or a refresh token was used twice): log in again",
         ));
+    }
+    if from_cookie {
+        check_forgery(parts, state, &claims)?;
     }
     if let Err(wait) = state.limiter.check(claims.dev) {
         let mut e = ApiError::new(

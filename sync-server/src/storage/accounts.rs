@@ -42,7 +42,7 @@ impl std::fmt::Debug for StoredUser {
 }
 
 /// A user as the admin API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct UserInfo {
     /// Id.
     pub id: String,
@@ -92,21 +92,6 @@ pub enum Refresh {
     Invalid,
 }
 
-/// A device as the admin API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct DeviceInfo {
-    /// Device id.
-    pub id: String,
-    /// Owner's login name.
-    pub username: String,
-    /// Name given at login.
-    pub name: String,
-    /// Last request, ms since the epoch.
-    pub last_seen_at: Option<i64>,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<i64>,
-}
-
 /// Users, grants, devices and sessions.
 #[async_trait]
 pub trait Accounts: Send + Sync {
@@ -125,6 +110,12 @@ pub trait Accounts: Send + Sync {
     async fn set_grants(&self, username: &str, grants: &[Grant]) -> Result<UserInfo>;
     /// Replaces a user's password hash.
     async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<()>;
+    /// Disables a user (every session of every device of theirs ends; they can no longer log
+    /// in or sync) or enables them again.
+    ///
+    /// # Errors
+    /// [`StorageError::NotFound`] for an unknown user.
+    async fn set_disabled(&self, username: &str, disabled: bool, now_ms: i64) -> Result<UserInfo>;
     /// A user by login name.
     async fn find_user(&self, username: &str) -> Result<Option<StoredUser>>;
     /// Every user with grants.
@@ -182,8 +173,6 @@ pub trait Accounts: Send + Sync {
     ) -> Result<()>;
     /// Revokes a device for good: it can no longer log in or sync.
     async fn revoke_device(&self, device_id: Uuid, now_ms: i64) -> Result<()>;
-    /// Every device.
-    async fn list_devices(&self) -> Result<Vec<DeviceInfo>>;
 }
 
 #[async_trait]
@@ -252,6 +241,29 @@ impl Accounts for SqlStorage {
             username: user.username,
             role: user.role,
             disabled: user.disabled,
+        })
+    }
+
+    async fn set_disabled(&self, username: &str, disabled: bool, now_ms: i64) -> Result<UserInfo> {
+        let user = self
+            .find_user(username)
+            .await?
+            .ok_or_else(|| StorageError::NotFound(format!("no user named `{username}`")))?;
+        self.pool
+            .execute(
+                "UPDATE lapak_users SET disabled = $1 WHERE id = $2",
+                &[Arg::Bool(disabled), Arg::Text(user.id.clone())],
+            )
+            .await?;
+        if disabled {
+            self.revoke_user_sessions(&user.id, None, now_ms).await?;
+        }
+        Ok(UserInfo {
+            grants: self.grants_of(&user.id).await?,
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            disabled,
         })
     }
 
@@ -577,26 +589,6 @@ impl Accounts for SqlStorage {
         revoke_sessions_in(&mut tx, device_id, now_ms).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn list_devices(&self) -> Result<Vec<DeviceInfo>> {
-        self.pool
-            .fetch_all(
-                "SELECT d.id, u.username, d.name, d.last_seen_at, d.revoked_at FROM lapak_devices d JOIN lapak_users u ON u.id = d.user_id ORDER BY d.registered_at",
-                &[],
-            )
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DeviceInfo {
-                    id: r.text(0)?,
-                    username: r.text(1)?,
-                    name: r.text(2)?,
-                    last_seen_at: r.opt_int(3)?,
-                    revoked_at: r.opt_int(4)?,
-                })
-            })
-            .collect()
     }
 }
 

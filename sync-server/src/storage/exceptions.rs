@@ -23,12 +23,14 @@ pub struct ExceptionFilter {
     pub collection: Option<String>,
     /// Only those raised before this time (ms; for paging, newest first).
     pub before: Option<i64>,
+    /// Only exceptions about records in one of these scopes (`None`: all): a supervisor's.
+    pub scopes: Option<Vec<String>>,
     /// At most this many.
     pub limit: u32,
 }
 
 /// A stored exception.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, ts_rs::TS)]
 pub struct ExceptionRecord {
     /// Its id.
     pub id: String,
@@ -43,12 +45,16 @@ pub struct ExceptionRecord {
     /// What happened.
     pub message: String,
     /// Particulars.
+    #[ts(type = "unknown")]
     pub details: serde_json::Value,
     /// The position of the record's change.
+    #[ts(type = "number")]
     pub position: i64,
     /// When it was raised (ms).
+    #[ts(type = "number")]
     pub raised_at: i64,
     /// When it was resolved (ms), if it was.
+    #[ts(type = "number | null")]
     pub resolved_at: Option<i64>,
     /// Who resolved it.
     pub resolved_by: Option<String>,
@@ -61,13 +67,16 @@ pub struct ExceptionRecord {
 pub trait Exceptions: Send + Sync {
     /// Exceptions matching `filter`, newest first.
     async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>>;
-    /// Marks exception `id` resolved by `by` with `note`.
+    /// Marks exception `id` resolved by `by` with `note`, when it is about a record in one of
+    /// `visible` scopes (`None`: any).
     ///
     /// # Errors
-    /// [`StorageError::NotFound`]; [`StorageError::Conflict`] when it was already resolved.
+    /// [`StorageError::NotFound`] (also when it is not visible); [`StorageError::Conflict`]
+    /// when it was already resolved.
     async fn resolve_exception(
         &self,
         id: &str,
+        visible: Option<&[String]>,
         by: &str,
         note: &str,
         now_ms: i64,
@@ -116,6 +125,10 @@ impl Exceptions for SqlStorage {
             args.push(Arg::Int(b));
             conds.push(format!("raised_at < ${}", args.len()));
         }
+        if let Some(scopes) = &filter.scopes {
+            let visible = super::back_office::scopes_condition("scopes", scopes, &mut args);
+            conds.push(format!("({visible})"));
+        }
         args.push(Arg::Int(i64::from(filter.limit.clamp(1, 1_000))));
         let sql = format!(
             "SELECT {COLUMNS} FROM lapak_exceptions {} ORDER BY raised_at DESC, id DESC LIMIT ${}",
@@ -135,11 +148,32 @@ impl Exceptions for SqlStorage {
     async fn resolve_exception(
         &self,
         id: &str,
+        visible: Option<&[String]>,
         by: &str,
         note: &str,
         now_ms: i64,
     ) -> Result<ExceptionRecord> {
         let mut tx = self.pool.begin_write().await?;
+        let row = tx
+            .fetch_all_dynamic(
+                &format!("SELECT {COLUMNS} FROM lapak_exceptions WHERE id = $1"),
+                &[Arg::Text(id.to_owned())],
+            )
+            .await?;
+        let record = match row.first().map(parse).transpose()? {
+            Some(r) if visible.is_none_or(|v| r.scopes.iter().any(|s| v.contains(s))) => r,
+            _ => {
+                return Err(StorageError::NotFound(format!(
+                    "there is no exception `{id}` you may see: list the open ones with GET /v1/admin/exceptions"
+                )));
+            }
+        };
+        if record.resolved_at.is_some() {
+            return Err(StorageError::Conflict(format!(
+                "exception `{id}` was already resolved by {}: nothing was changed",
+                record.resolved_by.as_deref().unwrap_or("someone")
+            )));
+        }
         let changed = tx
             .execute(
                 "UPDATE lapak_exceptions SET resolved_at = $1, resolved_by = $2, resolution = $3 WHERE id = $4 AND resolved_at IS NULL",
@@ -151,26 +185,18 @@ impl Exceptions for SqlStorage {
                 ],
             )
             .await?;
-        let row = tx
-            .fetch_all_dynamic(
-                &format!("SELECT {COLUMNS} FROM lapak_exceptions WHERE id = $1"),
-                &[Arg::Text(id.to_owned())],
-            )
-            .await?;
-        tx.commit().await?;
-        let Some(row) = row.first() else {
-            return Err(StorageError::NotFound(format!(
-                "there is no exception `{id}`: list the open ones with GET /v1/admin/exceptions"
-            )));
-        };
-        let record = parse(row)?;
         if changed == 0 {
             return Err(StorageError::Conflict(format!(
-                "exception `{id}` was already resolved by {} : nothing was changed",
-                record.resolved_by.as_deref().unwrap_or("someone")
+                "exception `{id}` was resolved by someone else just now: nothing was changed"
             )));
         }
-        Ok(record)
+        tx.commit().await?;
+        Ok(ExceptionRecord {
+            resolved_at: Some(now_ms),
+            resolved_by: Some(by.to_owned()),
+            resolution: Some(note.to_owned()),
+            ..record
+        })
     }
 
     async fn tallies(&self, prefix: &str, limit: u32) -> Result<Vec<(String, Tally)>> {

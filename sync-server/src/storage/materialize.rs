@@ -173,6 +173,23 @@ pub(crate) async fn ensure_tables(tx: &mut Tx, schema: &Schema) -> Result<(), Ma
             }
         }
     }
+    for (table, fields) in super::reports::REPORT_INDEXES {
+        if schema.collection(table).is_err() {
+            continue;
+        }
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        let cols: Vec<String> = fields.iter().map(|f| quote_ident(f)).collect();
+        tx.execute_dynamic(
+            &format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                quote_ident(&index_name(table, &fields)),
+                quote_ident(table),
+                cols.join(", ")
+            ),
+            &[],
+        )
+        .await?;
+    }
     Ok(())
 }
 

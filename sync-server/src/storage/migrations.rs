@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/server-postgres/0003_rules_state.sql"),
         sqlite: include_str!("../../../migrations/server-sqlite/0003_rules_state.sql"),
     },
+    Migration {
+        version: 4,
+        name: "admin_web",
+        postgres: include_str!("../../../migrations/server-postgres/0004_admin_web.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0004_admin_web.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

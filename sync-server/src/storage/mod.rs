@@ -6,7 +6,11 @@
 //!
 //! - [`db`]: pools, transactions, arguments and rows of either backend.
 //! - [`accounts`]: users, grants, devices, sessions and refresh tokens ([`Accounts`]).
+//! - [`back_office`]: what the admin web reads, cut to what the caller may see ([`BackOffice`]).
+//! - [`master_data`]: the reference collections paged and searched for the admin web.
+//! - [`fleet`]: devices (app version, how far behind) and the changes rejected from them.
 //! - [`exceptions`]: exceptions raised by the business rules, and their tallies ([`Exceptions`]).
+//! - [`reports`]: the admin web's reports, SQL aggregations over the plain tables.
 //! - [`migrations`]: the engine tables' migrations, applied at start; a newer database is refused.
 //! - `facts`: loading what the business rules read, inside a push's transaction.
 //! - [`derived`]: the rows the server derives from tallies: their stored state, a customer's
@@ -25,20 +29,24 @@ use crate::auth::Principal;
 use crate::engine::{Event, Plan, ReferenceError};
 
 pub mod accounts;
+pub mod back_office;
 pub mod db;
 pub mod derived;
 pub mod exceptions;
 mod facts;
+pub mod fleet;
+pub mod master_data;
 pub mod materialize;
 pub mod migrations;
 pub mod photos;
+pub mod reports;
 pub mod sql;
 
-pub use accounts::{
-    Accounts, DeviceInfo, REFRESH_RETRY_GRACE_MS, Refresh, Session, StoredUser, UserInfo,
-};
+pub use accounts::{Accounts, REFRESH_RETRY_GRACE_MS, Refresh, Session, StoredUser, UserInfo};
+pub use back_office::{BackOffice, Visibility};
 pub use db::Dialect;
 pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
+pub use fleet::{DeviceFilter, DeviceRow, Page, Rejection, RejectionFilter};
 pub use photos::{PhotoRefs, RecordPhoto, Referrer};
 pub use sql::SqlStorage;
 
@@ -127,7 +135,7 @@ pub struct WriteContext {
 /// sequenced one at a time so that log positions commit in order (see `docs/protocol.md`,
 /// "Sequencing").
 #[async_trait]
-pub trait Storage: Accounts + Exceptions + PhotoRefs + 'static {
+pub trait Storage: Accounts + Exceptions + PhotoRefs + BackOffice + 'static {
     /// The backend.
     fn dialect(&self) -> Dialect;
     /// The schema served.

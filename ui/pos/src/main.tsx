@@ -2,6 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import '@lapak/kit/kit.css';
+import '@lapak/kit/frame.css';
 import './styles.css';
 import { App } from './App';
 

@@ -207,6 +207,7 @@ impl StopSignals {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    lapak_client::identify_app(concat!("lapak-cli/", env!("CARGO_PKG_VERSION")));
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

@@ -1,6 +1,9 @@
-//! `/v1/admin/*`, for the back office (role `admin` only): users and their grants, devices
-//! (list, revoke), reference data (upsert and delete rows), the outbox, the exceptions the
-//! business rules raise (list, resolve) and the tallies they keep (stock per branch and item).
+//! `/v1/admin/*`, for the back office: users and their grants, devices (list, revoke), the
+//! changes rejected from them, reference data (upsert and delete rows), the outbox, the
+//! exceptions the business rules raise (list, resolve) and the tallies they keep (stock per
+//! branch and item), and the day at a glance (`/admin/today`). Administrators may do all of
+//! it; supervisors may read the day, the devices, the rejections and the exceptions of their
+//! region, and resolve those exceptions.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,14 +15,20 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{self, Grant, Role};
 use crate::error::ApiError;
-use crate::routes::{Authed, JsonBody, trace_id};
-use crate::storage::{DeviceInfo, ExceptionFilter, ExceptionRecord, UserInfo, WriteContext};
+use crate::routes::{Authed, JsonBody, WebAuthed, trace_id};
+use crate::storage::back_office::Today;
+use crate::storage::{
+    DeviceFilter, DeviceRow, ExceptionFilter, ExceptionRecord, Page, Rejection, RejectionFilter,
+    UserInfo, Visibility, WriteContext,
+};
 
 /// The admin routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(list_users).post(create_user))
         .route("/admin/users/{username}/grants", put(set_grants))
+        .route("/admin/users/{username}/disabled", put(set_disabled))
+        .route("/admin/users/{username}/password", put(reset_password))
         .route("/admin/devices", get(list_devices))
         .route("/admin/devices/{id}/revoke", post(revoke_device))
         .route("/admin/reference/{collection}", put(put_reference))
@@ -33,9 +42,43 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/photos/{hex}", get(admin_photo))
         .route("/admin/photos/gc", post(collect_photos))
+        .route("/admin/today", get(today))
+        .route("/admin/rejections", get(list_rejections))
 }
 
-fn require_admin(authed: &Authed) -> Result<(), ApiError> {
+/// Refuses callers who are neither administrators nor supervisors; returns what they may see.
+pub(crate) fn require_back_office(authed: &Authed) -> Result<Visibility, ApiError> {
+    match authed.principal.role {
+        Role::Admin | Role::Supervisor => Ok(Visibility::of(&authed.principal)),
+        role => Err(ApiError::forbidden(
+            "forbidden",
+            format!(
+                "user `{}` is a {}; only administrators and supervisors may use the back office",
+                authed.principal.username,
+                role.as_str()
+            ),
+        )),
+    }
+}
+
+/// When the business's day that holds `now_ms` began, ms since the epoch.
+#[must_use]
+pub fn day_start(now_ms: i64, utc_offset_seconds: i32) -> i64 {
+    let offset_ms = i64::from(utc_offset_seconds) * 1000;
+    (now_ms + offset_ms).div_euclid(86_400_000) * 86_400_000 - offset_ms
+}
+
+async fn today(
+    State(state): State<AppState>,
+    WebAuthed(authed): WebAuthed,
+) -> Result<Json<Today>, ApiError> {
+    let visibility = require_back_office(&authed)?;
+    let now = AppState::now_ms();
+    let start = day_start(now, state.config.utc_offset_seconds);
+    Ok(Json(state.storage.today(&visibility, start, now).await?))
+}
+
+pub(crate) fn require_admin(authed: &Authed) -> Result<(), ApiError> {
     if authed.principal.is_admin() {
         Ok(())
     } else {
@@ -51,7 +94,7 @@ fn require_admin(authed: &Authed) -> Result<(), ApiError> {
 }
 
 /// A new user.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Login name.
@@ -59,6 +102,7 @@ pub struct NewUser {
     /// Password (at least 8 characters).
     pub password: String,
     /// Role.
+    #[ts(type = "Role")]
     pub role: String,
     /// Grants.
     #[serde(default)]
@@ -79,7 +123,7 @@ fn check_grants(grants: &[Grant]) -> Result<(), ApiError> {
 
 async fn create_user(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     JsonBody(req): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<UserInfo>), ApiError> {
     require_admin(&authed)?;
@@ -96,12 +140,7 @@ async fn create_user(
             "a username is 1 to 100 characters without spaces or control characters",
         ));
     }
-    if req.password.chars().count() < 8 {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            "a password must be at least 8 characters",
-        ));
-    }
+    check_password_strength(&req.password)?;
     check_grants(&req.grants)?;
     let password = req.password;
     let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
@@ -116,7 +155,7 @@ async fn create_user(
 
 async fn list_users(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
 ) -> Result<Json<Vec<UserInfo>>, ApiError> {
     require_admin(&authed)?;
     Ok(Json(state.storage.list_users().await?))
@@ -124,7 +163,7 @@ async fn list_users(
 
 async fn set_grants(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path(username): Path<String>,
     JsonBody(grants): JsonBody<Vec<Grant>>,
 ) -> Result<Json<UserInfo>, ApiError> {
@@ -133,17 +172,167 @@ async fn set_grants(
     Ok(Json(state.storage.set_grants(&username, &grants).await?))
 }
 
+/// `{"disabled": true}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disabled {
+    /// Disable (`true`) or enable again (`false`).
+    pub disabled: bool,
+}
+
+async fn set_disabled(
+    State(state): State<AppState>,
+    WebAuthed(authed): WebAuthed,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<Disabled>,
+) -> Result<Json<UserInfo>, ApiError> {
+    require_admin(&authed)?;
+    if req.disabled && username == authed.principal.username {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "you cannot disable yourself: ask another administrator",
+        ));
+    }
+    Ok(Json(
+        state
+            .storage
+            .set_disabled(&username, req.disabled, AppState::now_ms())
+            .await?,
+    ))
+}
+
+/// `{"password": "..."}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// The new password (at least 8 characters).
+    pub password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    WebAuthed(authed): WebAuthed,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<NewPassword>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&authed)?;
+    check_password_strength(&req.password)?;
+    let user = state.storage.find_user(&username).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no user named `{username}`"),
+        )
+    })?;
+    let password = req.password;
+    let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
+        .await?
+        .map_err(|e| ApiError::internal(&e))?;
+    state.storage.set_password(&user.id, &hash).await?;
+    // Whoever had the old password is signed out everywhere.
+    state
+        .storage
+        .revoke_user_sessions(&user.id, None, AppState::now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn check_password_strength(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 {
+        return Err(ApiError::bad_request(
+            "weak_password",
+            "a password must be at least 8 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `?search=&include_revoked=true&offset=&limit=`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceQuery {
+    /// Only devices whose owner or name contains this.
+    pub search: Option<String>,
+    /// Also revoked devices.
+    #[serde(default)]
+    pub include_revoked: bool,
+    /// Skip this many.
+    #[serde(default)]
+    pub offset: u32,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<u32>,
+}
+
 async fn list_devices(
     State(state): State<AppState>,
-    authed: Authed,
-) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
-    require_admin(&authed)?;
-    Ok(Json(state.storage.list_devices().await?))
+    WebAuthed(authed): WebAuthed,
+    Query(q): Query<DeviceQuery>,
+) -> Result<Json<Page<DeviceRow>>, ApiError> {
+    let visibility = require_back_office(&authed)?;
+    let filter = DeviceFilter {
+        search: q.search.map(|s| s.chars().take(100).collect()),
+        include_revoked: q.include_revoked,
+        offset: q.offset,
+        limit: q.limit.unwrap_or(100).clamp(1, 500),
+    };
+    Ok(Json(state.storage.devices(&visibility, &filter).await?))
+}
+
+/// `?code=&collection=&username=&device=&since=<ms>&after=<received_at>/<change_id>&limit=`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectionQuery {
+    /// Only this code (`invalid`, `forbidden`, a rule's code).
+    pub code: Option<String>,
+    /// Only changes to this collection.
+    pub collection: Option<String>,
+    /// Only from this user's devices.
+    pub username: Option<String>,
+    /// Only from this device (its id).
+    pub device: Option<String>,
+    /// Only those received at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    /// The next page: `<received_at>/<change_id>` of the last row of the previous one.
+    pub after: Option<String>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<u32>,
+}
+
+/// `<received_at>/<change_id>`, where the previous page of rejections ended.
+fn page_mark(after: &str) -> Result<(i64, String), ApiError> {
+    after
+        .split_once('/')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid",
+                format!("`after={after}` is not `<received_at>/<change_id>` of a listed rejection"),
+            )
+        })
+}
+
+async fn list_rejections(
+    State(state): State<AppState>,
+    WebAuthed(authed): WebAuthed,
+    Query(q): Query<RejectionQuery>,
+) -> Result<Json<Vec<Rejection>>, ApiError> {
+    let visibility = require_back_office(&authed)?;
+    let filter = RejectionFilter {
+        code: q.code,
+        collection: q.collection,
+        username: q.username,
+        device_id: q.device,
+        since: q.since,
+        after: q.after.as_deref().map(page_mark).transpose()?,
+        limit: q.limit.unwrap_or(100).clamp(1, 1_000),
+    };
+    Ok(Json(state.storage.rejections(&visibility, &filter).await?))
 }
 
 async fn revoke_device(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&authed)?;
@@ -179,7 +368,7 @@ pub struct ReferenceRow {
 async fn put_reference(
     State(state): State<AppState>,
     headers: HeaderMap,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path(collection): Path<String>,
     JsonBody(req): JsonBody<ReferenceRows>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -255,7 +444,7 @@ pub struct OutboxQuery {
 
 async fn outbox(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_admin(&authed)?;
@@ -300,10 +489,10 @@ pub struct ExceptionQuery {
 
 async fn list_exceptions(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Query(q): Query<ExceptionQuery>,
 ) -> Result<Json<Vec<ExceptionRecord>>, ApiError> {
-    require_admin(&authed)?;
+    let visibility = require_back_office(&authed)?;
     let open = match q.status.as_deref().unwrap_or("open") {
         "open" => Some(true),
         "resolved" => Some(false),
@@ -320,6 +509,7 @@ async fn list_exceptions(
         kind: q.kind,
         collection: q.collection,
         before: q.before,
+        scopes: visibility.scopes(),
         limit: q.limit.unwrap_or(100).min(1_000),
     };
     Ok(Json(state.storage.exceptions(&filter).await?))
@@ -335,11 +525,11 @@ pub struct Resolution {
 
 async fn resolve_exception(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path(id): Path<String>,
     JsonBody(r): JsonBody<Resolution>,
 ) -> Result<Json<ExceptionRecord>, ApiError> {
-    require_admin(&authed)?;
+    let visible = require_back_office(&authed)?.scopes();
     let note = r.note.trim();
     if note.is_empty() || note.len() > 2_000 {
         return Err(ApiError::bad_request(
@@ -350,7 +540,13 @@ async fn resolve_exception(
     Ok(Json(
         state
             .storage
-            .resolve_exception(&id, &authed.principal.username, note, AppState::now_ms())
+            .resolve_exception(
+                &id,
+                visible.as_deref(),
+                &authed.principal.username,
+                note,
+                AppState::now_ms(),
+            )
             .await?,
     ))
 }
@@ -367,7 +563,7 @@ pub struct TallyQuery {
 
 async fn list_tallies(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Query(q): Query<TallyQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_admin(&authed)?;
@@ -395,7 +591,7 @@ struct ListedPhoto {
 
 async fn record_photos(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path((collection, id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_admin(&authed)?;
@@ -436,7 +632,7 @@ async fn record_photos(
 
 async fn admin_photo(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Path(hex): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     require_admin(&authed)?;
@@ -459,7 +655,7 @@ struct GcQuery {
 
 async fn collect_photos(
     State(state): State<AppState>,
-    authed: Authed,
+    WebAuthed(authed): WebAuthed,
     Query(q): Query<GcQuery>,
 ) -> Result<Json<crate::photos::gc::GcReport>, ApiError> {
     require_admin(&authed)?;
@@ -474,4 +670,15 @@ async fn collect_photos(
     .await
     .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_day_begins_at_the_business_midnight() {
+        // 2026-11-30 20:00 UTC is 1 December 03:00 in Jakarta: its day began at 17:00 UTC.
+        let now = 1_796_068_800_000;
+        assert_eq!(super::day_start(now, 7 * 3600), now - 3 * 3_600_000);
+        assert_eq!(super::day_start(now, 0), now - 20 * 3_600_000);
+    }
 }

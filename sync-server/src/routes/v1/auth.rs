@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{self, ACCESS_TOKEN_SECONDS, Grant, REFRESH_TOKEN_SECONDS, Role};
 use crate::error::ApiError;
-use crate::routes::{Authed, JsonBody, SMALL_BODY};
-use crate::storage::Refresh;
+use crate::routes::{Authed, JsonBody, SMALL_BODY, WebAuthed};
+use crate::storage::{Refresh, StoredUser};
 
 /// `/v1/auth/login`, `/v1/auth/refresh`, `/v1/auth/logout`, `/v1/auth/password`, `/v1/me`.
 pub fn router() -> Router<AppState> {
@@ -134,6 +134,20 @@ async fn issue(
     })
 }
 
+/// The app a device runs, from the first word of its `User-Agent` (`lapak-pos/0.1.0`), in
+/// printable ASCII and at most 60 characters.
+fn app_version(headers: &HeaderMap) -> Option<String> {
+    let agent = headers.get(axum::http::header::USER_AGENT)?.to_str().ok()?;
+    let app: String = agent
+        .split_whitespace()
+        .next()?
+        .chars()
+        .filter(char::is_ascii_graphic)
+        .take(60)
+        .collect();
+    (!app.is_empty()).then_some(app)
+}
+
 fn too_many(wait: u64, what: &str) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -184,47 +198,37 @@ pub(crate) async fn hashing<T: Send + 'static>(
     .map_err(|e| ApiError::internal(&e))
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    JsonBody(req): JsonBody<LoginRequest, SMALL_BODY>,
-) -> Result<Json<TokenResponse>, ApiError> {
+/// Checks a user name and password within the login rate limits (per address and per user),
+/// hashing even for unknown users so timing does not tell which names exist. Returns the user
+/// when the password is right and the user is not disabled.
+pub(crate) async fn check_password(
+    state: &AppState,
+    peer: SocketAddr,
+    username: &str,
+    password: &str,
+) -> Result<StoredUser, ApiError> {
     let bad = || {
         ApiError::unauthorized(
             "invalid_credentials",
             "wrong username or password (ask an administrator to reset it if you forgot it)",
         )
     };
-    if req.device_id.is_nil() {
-        return Err(ApiError::bad_request(
-            "invalid",
-            "device_id must be the device's own UUID, not the nil UUID",
-        ));
-    }
     state
         .login_by_address
         .check(peer.ip())
         .map_err(|w| too_many(w, "from this address"))?;
     state
         .login_by_user
-        .check(req.username.clone())
+        .check(username.to_owned())
         .map_err(|w| too_many(w, "for this user"))?;
-    // Text no user name or device name holds is refused before any lookup (Postgres cannot
-    // even compare a NUL), alike on both backends.
-    if req.device_name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "invalid",
-            "device_name may not contain control characters",
-        ));
-    }
-    if req.username.contains('\0') {
+    // Postgres cannot even compare a NUL: refused before any lookup, alike on both backends.
+    if username.contains('\0') {
         return Err(bad());
     }
-    let user = state.storage.find_user(&req.username).await?;
-    // Hash even for unknown users, so timing does not tell which names exist.
-    let password = req.password.clone();
+    let user = state.storage.find_user(username).await?;
+    let password = password.to_owned();
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = hashing(&state, move || match hash {
+    let ok = hashing(state, move || match hash {
         Some(h) => auth::verify_password(&password, &h),
         None => {
             let _ = auth::hash_password(&password);
@@ -241,6 +245,29 @@ async fn login(
             "this user is disabled: ask an administrator",
         ));
     }
+    Ok(user)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<LoginRequest, SMALL_BODY>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    if req.device_id.is_nil() {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "device_id must be the device's own UUID, not the nil UUID",
+        ));
+    }
+    // Text no device name holds is refused before the password is checked.
+    if req.device_name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "device_name may not contain control characters",
+        ));
+    }
+    let user = check_password(&state, peer, &req.username, &req.password).await?;
     let name = if req.device_name.is_empty() {
         format!("device of {}", user.username)
     } else {
@@ -249,6 +276,10 @@ async fn login(
     let generation = state
         .storage
         .register_device(req.device_id, &user.id, &name, AppState::now_ms())
+        .await?;
+    state
+        .storage
+        .record_app_version(req.device_id, app_version(&headers).as_deref())
         .await?;
     tracing::info!(user = %user.username, device = %req.device_id, "login");
     Ok(Json(
@@ -368,7 +399,7 @@ async fn password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(authed: Authed) -> Json<serde_json::Value> {
+async fn me(WebAuthed(authed): WebAuthed) -> Json<serde_json::Value> {
     let p = authed.principal;
     Json(serde_json::json!({
         "user_id": p.user_id,
@@ -395,5 +426,21 @@ mod tests {
         assert_eq!(e.retry_after, Some(1));
         drop(held);
         assert!(hash_permit(permits, Duration::ZERO).await.is_ok());
+    }
+
+    #[test]
+    fn the_app_version_is_the_first_word_of_the_user_agent() {
+        let mut h = HeaderMap::new();
+        assert_eq!(app_version(&h), None);
+        h.insert(
+            axum::http::header::USER_AGENT,
+            "lapak-pos/0.1.0 lapak-client/0.1.0".parse().unwrap(),
+        );
+        assert_eq!(app_version(&h).as_deref(), Some("lapak-pos/0.1.0"));
+        h.insert(
+            axum::http::header::USER_AGENT,
+            "x".repeat(500).parse().unwrap(),
+        );
+        assert_eq!(app_version(&h).map(|v| v.len()), Some(60));
     }
 }

@@ -5,6 +5,9 @@
 //! - [`photos`]: photo uploads (resumable) and downloads, within the scopes of the records
 //!   that reference them.
 //! - [`admin`]: users, grants, devices, reference data and the outbox, for the back office.
+//! - [`data`]: master data for the admin web: pages of rows, CSV import with progress.
+//! - [`reports`]: the admin web's reports, as JSON or CSV.
+//! - [`web`]: the admin web's browser sessions (cookies, anti-forgery tokens).
 
 use axum::Router;
 
@@ -12,8 +15,11 @@ use crate::app::AppState;
 
 pub mod admin;
 pub mod auth;
+pub mod data;
 pub mod photos;
+pub mod reports;
 pub mod sync;
+pub mod web;
 
 /// Every `/v1` route.
 pub fn router() -> Router<AppState> {
@@ -21,5 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(sync::router())
         .merge(photos::router())
-        .merge(admin::router())
+        .merge(admin::router().layer(super::compression()))
+        .merge(data::router().layer(super::compression()))
+        .merge(reports::router().layer(super::compression()))
+        .merge(web::router())
 }

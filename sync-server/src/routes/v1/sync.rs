@@ -151,6 +151,23 @@ async fn serve_pull(
         None => 0,
     };
     state.metrics.observe_lag(lag);
+    let served: Vec<Cursor> = response
+        .batches
+        .iter()
+        .map(|b| Cursor {
+            scope: b.scope.clone(),
+            position: b.upto,
+        })
+        .collect();
+    let device = authed.principal.device_id;
+    if let Err(e) = state
+        .storage
+        .record_pulled(device, &served, AppState::now_ms())
+        .await
+    {
+        // The pull itself succeeded: the admin web's "behind" is only a little staler.
+        tracing::warn!(%device, error = %e, "could not record the positions a pull served");
+    }
     Ok(message_response(&Message::PullResponse(response), answer))
 }
 

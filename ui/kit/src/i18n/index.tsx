@@ -18,38 +18,57 @@ export const dictionaries: Record<Locale, Record<MessageKey, string>> = { id, en
 /** Values for a message's `{placeholders}`. */
 export type Vars = Record<string, string | number>;
 
-/** A message in `locale`, placeholders filled. */
-export function translate(locale: Locale, key: MessageKey, vars?: Vars): string {
-  const text = dictionaries[locale][key];
+/** `text` with its `{placeholders}` filled from `vars` (unknown ones left as they are). */
+export function fill(text: string, vars?: Vars): string {
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in vars ? String(vars[name]) : whole,
   );
 }
 
-/** `t(key, vars)` for the current language. */
-export type Translate = (key: MessageKey, vars?: Vars) => string;
-
-interface I18n {
-  locale: Locale;
-  t: Translate;
+/** A message of the POS's dictionaries in `locale`, placeholders filled. */
+export function translate(locale: Locale, key: MessageKey, vars?: Vars): string {
+  return fill(dictionaries[locale][key], vars);
 }
 
-const I18nContext = createContext<I18n>({
-  locale: 'id',
-  t: (key, vars) => translate('id', key, vars),
-});
+/** `t(key, vars)` for the current language. */
+export type Translate<K extends string = MessageKey> = (key: K, vars?: Vars) => string;
 
-/** Makes `locale` the language of everything below. */
-export function I18nProvider({ locale, children }: { locale: Locale; children: ReactNode }) {
-  const value = useMemo<I18n>(
-    () => ({ locale, t: (key, vars) => translate(locale, key, vars) }),
-    [locale],
+/** Every language's dictionary of an app whose messages have keys `K`. */
+export type Dictionaries<K extends string> = Record<Locale, Record<K, string>>;
+
+interface I18nValue {
+  locale: Locale;
+  dictionaries: Dictionaries<string>;
+}
+
+const I18nContext = createContext<I18nValue>({ locale: 'id', dictionaries });
+
+/**
+ * Makes `locale` the language of everything below, with an app's `messages` (the POS's when
+ * none are given: the admin web brings its own).
+ */
+export function I18nProvider({
+  locale,
+  messages,
+  children,
+}: {
+  locale: Locale;
+  messages?: Dictionaries<string>;
+  children: ReactNode;
+}) {
+  const value = useMemo<I18nValue>(
+    () => ({ locale, dictionaries: messages ?? dictionaries }),
+    [locale, messages],
   );
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
 
-/** The current language and its `t`. */
-export function useI18n(): I18n {
-  return useContext(I18nContext);
+/** The current language and its `t`, for messages with keys `K` (the POS's by default). */
+export function useI18n<K extends string = MessageKey>(): { locale: Locale; t: Translate<K> } {
+  const { locale, dictionaries: dicts } = useContext(I18nContext);
+  return useMemo(
+    () => ({ locale, t: (key: K, vars?: Vars) => fill(dicts[locale][key] ?? key, vars) }),
+    [locale, dicts],
+  );
 }

@@ -1,0 +1,325 @@
+//! The admin web's reports: SQL aggregations over the plain tables (one per collection, see
+//! `ARCHITECTURE.md`), the same statements on both backends, each cut to what the caller may
+//! see and to a period. [`REPORT_INDEXES`] are the server-side indexes they lean on, created
+//! with the plain tables.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Result;
+use super::back_office::Visibility;
+use super::db::{Arg, DbRow};
+use super::sql::SqlStorage;
+
+/// Indexes the reports need beyond those the schema declares (which serve devices and
+/// pushes): `(table, columns)`, created on the server only.
+pub const REPORT_INDEXES: &[(&str, &[&str])] = &[
+    ("sales_invoices", &["sold_at"]),
+    ("voucher_redemptions", &["redeemed_at"]),
+    ("activities", &["at"]),
+    ("attendance", &["at"]),
+];
+
+/// The reports there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// Sales by branch by day.
+    SalesByDay,
+    /// The best-selling items.
+    TopItems,
+    /// Payments by method.
+    Payments,
+    /// Vouchers redeemed per campaign.
+    Vouchers,
+    /// Activities and visits per salesperson.
+    FieldActivity,
+    /// Stock per branch, now.
+    Stock,
+}
+
+/// A report's answer: named columns and rows of cells, ready for a table, a chart and CSV.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct Report {
+    /// Which report.
+    pub kind: ReportKind,
+    /// Its period, ms since the epoch (`to` excluded).
+    #[ts(type = "number")]
+    pub from: i64,
+    /// The end of the period.
+    #[ts(type = "number")]
+    pub to: i64,
+    /// The columns, in order.
+    pub columns: Vec<ReportColumn>,
+    /// The rows.
+    #[ts(type = "Array<Array<string | number | null>>")]
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// A report's column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReportColumn {
+    /// Its key (`branch`, `total`).
+    pub key: String,
+    /// What its cells hold: `text`, `count`, `money`, `qty` or `day` (ms of the day's start).
+    pub kind: String,
+}
+
+fn columns(spec: &[(&str, &str)]) -> Vec<ReportColumn> {
+    spec.iter()
+        .map(|(key, kind)| ReportColumn {
+            key: (*key).into(),
+            kind: (*kind).into(),
+        })
+        .collect()
+}
+
+/// A period and what the caller may see: every report's input.
+#[derive(Clone, Debug)]
+pub struct ReportQuery {
+    /// Which report.
+    pub kind: ReportKind,
+    /// From (ms, included).
+    pub from: i64,
+    /// To (ms, excluded).
+    pub to: i64,
+    /// The business's offset from UTC, seconds (where its days begin).
+    pub utc_offset_seconds: i32,
+    /// What the caller may see.
+    pub visibility: Visibility,
+}
+
+/// A cell from a text column.
+fn text(r: &DbRow, i: usize) -> Result<serde_json::Value> {
+    Ok(r.opt_text(i)?.map_or(serde_json::Value::Null, Into::into))
+}
+
+/// A cell from an integer column.
+fn int(r: &DbRow, i: usize) -> Result<serde_json::Value> {
+    Ok(r.opt_int(i)?.map_or(serde_json::Value::Null, Into::into))
+}
+
+impl SqlStorage {
+    /// Runs report `q`.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub(crate) async fn run_report(&self, q: &ReportQuery) -> Result<Report> {
+        let (columns, rows) = match q.kind {
+            ReportKind::SalesByDay => self.sales_by_day(q).await?,
+            ReportKind::TopItems => self.top_items(q).await?,
+            ReportKind::Payments => self.payments(q).await?,
+            ReportKind::Vouchers => self.vouchers(q).await?,
+            ReportKind::FieldActivity => self.field_activity(q).await?,
+            ReportKind::Stock => self.stock(q).await?,
+        };
+        Ok(Report {
+            kind: q.kind,
+            from: q.from,
+            to: q.to,
+            columns,
+            rows,
+        })
+    }
+
+    /// Arguments `$1` = from, `$2` = to, and the condition that `column` is a visible branch.
+    fn period_and_branch(&self, q: &ReportQuery, column: &str) -> (Vec<Arg>, String) {
+        let mut args = vec![Arg::Int(q.from), Arg::Int(q.to)];
+        let visible = q
+            .visibility
+            .branch_condition(self.pool.dialect(), column, &mut args);
+        (args, visible)
+    }
+
+    async fn sales_by_day(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let (mut args, visible) = self.period_and_branch(q, "s.branch");
+        let offset_ms = i64::from(q.utc_offset_seconds) * 1000;
+        args.push(Arg::Int(offset_ms));
+        let n = args.len();
+        let sql = format!(
+            "SELECT (s.sold_at + ${n}) / 86400000 AS day, s.branch, COUNT(*), CAST(SUM(s.total) AS BIGINT) \
+             FROM sales_invoices s WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
+             GROUP BY day, s.branch ORDER BY day, s.branch"
+        );
+        let rows = self.read(&sql, &args).await?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                Ok(vec![
+                    (r.int(0)? * 86_400_000 - offset_ms).into(),
+                    text(r, 1)?,
+                    int(r, 2)?,
+                    int(r, 3)?,
+                ])
+            })
+            .collect::<Result<_>>()?;
+        Ok((
+            columns(&[
+                ("day", "day"),
+                ("branch", "text"),
+                ("invoices", "count"),
+                ("total", "money"),
+            ]),
+            out,
+        ))
+    }
+
+    async fn top_items(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let (args, visible) = self.period_and_branch(q, "s.branch");
+        let sql = format!(
+            "SELECT l.sku, MAX(i.name), CAST(SUM(l.qty) AS BIGINT), \
+             CAST(SUM(l.qty * l.price - COALESCE(l.discount, 0)) AS BIGINT) AS revenue \
+             FROM sales_invoices s JOIN sales_invoices_lines l ON l.parent_id = s.id \
+             LEFT JOIN items i ON i.id = l.sku \
+             WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
+             GROUP BY l.sku ORDER BY revenue DESC, l.sku LIMIT 20"
+        );
+        let rows = self.read(&sql, &args).await?;
+        let out = rows
+            .iter()
+            .map(|r| Ok(vec![text(r, 0)?, text(r, 1)?, int(r, 2)?, int(r, 3)?]))
+            .collect::<Result<_>>()?;
+        Ok((
+            columns(&[
+                ("sku", "text"),
+                ("name", "text"),
+                ("qty", "qty"),
+                ("revenue", "money"),
+            ]),
+            out,
+        ))
+    }
+
+    async fn payments(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let (args, visible) = self.period_and_branch(q, "s.branch");
+        let sql = format!(
+            "SELECT p.method, COUNT(*), CAST(SUM(p.amount) AS BIGINT) AS amount \
+             FROM sales_invoices s JOIN sales_invoices_payments p ON p.parent_id = s.id \
+             WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
+             GROUP BY p.method ORDER BY amount DESC"
+        );
+        let rows = self.read(&sql, &args).await?;
+        let out = rows
+            .iter()
+            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?]))
+            .collect::<Result<_>>()?;
+        Ok((
+            columns(&[
+                ("method", "text"),
+                ("payments", "count"),
+                ("amount", "money"),
+            ]),
+            out,
+        ))
+    }
+
+    async fn vouchers(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let (args, visible) = self.period_and_branch(q, "r.branch");
+        let sql = format!(
+            "SELECT COALESCE(v.campaign, '?'), COUNT(*), CAST(COALESCE(SUM(v.discount), 0) AS BIGINT) \
+             FROM voucher_redemptions r LEFT JOIN vouchers v ON v.id = r.voucher \
+             WHERE r.redeemed_at >= $1 AND r.redeemed_at < $2 AND {visible} \
+             GROUP BY COALESCE(v.campaign, '?') ORDER BY COUNT(*) DESC"
+        );
+        let rows = self.read(&sql, &args).await?;
+        let out = rows
+            .iter()
+            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?]))
+            .collect::<Result<_>>()?;
+        Ok((
+            columns(&[
+                ("campaign", "text"),
+                ("redeemed", "count"),
+                ("discount", "money"),
+            ]),
+            out,
+        ))
+    }
+
+    async fn field_activity(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let d = self.pool.dialect();
+        let mut args = vec![Arg::Int(q.from), Arg::Int(q.to)];
+        let visible = q.visibility.territory_condition(d, "territory", &mut args);
+        let activities = self
+            .read(
+                &format!(
+                    "SELECT salesperson, kind, COUNT(*) FROM activities \
+                     WHERE at >= $1 AND at < $2 AND {visible} GROUP BY salesperson, kind"
+                ),
+                &args,
+            )
+            .await?;
+        let visits = self
+            .read(
+                &format!(
+                    "SELECT \"user\", COUNT(*) FROM attendance \
+                     WHERE at >= $1 AND at < $2 AND kind = 'check_in' AND {visible} GROUP BY \"user\""
+                ),
+                &args,
+            )
+            .await?;
+        // salesperson -> [visits, sell_in, sell_out, branch, program]
+        let mut per: BTreeMap<String, [i64; 5]> = BTreeMap::new();
+        for r in &visits {
+            per.entry(r.text(0)?).or_default()[0] = r.int(1)?;
+        }
+        for r in &activities {
+            let slot = match r.text(1)?.as_str() {
+                "sell_in" => 1,
+                "sell_out" => 2,
+                "branch" => 3,
+                _ => 4,
+            };
+            per.entry(r.text(0)?).or_default()[slot] += r.int(2)?;
+        }
+        let out = per
+            .into_iter()
+            .map(|(who, n)| {
+                let mut row = vec![serde_json::Value::from(who)];
+                row.extend(n.iter().map(|v| serde_json::Value::from(*v)));
+                row
+            })
+            .collect();
+        Ok((
+            columns(&[
+                ("salesperson", "text"),
+                ("visits", "count"),
+                ("sell_in", "count"),
+                ("sell_out", "count"),
+                ("branch", "count"),
+                ("program", "count"),
+            ]),
+            out,
+        ))
+    }
+
+    async fn stock(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
+        let mut args = Vec::new();
+        let visible = q
+            .visibility
+            .branch_condition(self.pool.dialect(), "branch", &mut args);
+        let sql = format!(
+            "SELECT branch, COUNT(*), CAST(SUM(qty) AS BIGINT), SUM(CASE WHEN qty < 0 THEN 1 ELSE 0 END) \
+             FROM stock_levels WHERE {visible} GROUP BY branch ORDER BY branch"
+        );
+        let rows = self.read(&sql, &args).await?;
+        let out = rows
+            .iter()
+            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?, int(r, 3)?]))
+            .collect::<Result<_>>()?;
+        Ok((
+            columns(&[
+                ("branch", "text"),
+                ("items", "count"),
+                ("qty", "qty"),
+                ("below_zero", "count"),
+            ]),
+            out,
+        ))
+    }
+}
+
+/// A report's rows.
+type Rows = Vec<Vec<serde_json::Value>>;
