@@ -36,7 +36,7 @@ done
 export LAPAK_BENCH_SERVER=$url LAPAK_BENCH_PASSWORD=bench-pass-1
 
 log "Rust: bootstrap, photo upload"
-cargo bench --quiet -p lapak-mobile --bench field 2>/dev/null | tee "$work/rust.out"
+cargo bench --quiet -p lapak-mobile --bench field | tee "$work/rust.out"
 
 log "Kotlin: bootstrap, local writes, memory"
 kotlin=mobile-bindings/tests/kotlin

@@ -8,7 +8,7 @@ use ts_rs::{Config, TS};
 
 use crate::auth::{Grant, Role};
 use crate::import::{ImportCheck, ImportProgress, RowError};
-use crate::routes::v1::admin::NewUser;
+use crate::routes::v1::admin::{ListedPhoto, NewUser, RecordPhotos};
 use crate::routes::v1::web::{SignIn, WebSession};
 use crate::storage::back_office::{BranchSales, DeviceCounts, Today};
 use crate::storage::fleet::{DeviceRow, Page, Rejection};
@@ -37,7 +37,7 @@ fn generate() -> String {
         Role, Grant, SignIn, WebSession, BranchSales, DeviceCounts, Today,
         UserInfo, NewUser, Page<()>, DeviceRow, Rejection, ExceptionRecord,
         FieldKind, DataField, DataCollection, DataRow, RowError, ImportCheck, ImportProgress,
-        ReportKind, ReportColumn, Report,
+        ReportKind, ReportColumn, Report, ListedPhoto, RecordPhotos,
     );
     let mut out = String::from(
         "// Generated from lapak-server's API types by ts-rs: do not edit.\n\

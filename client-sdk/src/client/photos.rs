@@ -14,6 +14,10 @@ use crate::photos::PhotoStore;
 /// on its disk).
 const PARALLEL_UPLOADS: usize = 4;
 
+/// How many times one photo waits out the server's rate limit (a second each) before the sync
+/// gives up for now.
+const RATE_LIMIT_WAITS: u32 = 30;
+
 impl Client {
     /// The device's photo files.
     #[must_use]
@@ -76,7 +80,7 @@ impl Client {
         let pending = self.inner.photos.pending()?;
         let mut uploads = futures_util::stream::iter(pending)
             .map(|reference| async move {
-                if self.stopping() || !self.upload_photo(&reference).await? {
+                if self.stopping() || !self.upload_photo_patiently(&reference).await? {
                     return Ok(false);
                 }
                 self.inner.photos.uploaded(&reference)?;
@@ -98,6 +102,21 @@ impl Client {
             self.refresh_status().await;
         }
         failure.map_or(Ok(stored), Err)
+    }
+
+    /// [`Self::upload_photo`], waiting and trying again while the server says this device
+    /// sends too many requests (a burst of photos can reach its per-device rate).
+    async fn upload_photo_patiently(&self, reference: &str) -> Result<bool> {
+        let mut waits = 0;
+        loop {
+            match self.upload_photo(reference).await {
+                Err(ClientError::Server { status: 429, .. }) if waits < RATE_LIMIT_WAITS => {
+                    waits += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// One photo: asks how much the server holds, sends the rest. `false` when it must wait.

@@ -8,13 +8,14 @@ import { PAGES, hrefOf, useRoute, type Page } from './route';
 import { Devices } from './pages/Devices';
 import { Exceptions } from './pages/Exceptions';
 import { MasterData } from './pages/MasterData';
+import { Photos } from './pages/Photos';
 import { Rejections } from './pages/Rejections';
 import { Reports } from './pages/Reports';
 import { Today } from './pages/Today';
 import { Users } from './pages/Users';
 
 /** Pages only administrators may use (the server refuses supervisors anyway). */
-const ADMIN_ONLY: readonly Page[] = ['data', 'users'];
+const ADMIN_ONLY: readonly Page[] = ['data', 'users', 'photos'];
 
 const NAV: Record<Page, AdminKey> = {
   today: 'nav.today',
@@ -24,6 +25,7 @@ const NAV: Record<Page, AdminKey> = {
   devices: 'nav.devices',
   rejections: 'nav.rejections',
   exceptions: 'nav.exceptions',
+  photos: 'nav.photos',
 };
 
 export function Shell({
@@ -91,8 +93,10 @@ function PageView({ page, session }: { page: Page; session: WebSession }) {
     case 'devices':
       return <Devices canRevoke={session.role === 'admin'} />;
     case 'rejections':
-      return <Rejections />;
+      return <Rejections canSeePhotos={session.role === 'admin'} />;
     case 'exceptions':
-      return <Exceptions />;
+      return <Exceptions canSeePhotos={session.role === 'admin'} />;
+    case 'photos':
+      return <Photos />;
   }
 }

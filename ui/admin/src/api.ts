@@ -16,6 +16,7 @@ import type {
   ImportProgress,
   NewUser,
   Page,
+  RecordPhotos,
   Rejection,
   Report,
   ReportKind,
@@ -213,6 +214,11 @@ export const api = {
   startImport: (collection: string, csv: string) =>
     json<ImportProgress>('POST', `/v1/admin/data/${encodeURIComponent(collection)}/import`, new RawBody(csv, 'text/csv')),
   importProgress: (id: string) => json<ImportProgress>('GET', `/v1/admin/imports/${encodeURIComponent(id)}`),
+  recordPhotos: (collection: string, id: string) =>
+    json<RecordPhotos>(
+      'GET',
+      `/v1/admin/records/${encodeURIComponent(collection)}/${encodeURIComponent(id)}/photos`,
+    ),
   report: (kind: ReportKind, from: number, to: number) =>
     json<Report>('GET', withQuery(`/v1/admin/reports/${kind}`, { from, to })),
   devices: (params: DeviceParams) => json<Page<DeviceRow>>('GET', withQuery('/v1/admin/devices', params)),

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
 /** The pages of the admin web. */
-export const PAGES = ['today', 'reports', 'data', 'users', 'devices', 'rejections', 'exceptions'] as const;
+export const PAGES = ['today', 'reports', 'data', 'users', 'devices', 'rejections', 'exceptions', 'photos'] as const;
 export type Page = (typeof PAGES)[number];
 
 const BASE = '/admin/';

@@ -579,21 +579,41 @@ async fn list_tallies(
 }
 
 /// A record's photo, with whether its bytes have arrived.
-#[derive(serde::Serialize)]
-struct ListedPhoto {
-    #[serde(flatten)]
-    photo: crate::storage::RecordPhoto,
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct ListedPhoto {
+    /// The list field it is in (`photos`).
+    pub field: String,
+    /// Its reference, `sha256:<hex>`.
+    #[serde(rename = "ref")]
+    #[ts(rename = "ref")]
+    pub reference: String,
+    /// When it was taken, ms since the epoch.
+    #[ts(type = "number | null")]
+    pub taken_at: Option<i64>,
+    /// Its caption.
+    pub caption: Option<String>,
     /// The photo's bytes are stored (uploaded).
-    stored: bool,
+    pub stored: bool,
     /// Where to fetch it.
-    url: String,
+    pub url: String,
+}
+
+/// A record's photos.
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct RecordPhotos {
+    /// The record's collection.
+    pub collection: String,
+    /// The record.
+    pub id: String,
+    /// Its photos, in list order.
+    pub photos: Vec<ListedPhoto>,
 }
 
 async fn record_photos(
     State(state): State<AppState>,
     WebAuthed(authed): WebAuthed,
     Path((collection, id)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RecordPhotos>, ApiError> {
     require_admin(&authed)?;
     let photos = state
         .storage
@@ -621,13 +641,18 @@ async fn record_photos(
                 .map_err(|e| ApiError::internal(&e))?;
         listed.push(ListedPhoto {
             url: format!("/v1/admin/photos/{hex}"),
-            photo,
+            field: photo.field,
+            reference: photo.reference,
+            taken_at: photo.taken_at,
+            caption: photo.caption,
             stored,
         });
     }
-    Ok(Json(
-        serde_json::json!({ "collection": collection, "id": id, "photos": listed }),
-    ))
+    Ok(Json(RecordPhotos {
+        collection,
+        id,
+        photos: listed,
+    }))
 }
 
 async fn admin_photo(

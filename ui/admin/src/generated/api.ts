@@ -496,3 +496,49 @@ columns: Array<ReportColumn>,
  * The rows.
  */
 rows: Array<Array<string | number | null>>, };
+
+/**
+ * A record's photo, with whether its bytes have arrived.
+ */
+export type ListedPhoto = { 
+/**
+ * The list field it is in (`photos`).
+ */
+field: string, 
+/**
+ * Its reference, `sha256:<hex>`.
+ */
+ref: string, 
+/**
+ * When it was taken, ms since the epoch.
+ */
+taken_at: number | null, 
+/**
+ * Its caption.
+ */
+caption: string | null, 
+/**
+ * The photo's bytes are stored (uploaded).
+ */
+stored: boolean, 
+/**
+ * Where to fetch it.
+ */
+url: string, };
+
+/**
+ * A record's photos.
+ */
+export type RecordPhotos = { 
+/**
+ * The record's collection.
+ */
+collection: string, 
+/**
+ * The record.
+ */
+id: string, 
+/**
+ * Its photos, in list order.
+ */
+photos: Array<ListedPhoto>, };

@@ -38,6 +38,7 @@ export const en: Record<AdminKey, string> = {
   'nav.users': 'Users',
   'nav.rejections': 'Rejections',
   'nav.exceptions': 'Exceptions',
+  'nav.photos': 'Photos',
 
   'today.title': 'Today',
   'today.salesTitle': "Today's sales by branch",
@@ -168,4 +169,12 @@ export const en: Record<AdminKey, string> = {
   'reports.to': 'To',
   'reports.csv': 'Download CSV',
   'reports.empty': 'No data for this period.',
+
+  'photos.title': "A record's photos",
+  'photos.collection': 'Collection',
+  'photos.record': 'Record id',
+  'photos.open': 'Show',
+  'photos.none': 'This record has no photos.',
+  'photos.notYet': 'Not uploaded yet',
+  'photos.link': 'Photos',
 };

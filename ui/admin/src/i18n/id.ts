@@ -36,6 +36,7 @@ export const id = {
   'nav.users': 'Pengguna',
   'nav.rejections': 'Penolakan',
   'nav.exceptions': 'Pengecualian',
+  'nav.photos': 'Foto',
 
   'today.title': 'Hari ini',
   'today.salesTitle': 'Penjualan hari ini per cabang',
@@ -166,6 +167,14 @@ export const id = {
   'reports.to': 'Sampai tanggal',
   'reports.csv': 'Unduh CSV',
   'reports.empty': 'Tidak ada data untuk periode ini.',
+
+  'photos.title': 'Foto catatan',
+  'photos.collection': 'Koleksi',
+  'photos.record': 'Id catatan',
+  'photos.open': 'Tampilkan',
+  'photos.none': 'Catatan ini tidak punya foto.',
+  'photos.notYet': 'Belum terunggah',
+  'photos.link': 'Foto',
 } as const;
 
 /** A message's key. */

@@ -9,11 +9,12 @@ import { failureMessage } from '../failure';
 import type { ExceptionRecord } from '../generated/api';
 import { useT } from '../i18n';
 import { usePolling } from '../usePolling';
+import { WITH_PHOTOS, photosHref } from './Photos';
 
 const REFRESH_MS = 15_000;
 type Status = NonNullable<ExceptionParams['status']>;
 
-export function Exceptions() {
+export function Exceptions({ canSeePhotos }: { canSeePhotos: boolean }) {
   const { t, locale } = useT();
   const [status, setStatus] = useState<Status>('open');
   const [resolving, setResolving] = useState<ExceptionRecord | null>(null);
@@ -64,6 +65,11 @@ export function Exceptions() {
                   </td>
                   <td>
                     {x.collection} <span className="muted mono">{x.record_id}</span>
+                    {canSeePhotos && WITH_PHOTOS.includes(x.collection) && (
+                      <a className="tag" href={photosHref(x.collection, x.record_id)} data-testid="exception-photos">
+                        {t('photos.link')}
+                      </a>
+                    )}
                   </td>
                   <td>{x.message}</td>
                   <td>

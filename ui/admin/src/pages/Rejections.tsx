@@ -9,10 +9,11 @@ import { failureMessage } from '../failure';
 import type { Rejection } from '../generated/api';
 import { useT } from '../i18n';
 import { useDebounced } from '../useDebounced';
+import { WITH_PHOTOS, photosHref } from './Photos';
 
 const PAGE_SIZE = 100;
 
-export function Rejections() {
+export function Rejections({ canSeePhotos }: { canSeePhotos: boolean }) {
   const { t, locale } = useT();
   const [filter, setFilter] = useState<RejectionParams>({});
   const settled = useDebounced(filter, 300);
@@ -83,6 +84,11 @@ export function Rejections() {
                   </td>
                   <td>
                     {r.collection} <span className="muted mono">{r.record_id}</span>
+                    {canSeePhotos && WITH_PHOTOS.includes(r.collection) && (
+                      <a className="tag" href={photosHref(r.collection, r.record_id)} data-testid="rejection-photos">
+                        {t('photos.link')}
+                      </a>
+                    )}
                   </td>
                   <td>
                     <span className="tag tag-error">{r.code}</span>

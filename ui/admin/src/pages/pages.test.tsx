@@ -170,3 +170,27 @@ describe('users', () => {
     expect(screen.queryByTestId('nav-users')).toBeNull();
   });
 });
+
+describe('photos', () => {
+  it("opens a record's photos from the address, saying which have not arrived", async () => {
+    window.history.replaceState(null, '', '/admin/photos?collection=activities&id=ACT-1');
+    fakeServer({
+      'GET /v1/web/session': () => ({ status: 200, body: session() }),
+      'GET /v1/admin/records/activities/ACT-1/photos': () => ({
+        status: 200,
+        body: {
+          collection: 'activities',
+          id: 'ACT-1',
+          photos: [
+            { field: 'photos', ref: 'sha256:aa', taken_at: 1, caption: 'shelf', stored: true, url: '/v1/admin/photos/aa' },
+            { field: 'photos', ref: 'sha256:bb', taken_at: null, caption: null, stored: false, url: '/v1/admin/photos/bb' },
+          ],
+        },
+      }),
+    });
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('photo')).toHaveLength(2));
+    expect(screen.getAllByTestId('photo')[0]?.querySelector('img')?.getAttribute('src')).toBe('/v1/admin/photos/aa');
+    expect(screen.getByTestId('photo-missing').textContent).toBe('Not uploaded yet');
+  });
+});
