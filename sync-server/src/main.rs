@@ -232,7 +232,8 @@ async fn serve(config: Config, demo: Option<DemoSize>) -> anyhow::Result<()> {
         redact_url(&config.database_url)
     );
     announce_admin(&first);
-    println!("Log in:");
+    println!("Admin web: http://{addr}/admin/ (sign in as `admin`)");
+    println!("Log in from a script:");
     println!(
         "  curl -s http://{addr}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"username\":\"admin\",\"password\":\"<password>\",\"device_id\":\"{}\",\"device_name\":\"my laptop\"}}'",
         uuid::Uuid::now_v7()
