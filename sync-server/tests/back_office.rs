@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{TestServer, Tokens, entry};
 use lapak_core::protocol::{Cursor, Message, PullRequest, PushRequest};
-use lapak_server::auth::{self, Role};
-use lapak_server::demo::{self, DemoSize};
+use lapak_server::auth::Role;
+
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,20 +23,7 @@ on_both_backends!(business_sqlite, business_postgres;
 /// A server with a small demo business: three branches, a few items and outlets.
 async fn demo_server(h: common::Harness) -> TestServer {
     let server = TestServer::start(h).await;
-    let size = DemoSize {
-        branches: 3,
-        terminals: 3,
-        salespeople: 3,
-        outlets: 60,
-        items: 40,
-        vouchers: 6,
-        stocked_items: 10,
-        ..DemoSize::default()
-    };
-    let hash = auth::hash_password("demo-pass-1").unwrap();
-    demo::seed(&server.storage, &size, &hash, |_| {})
-        .await
-        .unwrap();
+    common::small_demo(&server.storage).await;
     server.user("boss", Role::Admin, &[("*", true)]).await;
     server
 }

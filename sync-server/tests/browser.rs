@@ -14,7 +14,6 @@ use common::{TestServer, cashier, entry};
 use lapak_client::{Client, ClientOptions};
 use lapak_core::Value;
 use lapak_server::auth::{self, Grant, Role};
-use lapak_server::demo::{self, DemoSize};
 use lapak_server::storage::{Accounts, Storage, WriteContext};
 use lapak_webdriver::Session;
 use serde_json::json;
@@ -120,23 +119,11 @@ async fn screenshot(page: &Session, name: &str) {
     std::fs::write(PathBuf::from(dir).join(format!("admin-{name}.png")), png).unwrap();
 }
 
-/// A server with a small demo business, an administrator `boss` and a few of today's sales.
-async fn demo_server() -> (TestServer, String) {
+/// A server with a small demo business, an administrator `boss` and a few of today's sales
+/// by the demo's sample cashier; with that cashier's user name and branch.
+async fn demo_server() -> (TestServer, String, String) {
     let server = TestServer::start(common::business_sqlite().await).await;
-    let size = DemoSize {
-        branches: 3,
-        terminals: 3,
-        salespeople: 3,
-        outlets: 60,
-        items: 40,
-        vouchers: 6,
-        stocked_items: 10,
-        ..DemoSize::default()
-    };
-    let hash = auth::hash_password("demo-pass-1").unwrap();
-    let summary = demo::seed(&server.storage, &size, &hash, |_| {})
-        .await
-        .unwrap();
+    let summary = common::small_demo(&server.storage).await;
     server
         .storage
         .create_user(
@@ -186,7 +173,7 @@ async fn demo_server() -> (TestServer, String) {
         )],
     };
     server.storage.push(&ctx, &who, &refused).await.unwrap();
-    (server, branch)
+    (server, user, branch)
 }
 
 /// Signs `boss` in on the admin web's first page.
@@ -203,7 +190,7 @@ async fn an_administrator_signs_in_sees_today_and_signs_out() {
     let Some(browser) = browser().await else {
         return;
     };
-    let (server, branch) = demo_server().await;
+    let (server, _, branch) = demo_server().await;
     let page = &browser.page;
     page.go(&format!("{}/admin/", server.base)).await;
     page.find(&id("sign-in")).await;
@@ -260,7 +247,10 @@ async fn cashier_device(base: &str, dir: &std::path::Path, user: &str) -> Client
     let mut options = ClientOptions::new(dir.join("pos"), lapak_core::catalog::business());
     options.device_name = "POS browser-test".into();
     let client = Client::open(options).await.unwrap();
-    client.login(base, user, "demo-pass-1", None).await.unwrap();
+    client
+        .login(base, user, common::DEMO_PASSWORD, None)
+        .await
+        .unwrap();
     client.sync_once().await.unwrap();
     client
 }
@@ -270,10 +260,9 @@ async fn the_back_office_edits_a_price_imports_revokes_resolves_and_reports() {
     let Some(browser) = browser().await else {
         return;
     };
-    let (server, _branch) = demo_server().await;
+    let (server, user, _) = demo_server().await;
     let page = &browser.page;
     let dir = tempfile::tempdir().unwrap();
-    let (user, _, _) = server_cashier(&server).await;
     let pos = cashier_device(&server.base, dir.path(), &user).await;
     let price = pos
         .query("prices", lapak_core::Query::new())
@@ -414,20 +403,4 @@ async fn the_back_office_edits_a_price_imports_revokes_resolves_and_reports() {
     page.find(&id("report-chart")).await;
     screenshot(page, "reports").await;
     page.end().await;
-}
-
-/// The demo's sample cashier.
-async fn server_cashier(server: &TestServer) -> (String, String, String) {
-    let users = server.storage.list_users().await.unwrap();
-    let cashier = users
-        .iter()
-        .find(|u| u.role == Role::Cashier)
-        .expect("the demo has cashiers");
-    let branch = cashier
-        .grants
-        .iter()
-        .find_map(|g| g.scope.strip_prefix("branch:"))
-        .unwrap_or_default()
-        .to_owned();
-    (cashier.username.clone(), branch, String::new())
 }

@@ -101,6 +101,21 @@ fn int(r: &DbRow, i: usize) -> Result<serde_json::Value> {
     Ok(r.opt_int(i)?.map_or(serde_json::Value::Null, Into::into))
 }
 
+/// The rows of an aggregation whose columns are `columns`, in order: text for `text` columns,
+/// whole numbers for the others.
+fn cells(rows: &[DbRow], columns: &[ReportColumn]) -> Result<Rows> {
+    rows.iter()
+        .map(|r| {
+            (0..columns.len())
+                .map(|i| match columns[i].kind.as_str() {
+                    "text" => text(r, i),
+                    _ => int(r, i),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 impl SqlStorage {
     /// Runs report `q`.
     ///
@@ -176,20 +191,15 @@ impl SqlStorage {
              WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
              GROUP BY l.sku ORDER BY revenue DESC, l.sku LIMIT 20"
         );
+        let columns = columns(&[
+            ("sku", "text"),
+            ("name", "text"),
+            ("qty", "qty"),
+            ("revenue", "money"),
+        ]);
         let rows = self.read(&sql, &args).await?;
-        let out = rows
-            .iter()
-            .map(|r| Ok(vec![text(r, 0)?, text(r, 1)?, int(r, 2)?, int(r, 3)?]))
-            .collect::<Result<_>>()?;
-        Ok((
-            columns(&[
-                ("sku", "text"),
-                ("name", "text"),
-                ("qty", "qty"),
-                ("revenue", "money"),
-            ]),
-            out,
-        ))
+        let out = cells(&rows, &columns)?;
+        Ok((columns, out))
     }
 
     async fn payments(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
@@ -200,19 +210,14 @@ impl SqlStorage {
              WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
              GROUP BY p.method ORDER BY amount DESC"
         );
+        let columns = columns(&[
+            ("method", "text"),
+            ("payments", "count"),
+            ("amount", "money"),
+        ]);
         let rows = self.read(&sql, &args).await?;
-        let out = rows
-            .iter()
-            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?]))
-            .collect::<Result<_>>()?;
-        Ok((
-            columns(&[
-                ("method", "text"),
-                ("payments", "count"),
-                ("amount", "money"),
-            ]),
-            out,
-        ))
+        let out = cells(&rows, &columns)?;
+        Ok((columns, out))
     }
 
     async fn vouchers(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
@@ -223,19 +228,14 @@ impl SqlStorage {
              WHERE r.redeemed_at >= $1 AND r.redeemed_at < $2 AND {visible} \
              GROUP BY COALESCE(v.campaign, '?') ORDER BY COUNT(*) DESC"
         );
+        let columns = columns(&[
+            ("campaign", "text"),
+            ("redeemed", "count"),
+            ("discount", "money"),
+        ]);
         let rows = self.read(&sql, &args).await?;
-        let out = rows
-            .iter()
-            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?]))
-            .collect::<Result<_>>()?;
-        Ok((
-            columns(&[
-                ("campaign", "text"),
-                ("redeemed", "count"),
-                ("discount", "money"),
-            ]),
-            out,
-        ))
+        let out = cells(&rows, &columns)?;
+        Ok((columns, out))
     }
 
     async fn field_activity(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
@@ -304,20 +304,15 @@ impl SqlStorage {
             "SELECT branch, COUNT(*), CAST(SUM(qty) AS BIGINT), SUM(CASE WHEN qty < 0 THEN 1 ELSE 0 END) \
              FROM stock_levels WHERE {visible} GROUP BY branch ORDER BY branch"
         );
+        let columns = columns(&[
+            ("branch", "text"),
+            ("items", "count"),
+            ("qty", "qty"),
+            ("below_zero", "count"),
+        ]);
         let rows = self.read(&sql, &args).await?;
-        let out = rows
-            .iter()
-            .map(|r| Ok(vec![text(r, 0)?, int(r, 1)?, int(r, 2)?, int(r, 3)?]))
-            .collect::<Result<_>>()?;
-        Ok((
-            columns(&[
-                ("branch", "text"),
-                ("items", "count"),
-                ("qty", "qty"),
-                ("below_zero", "count"),
-            ]),
-            out,
-        ))
+        let out = cells(&rows, &columns)?;
+        Ok((columns, out))
     }
 }
 

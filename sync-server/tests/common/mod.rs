@@ -489,3 +489,25 @@ impl TestServer {
         }
     }
 }
+
+/// The password of every user of [`small_demo`].
+pub const DEMO_PASSWORD: &str = "demo-pass-1";
+
+/// Seeds a small demo business (three branches, 60 outlets, 40 items, six vouchers, opening
+/// stock of ten items) into `storage`, its users' password [`DEMO_PASSWORD`].
+pub async fn small_demo(storage: &SqlStorage) -> lapak_server::demo::DemoSummary {
+    let size = lapak_server::demo::DemoSize {
+        branches: 3,
+        terminals: 3,
+        salespeople: 3,
+        outlets: 60,
+        items: 40,
+        vouchers: 6,
+        stocked_items: 10,
+        ..lapak_server::demo::DemoSize::default()
+    };
+    let hash = auth::hash_password(DEMO_PASSWORD).unwrap();
+    lapak_server::demo::seed(storage, &size, &hash, |_| {})
+        .await
+        .unwrap()
+}

@@ -77,6 +77,30 @@ pub struct TokenResponse {
     pub grants: Vec<Grant>,
 }
 
+/// A new access token for `device`'s current `session`, which counts as the device being seen
+/// at `now_ms`: devices at login and refresh, browsers at sign-in and refresh.
+pub(crate) async fn access_token(
+    state: &AppState,
+    user_id: &str,
+    device: Uuid,
+    session: &crate::storage::Session,
+    generation: i64,
+    now_ms: i64,
+) -> Result<String, ApiError> {
+    let token = state
+        .keys
+        .issue(
+            user_id,
+            device,
+            session.principal.role,
+            generation,
+            now_ms / 1000,
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+    state.storage.touch_device(device, now_ms).await?;
+    Ok(token)
+}
+
 /// Issues an access token, with `refresh_token` (already stored by a rotation) or a new one.
 async fn issue(
     state: &AppState,
@@ -93,16 +117,7 @@ async fn issue(
             ApiError::unauthorized("invalid_credentials", "the user or device no longer exists")
         })?;
     let now = AppState::now_ms();
-    let access_token = state
-        .keys
-        .issue(
-            user_id,
-            device,
-            session.principal.role,
-            generation,
-            now / 1000,
-        )
-        .map_err(|e| ApiError::internal(&e))?;
+    let access_token = access_token(state, user_id, device, &session, generation, now).await?;
     let refresh_token = match refresh_token {
         Some(t) => t,
         None => {
@@ -120,7 +135,6 @@ async fn issue(
             t
         }
     };
-    state.storage.touch_device(device, now).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -160,17 +160,8 @@ async fn session_response(
             ApiError::unauthorized("session_revoked", "this session has ended: sign in again")
         })?;
     let now = AppState::now_ms();
-    let access = state
-        .keys
-        .issue(
-            user_id,
-            device,
-            session.principal.role,
-            generation,
-            now / 1000,
-        )
-        .map_err(|e| ApiError::internal(&e))?;
-    state.storage.touch_device(device, now).await?;
+    let access =
+        super::auth::access_token(state, user_id, device, &session, generation, now).await?;
     let body = WebSession {
         username: session.principal.username,
         role: session.principal.role,
