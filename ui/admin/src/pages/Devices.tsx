@@ -7,10 +7,12 @@ import { useCallback, useState } from 'react';
 import { Dialog, ErrorText, formatDateTime, groupThousands } from '@lapak/kit';
 import { api } from '../api';
 import { Pager } from '../components/Pager';
+import { SearchBox } from '../components/SearchBox';
 import { failureMessage } from '../failure';
 import type { DeviceRow } from '../generated/api';
 import { useT } from '../i18n';
 import { useDebounced } from '../useDebounced';
+import { useAction } from '../useAction';
 import { usePolling } from '../usePolling';
 
 const PAGE_SIZE = 50;
@@ -39,15 +41,12 @@ export function Devices({ canRevoke }: { canRevoke: boolean }) {
         <h1 className="screen-title">{t('devices.title')}</h1>
       </div>
       <div className="toolbar">
-        <input
-          className="input"
-          type="search"
-          data-testid="devices-search"
-          placeholder={t('devices.search')}
-          aria-label={t('devices.search')}
+        <SearchBox
           value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
+          label={t('devices.search')}
+          testId="devices-search"
+          onSearch={(text) => {
+            setSearch(text);
             setOffset(0);
           }}
         />
@@ -169,15 +168,8 @@ function DeviceLine({
 
 function RevokeDialog({ device, onClose, onDone }: { device: DeviceRow; onClose: () => void; onDone: () => void }) {
   const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const revoke = () => {
-    setBusy(true);
-    api.revokeDevice(device.id).then(onDone, (thrown: unknown) => {
-      setError(failureMessage(thrown, t));
-      setBusy(false);
-    });
-  };
+  const { busy, error, run } = useAction(onDone);
+  const revoke = () => run(() => api.revokeDevice(device.id));
   return (
     <Dialog title={t('devices.revokeTitle')} onClose={onClose} testId="revoke-dialog" closeLabel={t('common.close')}>
       <p>{t('devices.revokeText', { device: device.name, user: device.username })}</p>

@@ -8,6 +8,7 @@ import { api, type ExceptionParams } from '../api';
 import { failureMessage } from '../failure';
 import type { ExceptionRecord } from '../generated/api';
 import { useT } from '../i18n';
+import { useAction } from '../useAction';
 import { usePolling } from '../usePolling';
 import { WITH_PHOTOS, photosHref } from './Photos';
 
@@ -119,15 +120,8 @@ function ResolveDialog({
 }) {
   const { t } = useT();
   const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const resolve = () => {
-    setBusy(true);
-    api.resolveException(exception.id, note.trim()).then(onDone, (thrown: unknown) => {
-      setError(failureMessage(thrown, t));
-      setBusy(false);
-    });
-  };
+  const { busy, error, run } = useAction(onDone);
+  const resolve = () => run(() => api.resolveException(exception.id, note.trim()));
   return (
     <Dialog title={t('exceptions.resolveTitle')} onClose={onClose} testId="resolve-dialog" closeLabel={t('common.close')}>
       <p>{exception.message}</p>

@@ -9,6 +9,7 @@ import { useCallback, useState } from 'react';
 import { ErrorText, formatDateTime, groupThousands } from '@lapak/kit';
 import { api } from '../api';
 import { Pager } from '../components/Pager';
+import { SearchBox } from '../components/SearchBox';
 import { failureMessage } from '../failure';
 import type { DataCollection, DataRow } from '../generated/api';
 import { useT, type AdminKey } from '../i18n';
@@ -100,15 +101,12 @@ function CollectionTable({ collection, onChanged }: { collection: DataCollection
   return (
     <div className="card">
       <div className="toolbar">
-        <input
-          className="input"
-          type="search"
-          data-testid="data-search"
-          placeholder={t('data.search')}
-          aria-label={t('data.search')}
+        <SearchBox
           value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
+          label={t('data.search')}
+          testId="data-search"
+          onSearch={(text) => {
+            setSearch(text);
             setOffset(0);
           }}
         />

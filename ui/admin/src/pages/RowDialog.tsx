@@ -6,9 +6,9 @@
 import { useState, type FormEvent } from 'react';
 import { Dialog, ErrorText, Field } from '@lapak/kit';
 import { api } from '../api';
-import { failureMessage } from '../failure';
 import type { DataCollection, DataField, DataRow } from '../generated/api';
 import { useT } from '../i18n';
+import { useAction } from '../useAction';
 
 type Value = string | number | boolean | null;
 
@@ -59,18 +59,8 @@ export function RowDialog({
   const [inputs, setInputs] = useState<Record<string, string>>(() =>
     Object.fromEntries(collection.fields.map((f) => [f.name, toInput(row?.fields[f.name] ?? null, f)])),
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction(onDone);
   const [confirmDelete, setConfirmDelete] = useState(false);
-
-  const run = (send: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    send().then(onDone, (thrown: unknown) => {
-      setError(failureMessage(thrown, t));
-      setBusy(false);
-    });
-  };
   const save = (e: FormEvent) => {
     e.preventDefault();
     const fields: DataRow['fields'] = {};

@@ -9,6 +9,7 @@ import { api } from '../api';
 import { failureMessage } from '../failure';
 import type { Grant, Role, UserInfo } from '../generated/api';
 import { useT } from '../i18n';
+import { useAction } from '../useAction';
 import { usePolling } from '../usePolling';
 
 const ROLES: Role[] = ['cashier', 'salesperson', 'supervisor', 'admin'];
@@ -95,19 +96,12 @@ export function Users({ me }: { me: string }) {
   );
 }
 
-/** A dialog whose form sends one request, showing the server's refusal without closing. */
+/** A dialog whose form sends one request ([`useAction`]) when submitted. */
 function useSubmit(send: () => Promise<unknown>, onDone: () => void) {
-  const { t } = useT();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction(onDone);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    send().then(onDone, (thrown: unknown) => {
-      setError(failureMessage(thrown, t));
-      setBusy(false);
-    });
+    run(send);
   };
   return { busy, error, submit };
 }
