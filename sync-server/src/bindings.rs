@@ -8,7 +8,8 @@ use ts_rs::{Config, TS};
 
 use crate::auth::{Grant, Role};
 use crate::import::{ImportCheck, ImportProgress, RowError};
-use crate::routes::v1::admin::{ListedPhoto, NewUser, RecordPhotos};
+use crate::routes::v1::admin::{ListedPhoto, RecordPhotos};
+use crate::routes::v1::users::NewUser;
 use crate::routes::v1::web::{SignIn, WebSession};
 use crate::storage::back_office::{BranchSales, DeviceCounts, Today};
 use crate::storage::fleet::{DeviceRow, Page, Rejection};

@@ -1,7 +1,8 @@
-//! `/v1/admin/*`, for the back office: users and their grants, devices (list, revoke), the
-//! changes rejected from them, reference data (upsert and delete rows), the outbox, the
+//! `/v1/admin/*`, for the back office: who may use it ([`require_admin`],
+//! [`require_back_office`]), reference data (upsert and delete rows), the outbox, the
 //! exceptions the business rules raise (list, resolve) and the tallies they keep (stock per
-//! branch and item), and the day at a glance (`/admin/today`). Administrators may do all of
+//! branch and item), records' photos, and the day at a glance (`/admin/today`). Users live in
+//! [`super::users`], devices and their rejections in [`super::fleet`]. Administrators may do all of
 //! it; supervisors may read the day, the devices, the rejections and the exceptions of their
 //! region, and resolve those exceptions.
 
@@ -10,27 +11,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{self, Grant, Role};
+use crate::auth::Role;
 use crate::error::ApiError;
 use crate::routes::{Authed, JsonBody, WebAuthed, trace_id};
 use crate::storage::back_office::Today;
-use crate::storage::{
-    DeviceFilter, DeviceRow, ExceptionFilter, ExceptionRecord, Page, Rejection, RejectionFilter,
-    UserInfo, Visibility, WriteContext,
-};
+use crate::storage::{ExceptionFilter, ExceptionRecord, Visibility, WriteContext};
 
 /// The admin routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/users", get(list_users).post(create_user))
-        .route("/admin/users/{username}/grants", put(set_grants))
-        .route("/admin/users/{username}/disabled", put(set_disabled))
-        .route("/admin/users/{username}/password", put(reset_password))
-        .route("/admin/devices", get(list_devices))
-        .route("/admin/devices/{id}/revoke", post(revoke_device))
         .route("/admin/reference/{collection}", put(put_reference))
         .route("/admin/outbox", get(outbox))
         .route("/admin/exceptions", get(list_exceptions))
@@ -43,7 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/photos/{hex}", get(admin_photo))
         .route("/admin/photos/gc", post(collect_photos))
         .route("/admin/today", get(today))
-        .route("/admin/rejections", get(list_rejections))
+        .merge(super::users::router())
+        .merge(super::fleet::router())
 }
 
 /// Refuses callers who are neither administrators nor supervisors; returns what they may see.
@@ -91,256 +83,6 @@ pub(crate) fn require_admin(authed: &Authed) -> Result<(), ApiError> {
             ),
         ))
     }
-}
-
-/// A new user.
-#[derive(Deserialize, ts_rs::TS)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    /// Login name.
-    pub username: String,
-    /// Password (at least 8 characters).
-    pub password: String,
-    /// Role.
-    #[ts(type = "Role")]
-    pub role: String,
-    /// Grants.
-    #[serde(default)]
-    pub grants: Vec<Grant>,
-}
-
-fn check_grants(grants: &[Grant]) -> Result<(), ApiError> {
-    for g in grants {
-        if g.scope.is_empty() || g.scope.len() > 200 || g.scope.chars().any(char::is_control) {
-            return Err(ApiError::bad_request(
-                "invalid_scope",
-                "a scope name is 1 to 200 characters without control characters",
-            ));
-        }
-    }
-    Ok(())
-}
-
-async fn create_user(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    JsonBody(req): JsonBody<NewUser>,
-) -> Result<(StatusCode, Json<UserInfo>), ApiError> {
-    require_admin(&authed)?;
-    let role = Role::parse(&req.role).map_err(|m| ApiError::bad_request("invalid_role", m))?;
-    if req.username.is_empty()
-        || req.username.len() > 100
-        || req
-            .username
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(ApiError::bad_request(
-            "invalid_username",
-            "a username is 1 to 100 characters without spaces or control characters",
-        ));
-    }
-    check_password_strength(&req.password)?;
-    check_grants(&req.grants)?;
-    let password = req.password;
-    let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
-        .await?
-        .map_err(|e| ApiError::internal(&e))?;
-    let user = state
-        .storage
-        .create_user(&req.username, &hash, role, &req.grants, AppState::now_ms())
-        .await?;
-    Ok((StatusCode::CREATED, Json(user)))
-}
-
-async fn list_users(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-) -> Result<Json<Vec<UserInfo>>, ApiError> {
-    require_admin(&authed)?;
-    Ok(Json(state.storage.list_users().await?))
-}
-
-async fn set_grants(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Path(username): Path<String>,
-    JsonBody(grants): JsonBody<Vec<Grant>>,
-) -> Result<Json<UserInfo>, ApiError> {
-    require_admin(&authed)?;
-    check_grants(&grants)?;
-    Ok(Json(state.storage.set_grants(&username, &grants).await?))
-}
-
-/// `{"disabled": true}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Disabled {
-    /// Disable (`true`) or enable again (`false`).
-    pub disabled: bool,
-}
-
-async fn set_disabled(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Path(username): Path<String>,
-    JsonBody(req): JsonBody<Disabled>,
-) -> Result<Json<UserInfo>, ApiError> {
-    require_admin(&authed)?;
-    if req.disabled && username == authed.principal.username {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "you cannot disable yourself: ask another administrator",
-        ));
-    }
-    Ok(Json(
-        state
-            .storage
-            .set_disabled(&username, req.disabled, AppState::now_ms())
-            .await?,
-    ))
-}
-
-/// `{"password": "..."}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewPassword {
-    /// The new password (at least 8 characters).
-    pub password: String,
-}
-
-async fn reset_password(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Path(username): Path<String>,
-    JsonBody(req): JsonBody<NewPassword>,
-) -> Result<StatusCode, ApiError> {
-    require_admin(&authed)?;
-    check_password_strength(&req.password)?;
-    let user = state.storage.find_user(&username).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no user named `{username}`"),
-        )
-    })?;
-    let password = req.password;
-    let hash = super::auth::hashing(&state, move || auth::hash_password(&password))
-        .await?
-        .map_err(|e| ApiError::internal(&e))?;
-    state.storage.set_password(&user.id, &hash).await?;
-    // Whoever had the old password is signed out everywhere.
-    state
-        .storage
-        .revoke_user_sessions(&user.id, None, AppState::now_ms())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-fn check_password_strength(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < 8 {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            "a password must be at least 8 characters",
-        ));
-    }
-    Ok(())
-}
-
-/// `?search=&include_revoked=true&offset=&limit=`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceQuery {
-    /// Only devices whose owner or name contains this.
-    pub search: Option<String>,
-    /// Also revoked devices.
-    #[serde(default)]
-    pub include_revoked: bool,
-    /// Skip this many.
-    #[serde(default)]
-    pub offset: u32,
-    /// At most this many (default 100, at most 500).
-    pub limit: Option<u32>,
-}
-
-async fn list_devices(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Query(q): Query<DeviceQuery>,
-) -> Result<Json<Page<DeviceRow>>, ApiError> {
-    let visibility = require_back_office(&authed)?;
-    let filter = DeviceFilter {
-        search: q.search.map(|s| s.chars().take(100).collect()),
-        include_revoked: q.include_revoked,
-        offset: q.offset,
-        limit: q.limit.unwrap_or(100).clamp(1, 500),
-    };
-    Ok(Json(state.storage.devices(&visibility, &filter).await?))
-}
-
-/// `?code=&collection=&username=&device=&since=<ms>&after=<received_at>/<change_id>&limit=`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RejectionQuery {
-    /// Only this code (`invalid`, `forbidden`, a rule's code).
-    pub code: Option<String>,
-    /// Only changes to this collection.
-    pub collection: Option<String>,
-    /// Only from this user's devices.
-    pub username: Option<String>,
-    /// Only from this device (its id).
-    pub device: Option<String>,
-    /// Only those received at or after this time (ms since the epoch).
-    pub since: Option<i64>,
-    /// The next page: `<received_at>/<change_id>` of the last row of the previous one.
-    pub after: Option<String>,
-    /// At most this many (default 100, at most 1,000).
-    pub limit: Option<u32>,
-}
-
-/// `<received_at>/<change_id>`, where the previous page of rejections ended.
-fn page_mark(after: &str) -> Result<(i64, String), ApiError> {
-    after
-        .split_once('/')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid",
-                format!("`after={after}` is not `<received_at>/<change_id>` of a listed rejection"),
-            )
-        })
-}
-
-async fn list_rejections(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Query(q): Query<RejectionQuery>,
-) -> Result<Json<Vec<Rejection>>, ApiError> {
-    let visibility = require_back_office(&authed)?;
-    let filter = RejectionFilter {
-        code: q.code,
-        collection: q.collection,
-        username: q.username,
-        device_id: q.device,
-        since: q.since,
-        after: q.after.as_deref().map(page_mark).transpose()?,
-        limit: q.limit.unwrap_or(100).clamp(1, 1_000),
-    };
-    Ok(Json(state.storage.rejections(&visibility, &filter).await?))
-}
-
-async fn revoke_device(
-    State(state): State<AppState>,
-    WebAuthed(authed): WebAuthed,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    require_admin(&authed)?;
-    let id = Uuid::parse_str(&id).map_err(|_| {
-        ApiError::bad_request("invalid", format!("`{id}` is not a device id (a UUID)"))
-    })?;
-    state.storage.revoke_device(id, AppState::now_ms()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Rows to write: `{"rows": [{"id": "SKU-1", "fields": {...}}, {"id": "SKU-2", "deleted": true}]}`.

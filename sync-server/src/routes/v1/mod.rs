@@ -5,6 +5,8 @@
 //! - [`photos`]: photo uploads (resumable) and downloads, within the scopes of the records
 //!   that reference them.
 //! - [`admin`]: users, grants, devices, reference data and the outbox, for the back office.
+//! - [`users`]: users, grants, disabling, passwords (administrators).
+//! - [`fleet`]: devices (how far behind, revoke) and the changes rejected from them.
 //! - [`data`]: master data for the admin web: pages of rows, CSV import with progress.
 //! - [`reports`]: the admin web's reports, as JSON or CSV.
 //! - [`web`]: the admin web's browser sessions (cookies, anti-forgery tokens).
@@ -16,9 +18,11 @@ use crate::app::AppState;
 pub mod admin;
 pub mod auth;
 pub mod data;
+pub mod fleet;
 pub mod photos;
 pub mod reports;
 pub mod sync;
+pub mod users;
 pub mod web;
 
 /// Every `/v1` route.
