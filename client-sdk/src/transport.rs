@@ -46,6 +46,9 @@ pub struct Grant {
     pub write: bool,
 }
 
+/// The most photos one [`Transport::photo_upload_states`] asks about (the server's limit).
+pub const MAX_PHOTO_STATES: usize = 500;
+
 /// Where a photo's upload stands on the server.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 pub struct UploadState {
@@ -53,6 +56,25 @@ pub struct UploadState {
     pub stored: bool,
     /// The bytes it holds of an unfinished upload.
     pub offset: u64,
+}
+
+/// One photo's answer to [`Transport::photo_upload_states`].
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct PhotoUploadState {
+    /// The photo, as asked.
+    pub photo: String,
+    /// The caller may upload it (a record of theirs references it); when not, the rest says
+    /// nothing.
+    pub referenced: bool,
+    /// The server has the whole photo.
+    pub stored: bool,
+    /// The bytes it holds of an unfinished upload.
+    pub offset: u64,
+}
+
+#[derive(Deserialize)]
+struct PhotoUploadStates {
+    photos: Vec<PhotoUploadState>,
 }
 
 /// HTTP to one server.
@@ -275,6 +297,31 @@ impl Transport {
             .await
             .map_err(|e| self.offline(&e))?;
         self.upload_answer(resp).await
+    }
+
+    /// Where the uploads of many photos stand, in one request (at most
+    /// [`MAX_PHOTO_STATES`] photos).
+    ///
+    /// # Errors
+    /// As every call; 404 or 405 from a server older than this request.
+    pub async fn photo_upload_states(
+        &self,
+        access: &str,
+        hexes: &[String],
+    ) -> Result<Vec<PhotoUploadState>> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/photos/upload-states", self.base))
+            .bearer_auth(access)
+            .json(&serde_json::json!({ "photos": hexes }))
+            .send()
+            .await
+            .map_err(|e| self.offline(&e))?;
+        if !resp.status().is_success() {
+            return Err(self.error_of(resp).await);
+        }
+        let answer: PhotoUploadStates = resp.json().await.map_err(|e| self.offline(&e))?;
+        Ok(answer.photos)
     }
 
     /// Sends `bytes[offset..]` of photo `hex` (all its bytes given), continuing an upload the

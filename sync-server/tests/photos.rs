@@ -19,6 +19,7 @@ crate::on_both_backends!(
     an_upload_resumes_and_the_photo_reaches_only_its_readers,
     bad_uploads_are_refused_with_what_to_do,
     photos_no_record_references_are_collected,
+    many_uploads_are_asked_about_in_one_request,
 );
 
 fn jpeg(n: usize, seed: u8) -> Vec<u8> {
@@ -347,6 +348,120 @@ async fn bad_uploads_are_refused_with_what_to_do(h: Harness) {
     )
     .await;
     assert_eq!(ok.body["stored"].as_bool(), Some(true));
+}
+
+async fn states(server: &TestServer, token: &str, photos: &serde_json::Value) -> Answer {
+    let resp = server
+        .http
+        .post(format!("{}/v1/photos/upload-states", server.base))
+        .bearer_auth(token)
+        .json(&json!({ "photos": photos }))
+        .send()
+        .await
+        .unwrap();
+    Answer {
+        status: resp.status().as_u16(),
+        body: resp.json().await.unwrap_or_default(),
+    }
+}
+
+async fn many_uploads_are_asked_about_in_one_request(h: Harness) {
+    let server = setup(h).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut phone = business_device(dir.path(), "phone", &["territory:T-1", "org"]);
+    let sales = server.login("sales", phone.device_id()).await;
+    let other = server.login("other", Uuid::now_v7()).await;
+    let (fresh, partial, whole) = (jpeg(1_000, 3), jpeg(6 << 20, 4), jpeg(2_000, 5));
+    let unreferenced = jpeg(1_000, 6);
+    activity(
+        &mut phone,
+        &[
+            &reference_of(&fresh),
+            &reference_of(&partial),
+            &reference_of(&whole),
+        ],
+    );
+    server.sync(&sales.access, &mut phone).await;
+    let (p_hex, p_len) = (hex_digest(&partial), partial.len() as u64);
+    let first = patch(
+        &server,
+        &sales.access,
+        &p_hex,
+        0,
+        p_len,
+        partial[..1 << 20].to_vec(),
+    )
+    .await;
+    assert_eq!(first.body["offset"], json!(1 << 20));
+    let w_hex = hex_digest(&whole);
+    patch(
+        &server,
+        &sales.access,
+        &w_hex,
+        0,
+        whole.len() as u64,
+        whole.clone(),
+    )
+    .await;
+
+    // One request: each photo's state, the prefix or not as it was asked.
+    let asked = json!([
+        reference_of(&fresh),
+        p_hex,
+        w_hex,
+        hex_digest(&unreferenced)
+    ]);
+    let answer = states(&server, &sales.access, &asked).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body["photos"],
+        json!([
+            {"photo": reference_of(&fresh), "referenced": true, "stored": false, "offset": 0},
+            {"photo": p_hex, "referenced": true, "stored": false, "offset": 1 << 20},
+            {"photo": w_hex, "referenced": true, "stored": true, "offset": 0},
+            {"photo": hex_digest(&unreferenced), "referenced": false, "stored": false, "offset": 0},
+        ])
+    );
+    // Another territory learns nothing about them: each looks like a photo that does not exist.
+    let foreign = states(&server, &other.access, &asked).await;
+    for answer in foreign.body["photos"].as_array().unwrap() {
+        assert_eq!(
+            (&answer["referenced"], &answer["stored"], &answer["offset"]),
+            (&json!(false), &json!(false), &json!(0)),
+            "{answer}"
+        );
+    }
+
+    // Bounded, and named when wrong.
+    let too_many = json!(vec![w_hex.clone(); 501]);
+    let refused = states(&server, &sales.access, &too_many).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str()),
+        (400, Some("too_many_photos"))
+    );
+    let bad = states(&server, &sales.access, &json!(["../etc/passwd"])).await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (400, Some("invalid_photo_ref"))
+    );
+
+    // A whole photo sent at a stale offset is heard out and answered, not cut off mid-send:
+    // the client learns where to continue instead of seeing a broken connection.
+    let stale = patch(&server, &sales.access, &p_hex, 0, p_len, partial.clone()).await;
+    assert_eq!(
+        (stale.status, stale.body["error"]["code"].as_str()),
+        (409, Some("offset_mismatch"))
+    );
+    let rest = patch(
+        &server,
+        &sales.access,
+        &p_hex,
+        1 << 20,
+        p_len,
+        partial[1 << 20..].to_vec(),
+    )
+    .await;
+    assert_eq!(rest.body["stored"], json!(true));
 }
 
 async fn photos_no_record_references_are_collected(h: Harness) {

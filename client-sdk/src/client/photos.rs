@@ -3,11 +3,14 @@
 //! references it), resumed from the bytes the server already holds, never sent twice; and
 //! fetched from the server when a record the device holds references one it does not have.
 
+use std::collections::HashMap;
+
 use lapak_core::photo;
 
 use super::{Client, Result};
 use crate::error::ClientError;
 use crate::photos::PhotoStore;
+use crate::transport::{MAX_PHOTO_STATES, UploadState};
 
 /// Photos uploaded at once: the uplink stays busy while the server hashes and stores the
 /// ones before (a phone's round trips are long; the server's work per photo is mostly waiting
@@ -78,9 +81,19 @@ impl Client {
     pub(super) async fn upload_photos(&self) -> Result<usize> {
         use futures_util::StreamExt as _;
         let pending = self.inner.photos.pending()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let known = self.upload_states(&pending).await?;
+        let known = &known;
         let mut uploads = futures_util::stream::iter(pending)
             .map(|reference| async move {
-                if self.stopping() || !self.upload_photo_patiently(&reference).await? {
+                let state = match known.get(&reference) {
+                    Some(None) => return Ok(false),
+                    Some(Some(state)) => Some(*state),
+                    None => None,
+                };
+                if self.stopping() || !self.upload_photo_patiently(&reference, state).await? {
                     return Ok(false);
                 }
                 self.inner.photos.uploaded(&reference)?;
@@ -104,12 +117,63 @@ impl Client {
         failure.map_or(Ok(stored), Err)
     }
 
-    /// [`Self::upload_photo`], waiting and trying again while the server says this device
-    /// sends too many requests (a burst of photos can reach its per-device rate).
-    async fn upload_photo_patiently(&self, reference: &str) -> Result<bool> {
+    /// Where the server stands on each of `pending`, asked in one request per
+    /// [`MAX_PHOTO_STATES`] photos rather than one per photo: `Some(state)` for a photo the
+    /// user may upload, `None` for one no record of theirs references yet. Empty when the
+    /// server predates the question (each photo is then asked about on its own).
+    async fn upload_states(
+        &self,
+        pending: &[String],
+    ) -> Result<HashMap<String, Option<UploadState>>> {
+        let mut known = HashMap::new();
+        for chunk in pending.chunks(MAX_PHOTO_STATES) {
+            let mut reference_of = HashMap::new();
+            for reference in chunk {
+                let hex =
+                    photo::digest_of(reference).map_err(crate::photos::PhotoStoreError::from)?;
+                reference_of.insert(hex.to_owned(), reference);
+            }
+            let hexes: Vec<String> = reference_of.keys().cloned().collect();
+            let answers = self
+                .patiently(|| async {
+                    let (t, access) = self.access().await?;
+                    t.photo_upload_states(&access, &hexes).await
+                })
+                .await;
+            let answers = match answers {
+                Err(ClientError::Server {
+                    status: 404 | 405,
+                    code,
+                    ..
+                }) if code == "not_found" || code == "unknown" => {
+                    return Ok(HashMap::new());
+                }
+                other => other?,
+            };
+            for a in answers {
+                if let Some(reference) = reference_of.get(&a.photo) {
+                    let state = a.referenced.then_some(UploadState {
+                        stored: a.stored,
+                        offset: a.offset,
+                    });
+                    known.insert((*reference).clone(), state);
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    /// `call`, again after a second while the server says this device sends too many
+    /// requests (a burst of photos can reach its per-device rate), at most
+    /// [`RATE_LIMIT_WAITS`] times.
+    async fn patiently<T, F, Fut>(&self, mut call: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let mut waits = 0;
         loop {
-            match self.upload_photo(reference).await {
+            match call().await {
                 Err(ClientError::Server { status: 429, .. }) if waits < RATE_LIMIT_WAITS => {
                     waits += 1;
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -119,17 +183,30 @@ impl Client {
         }
     }
 
-    /// One photo: asks how much the server holds, sends the rest. `false` when it must wait.
-    async fn upload_photo(&self, reference: &str) -> Result<bool> {
+    /// [`Self::upload_photo`], waiting out the server's rate limit.
+    async fn upload_photo_patiently(
+        &self,
+        reference: &str,
+        known: Option<UploadState>,
+    ) -> Result<bool> {
+        self.patiently(|| self.upload_photo(reference, known)).await
+    }
+
+    /// One photo: sends what the server lacks of it, from `known` (else asked first). `false`
+    /// when it must wait.
+    async fn upload_photo(&self, reference: &str, known: Option<UploadState>) -> Result<bool> {
         let hex = photo::digest_of(reference)
             .map_err(crate::photos::PhotoStoreError::from)?
             .to_owned();
         let (t, access) = self.access().await?;
-        let state = match t.photo_state(&access, &hex).await {
-            Err(ClientError::Server { code, .. }) if code == "photo_not_referenced" => {
-                return Ok(false);
-            }
-            other => other?,
+        let state = match known {
+            Some(state) => state,
+            None => match t.photo_state(&access, &hex).await {
+                Err(ClientError::Server { code, .. }) if code == "photo_not_referenced" => {
+                    return Ok(false);
+                }
+                other => other?,
+            },
         };
         if state.stored {
             return Ok(true);

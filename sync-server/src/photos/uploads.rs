@@ -109,6 +109,8 @@ impl Uploads {
     /// # Errors
     /// [`UploadError`]: a wrong offset, too many bytes (what arrived past the length is
     /// dropped), a cut-off body (what arrived is kept), another upload under way, the disk.
+    /// A body that is not taken is read and dropped first (at most `length` bytes), so the
+    /// client hears the refusal instead of a connection reset while it was still sending.
     pub async fn append(
         &self,
         hex: &str,
@@ -116,9 +118,16 @@ impl Uploads {
         length: u64,
         body: Body,
     ) -> Result<Received, UploadError> {
-        let _busy = self.begin(hex)?;
+        let _busy = match self.begin(hex) {
+            Ok(busy) => busy,
+            Err(e) => {
+                drain(body, length).await;
+                return Err(e);
+            }
+        };
         let held = self.offset(hex).await?;
         if held != offset {
+            drain(body, length).await;
             return Err(UploadError::OffsetMismatch(held));
         }
         let (arrived, outcome) = read_upto(body, length - held).await;
@@ -192,6 +201,18 @@ impl Uploads {
             }
         }
         Ok(removed)
+    }
+}
+
+/// Reads and drops at most `limit` bytes of `body`.
+pub async fn drain(body: Body, limit: u64) {
+    let mut read = 0u64;
+    let mut stream = body.into_data_stream();
+    while read < limit {
+        match stream.next().await {
+            Some(Ok(chunk)) => read += chunk.len() as u64,
+            _ => break,
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! upload stopped, and fetches those of records it may read.
 //!
 //! - `GET /v1/photos/{hex}/upload`: `{"stored": bool, "offset": n}`, the bytes held so far.
+//! - `POST /v1/photos/upload-states` with `{"photos": [hex, ...]}`: the same for many photos
+//!   in one request (a sync's waiting photos), each with whether the caller may upload it.
 //! - `PATCH /v1/photos/{hex}/upload` with `Upload-Offset` and `Upload-Length` headers and the
 //!   bytes from the offset on: the same answer; once whole and matching its name, the photo is
 //!   stored.
@@ -15,26 +17,35 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use lapak_core::photo::{self, MAX_PHOTO_BYTES};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::photos::uploads::{Received, UploadError};
-use crate::routes::Authed;
+use crate::photos::uploads::{Received, UploadError, drain};
+use crate::routes::{Authed, JsonBody, SMALL_BODY};
 
 /// The photo routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/photos/{hex}", get(download))
         .route("/photos/{hex}/upload", get(upload_state).patch(upload))
+        .route("/photos/upload-states", post(upload_states))
 }
 
+/// The most photos one `upload-states` request may ask about.
+pub const MAX_STATES_PER_REQUEST: usize = 500;
+
+/// Photos of one `upload-states` request looked up at once (an object store answers each
+/// over the network).
+const STATES_AT_ONCE: usize = 16;
+
 /// Where an upload stands.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct UploadState {
     /// The whole photo is stored.
     pub stored: bool,
@@ -85,20 +96,88 @@ async fn upload_state(
     Path(hex): Path<String>,
 ) -> Result<Json<UploadState>, ApiError> {
     let hex = digest(&hex)?;
-    if !may(&state, &authed.principal, hex, true).await? {
-        return Err(not_referenced());
+    state_of(&state, &authed.principal, hex)
+        .await?
+        .map(Json)
+        .ok_or_else(not_referenced)
+}
+
+/// Where `hex`'s upload stands, `None` when `principal` may not upload it.
+async fn state_of(
+    state: &AppState,
+    principal: &Principal,
+    hex: &str,
+) -> Result<Option<UploadState>, ApiError> {
+    if !may(state, principal, hex, true).await? {
+        return Ok(None);
     }
     if state.photos.exists(hex).await.map_err(|e| internal(&e))? {
-        return Ok(Json(UploadState {
+        return Ok(Some(UploadState {
             stored: true,
             offset: 0,
         }));
     }
     let offset = state.uploads.offset(hex).await.map_err(|e| internal(&e))?;
-    Ok(Json(UploadState {
+    Ok(Some(UploadState {
         stored: false,
         offset,
     }))
+}
+
+/// The photos an `upload-states` request asks about.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatesRequest {
+    photos: Vec<String>,
+}
+
+/// One photo's answer in `upload-states`.
+#[derive(Debug, Serialize)]
+struct PhotoState {
+    /// The photo, as asked.
+    photo: String,
+    /// A record of the caller's write scopes references it: they may upload it. When not,
+    /// `stored` and `offset` say nothing (a photo outside the caller's scopes is answered
+    /// exactly like one that does not exist).
+    referenced: bool,
+    stored: bool,
+    offset: u64,
+}
+
+/// `POST /v1/photos/upload-states`: [`upload_state`] for many photos in one request, so a
+/// sync with a hundred photos waiting asks once, not a hundred times.
+async fn upload_states(
+    State(state): State<AppState>,
+    authed: Authed,
+    JsonBody(req): JsonBody<StatesRequest, SMALL_BODY>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if req.photos.len() > MAX_STATES_PER_REQUEST {
+        return Err(ApiError::bad_request(
+            "too_many_photos",
+            format!(
+                "{} photos asked about at once; ask about at most {MAX_STATES_PER_REQUEST} per request",
+                req.photos.len()
+            ),
+        ));
+    }
+    for asked in &req.photos {
+        digest(asked)?;
+    }
+    let (state, principal) = (&state, &authed.principal);
+    let answers: Vec<PhotoState> = futures_util::stream::iter(req.photos)
+        .map(|asked| async move {
+            let known = state_of(state, principal, digest(&asked)?).await?;
+            Ok::<_, ApiError>(PhotoState {
+                referenced: known.is_some(),
+                stored: known.is_some_and(|k| k.stored),
+                offset: known.map_or(0, |k| k.offset),
+                photo: asked,
+            })
+        })
+        .buffered(STATES_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(Json(serde_json::json!({ "photos": answers })))
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ApiError> {
@@ -211,19 +290,6 @@ async fn store(state: &AppState, hex: &str, bytes: axum::body::Bytes) -> Result<
     state.uploads.discard(hex).await.map_err(|e| internal(&e))?;
     state.metrics.photos_stored.inc();
     Ok(())
-}
-
-/// Reads and drops at most `limit` bytes of `body`.
-async fn drain(body: Body, limit: u64) {
-    use futures_util::StreamExt as _;
-    let mut read = 0u64;
-    let mut stream = body.into_data_stream();
-    while read < limit {
-        match stream.next().await {
-            Some(Ok(chunk)) => read += chunk.len() as u64,
-            _ => break,
-        }
-    }
 }
 
 fn upload_error(e: &UploadError) -> ApiError {
