@@ -11,6 +11,10 @@
 //!   least any upload that must not lose a photo does), and `sink_upload_ms`: the same bytes
 //!   POSTed to an endpoint that only reads them (the loopback's own speed).
 //!
+//! - `rust_check_in` and `rust_activity_5_lines`: the Kotlin side's local writes, made through
+//!   `lapak_mobile::LapakClient`'s Rust API (the same code without uniffi), offline: the device
+//!   reaches the server through a forwarder that is cut after the bootstrap.
+//!
 //! Environment: `LAPAK_BENCH_SERVER` (URL), `LAPAK_BENCH_PASSWORD`.
 
 use std::time::Instant;
@@ -143,6 +147,110 @@ async fn plain_upload(photos: &[Vec<u8>], keep: bool) -> u128 {
     start.elapsed().as_millis()
 }
 
+/// Forwards connections on a loopback port to `server` until the returned task is aborted;
+/// aborting it drops the listener and every forwarded connection (the phone goes offline).
+async fn forwarder(server: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let upstream = server.trim_start_matches("http://").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            connections.spawn(async move {
+                if let Ok(mut out) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
+fn report(name: &str, mut micros: Vec<u128>) {
+    micros.sort_unstable();
+    let at = |p: f64| micros[((micros.len() - 1) as f64 * p) as usize];
+    println!(
+        "RESULT {name} n={} p50_us={} p99_us={} max_us={}",
+        micros.len(),
+        at(0.5),
+        at(0.99),
+        micros[micros.len() - 1]
+    );
+}
+
+async fn local_writes(server: &str, password: &str) {
+    use lapak_mobile::visits::{ActivityKind, ActivityLine, AttendanceKind, NewActivity};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, cut) = forwarder(server).await;
+    let phone = lapak_mobile::LapakClient::open(dir.path().display().to_string(), "bench".into())
+        .await
+        .expect("device opens");
+    phone
+        .login(url, "s-jkt01003".into(), password.into())
+        .await
+        .expect("login");
+    phone.sync_now().await.expect("bootstrap");
+    let outlet = phone
+        .outlets(String::new(), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let here = lapak_mobile::Position {
+        lat: outlet.lat.unwrap(),
+        lng: outlet.lng.unwrap(),
+        accuracy_m: Some(10.0),
+    };
+    let lines: Vec<ActivityLine> = (phone.items_for_outlet(outlet.code.clone(), String::new(), 5))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| ActivityLine {
+            sku: i.sku,
+            qty: 2,
+            amount: 2_000,
+        })
+        .collect();
+    cut.abort();
+    let check_in = || {
+        phone.check_in(
+            AttendanceKind::CheckIn,
+            Some(outlet.code.clone()),
+            Some(here),
+            vec![],
+        )
+    };
+    let activity = || {
+        phone.record_activity(NewActivity {
+            kind: ActivityKind::SellIn,
+            outlet: Some(outlet.code.clone()),
+            program: String::new(),
+            notes: String::new(),
+            lines: lines.clone(),
+            position: Some(here),
+            photos: vec![],
+        })
+    };
+    for _ in 0..1000 {
+        check_in().await.unwrap();
+        activity().await.unwrap();
+    }
+    let mut times = Vec::new();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        check_in().await.unwrap();
+        times.push(t.elapsed().as_micros());
+    }
+    report("rust_check_in", times);
+    let mut times = Vec::new();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        activity().await.unwrap();
+        times.push(t.elapsed().as_micros());
+    }
+    report("rust_activity_5_lines", times);
+}
+
 #[tokio::main]
 async fn main() {
     let server = std::env::var("LAPAK_BENCH_SERVER").expect("LAPAK_BENCH_SERVER: the server's URL");
@@ -151,6 +259,10 @@ async fn main() {
         "RESULT rust_bootstrap_ms {}",
         bootstrap(&server, &password).await
     );
+    if std::env::var_os("LAPAK_BENCH_ONLY_WRITES").is_some() {
+        local_writes(&server, &password).await;
+        return;
+    }
     let photos: Vec<Vec<u8>> = (0..PHOTOS).map(photo).collect();
     let sink = plain_upload(&photos, false).await;
     let plain = plain_upload(&photos, true).await;
@@ -161,4 +273,5 @@ async fn main() {
     #[allow(clippy::cast_precision_loss)]
     let ratio = lapak as f64 / plain.max(1) as f64;
     println!("RESULT photo_upload_ratio {ratio:.2}");
+    local_writes(&server, &password).await;
 }

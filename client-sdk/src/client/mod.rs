@@ -416,11 +416,14 @@ impl Client {
     }
 
     async fn refresh_status(&self) {
+        let photos = self.inner.photos.clone();
         let counts = self
-            .with_store(|s| Ok((s.pending_count()?, s.rejections()?)))
+            .with_store(move |s| {
+                let waiting = photos.pending().map(|p| p.len() as u64);
+                Ok((s.pending_count()?, s.rejections()?, waiting))
+            })
             .await;
-        let photos = self.inner.photos.pending().map(|p| p.len() as u64);
-        if let Ok((pending, rejected)) = counts {
+        if let Ok((pending, rejected, photos)) = counts {
             self.inner.status.send_modify(|st| {
                 st.pending = pending;
                 st.rejected = rejected;

@@ -99,14 +99,23 @@ impl Client {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> lapak_core::Result<T> + Send + 'static,
     {
-        let out = self.with_store(f).await?;
-        self.after_write().await;
-        Ok(out)
-    }
-
-    async fn after_write(&self) {
+        // The queue's new length is read in the same trip to the blocking pool as the write:
+        // a second trip costs a thread hand-off each way, which a binding's caller (a phone's
+        // coroutine woken through the FFI) pays many times over. A local write changes neither
+        // the rejections nor the photos waiting, so the rest of the status stays.
+        let (out, pending) = self
+            .with_store(move |s| {
+                let out = f(s)?;
+                Ok((out, s.pending_count()?))
+            })
+            .await?;
         self.wrote();
-        self.refresh_status().await;
+        self.inner.status.send_if_modified(|st| {
+            let changed = st.pending != pending;
+            st.pending = pending;
+            changed
+        });
+        Ok(out)
     }
 
     /// One record's row.
