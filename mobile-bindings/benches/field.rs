@@ -231,7 +231,8 @@ async fn local_writes(server: &str, password: &str) {
             photos: vec![],
         })
     };
-    for _ in 0..1000 {
+    // As many as the Kotlin side's warm-up, so both measure a store of the same size.
+    for _ in 0..15_000 {
         check_in().await.unwrap();
         activity().await.unwrap();
     }
