@@ -357,6 +357,29 @@ async fn master_data_pages_and_imports_all_or_nothing(h: common::Harness) {
     let ids = rows(&found["rows"], "id");
     assert_eq!(ids.len(), 10, "SKU-000030 to SKU-000039: {found}");
     assert!(ids.iter().all(|id| id.starts_with("SKU-00003")), "{found}");
+    // The total is the same whether the page told it (not full) or a count did (full, or
+    // past the end).
+    assert_eq!(found["total"], 10, "{found}");
+    let (_, full) = get(
+        &server,
+        &boss,
+        "/v1/admin/data/items?search=sku-00003&limit=4",
+    )
+    .await;
+    assert_eq!(
+        (full["total"].as_i64(), rows(&full["rows"], "id").len()),
+        (Some(10), 4)
+    );
+    let (_, past) = get(
+        &server,
+        &boss,
+        "/v1/admin/data/items?search=sku-00003&offset=20",
+    )
+    .await;
+    assert_eq!(
+        (past["total"].as_i64(), rows(&past["rows"], "id").len()),
+        (Some(10), 0)
+    );
     assert_eq!(
         get(&server, &boss, "/v1/admin/data/sales_invoices").await.0,
         404

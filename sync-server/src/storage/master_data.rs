@@ -163,14 +163,10 @@ impl SqlStorage {
             filter = format!("WHERE {}", texts.join(" OR "));
         }
         let table = quote_ident(c.name());
-        let total = super::back_office::first(
-            &self
-                .read(&format!("SELECT COUNT(*) FROM {table} {filter}"), &args)
-                .await?,
-        )?
-        .int(0)?;
+        let count_args = args.clone();
+        let limit = limit.clamp(1, 500);
         let columns: Vec<String> = fields.iter().map(|f| quote_ident(&f.name)).collect();
-        args.push(Arg::Int(i64::from(limit.clamp(1, 500))));
+        args.push(Arg::Int(i64::from(limit)));
         args.push(Arg::Int(i64::from(offset)));
         let sql = format!(
             "SELECT id{}{} FROM {table} {filter} ORDER BY id LIMIT ${} OFFSET ${}",
@@ -185,8 +181,28 @@ impl SqlStorage {
             .iter()
             .map(|r| data_row(r, &fields))
             .collect::<Result<Vec<_>>>()?;
+        let total = match total_from_page(offset, limit, rows.len()) {
+            Some(total) => total,
+            None => super::back_office::first(
+                &self
+                    .read(
+                        &format!("SELECT COUNT(*) FROM {table} {filter}"),
+                        &count_args,
+                    )
+                    .await?,
+            )?
+            .int(0)?,
+        };
         Ok(Page { rows, total })
     }
+}
+
+/// The number of matching rows when a page of at most `limit` rows from `offset` tells it: a
+/// page that is not full is the last one. A search that matches few rows then costs one scan of
+/// the table instead of two (the page's, and a count's).
+fn total_from_page(offset: u32, limit: u32, got: usize) -> Option<i64> {
+    let got = u32::try_from(got).ok()?;
+    (got < limit && (got > 0 || offset == 0)).then(|| i64::from(offset) + i64::from(got))
 }
 
 fn data_row(r: &DbRow, fields: &[DataField]) -> Result<DataRow> {
@@ -206,4 +222,19 @@ fn data_row(r: &DbRow, fields: &[DataField]) -> Result<DataRow> {
         id: r.text(0)?,
         fields: out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::total_from_page;
+
+    #[test]
+    fn a_page_that_is_not_full_tells_the_total() {
+        assert_eq!(total_from_page(0, 50, 0), Some(0));
+        assert_eq!(total_from_page(0, 50, 7), Some(7));
+        assert_eq!(total_from_page(100, 50, 3), Some(103));
+        // A full page, or nothing past the end, says nothing: count.
+        assert_eq!(total_from_page(0, 50, 50), None);
+        assert_eq!(total_from_page(200, 50, 0), None);
+    }
 }
