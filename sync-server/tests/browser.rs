@@ -369,6 +369,8 @@ async fn the_back_office_edits_a_price_imports_revokes_resolves_and_reports() {
 
     // An exception resolved with a note leaves the open list.
     page.click(&id("nav-exceptions")).await;
+    // The list arrives after the page: wait for its first entry before counting them all.
+    page.find("[data-testid='exception-resolve']").await;
     let open = page
         .find_all("[data-testid='exception-resolve']")
         .await
