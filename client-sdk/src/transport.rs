@@ -296,7 +296,7 @@ impl Transport {
             .send()
             .await
             .map_err(|e| self.offline(&e))?;
-        self.upload_answer(resp).await
+        self.json_answer(resp).await
     }
 
     /// Where the uploads of many photos stand, in one request (at most
@@ -317,10 +317,7 @@ impl Transport {
             .send()
             .await
             .map_err(|e| self.offline(&e))?;
-        if !resp.status().is_success() {
-            return Err(self.error_of(resp).await);
-        }
-        let answer: PhotoUploadStates = resp.json().await.map_err(|e| self.offline(&e))?;
+        let answer: PhotoUploadStates = self.json_answer(resp).await?;
         Ok(answer.photos)
     }
 
@@ -351,10 +348,14 @@ impl Transport {
             .send()
             .await
             .map_err(|e| self.offline(&e))?;
-        self.upload_answer(resp).await
+        self.json_answer(resp).await
     }
 
-    async fn upload_answer(&self, resp: reqwest::Response) -> Result<UploadState> {
+    /// The answer's JSON body, or the server's error when it refused.
+    async fn json_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        resp: reqwest::Response,
+    ) -> Result<T> {
         if !resp.status().is_success() {
             return Err(self.error_of(resp).await);
         }

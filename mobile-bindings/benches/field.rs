@@ -236,20 +236,23 @@ async fn local_writes(server: &str, password: &str) {
         check_in().await.unwrap();
         activity().await.unwrap();
     }
-    let mut times = Vec::new();
-    for _ in 0..2000 {
+    report("rust_check_in", timed(2000, check_in).await);
+    report("rust_activity_5_lines", timed(2000, activity).await);
+}
+
+/// `n` calls of `call`, each timed on its own, in microseconds.
+async fn timed<T, E: std::fmt::Debug, F, Fut>(n: usize, call: F) -> Vec<u128>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
         let t = Instant::now();
-        check_in().await.unwrap();
+        call().await.unwrap();
         times.push(t.elapsed().as_micros());
     }
-    report("rust_check_in", times);
-    let mut times = Vec::new();
-    for _ in 0..2000 {
-        let t = Instant::now();
-        activity().await.unwrap();
-        times.push(t.elapsed().as_micros());
-    }
-    report("rust_activity_5_lines", times);
+    times
 }
 
 #[tokio::main]

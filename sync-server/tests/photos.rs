@@ -158,10 +158,7 @@ async fn an_upload_resumes_and_the_photo_reaches_only_its_readers(h: Harness) {
 
     // Before its record: nobody references it, so it is not taken.
     let early = patch(&server, &sales.access, &hex, 0, len, photo.clone()).await;
-    assert_eq!(
-        (early.status, early.body["error"]["code"].as_str()),
-        (404, Some("photo_not_referenced"))
-    );
+    assert_eq!(refusal(&early), (404, Some("photo_not_referenced")));
 
     activity(&mut phone, &[&reference_of(&photo)]);
     server.sync(&sales.access, &mut phone).await;
@@ -187,10 +184,7 @@ async fn an_upload_resumes_and_the_photo_reaches_only_its_readers(h: Harness) {
         (200, json!({"stored": false, "offset": 150_000}))
     );
     let stale = patch(&server, &sales.access, &hex, 0, len, photo.clone()).await;
-    assert_eq!(
-        (stale.status, stale.body["error"]["code"].as_str()),
-        (409, Some("offset_mismatch"))
-    );
+    assert_eq!(refusal(&stale), (409, Some("offset_mismatch")));
     let rest = patch(
         &server,
         &sales.access,
@@ -266,10 +260,7 @@ async fn bad_uploads_are_refused_with_what_to_do(h: Harness) {
     let mut wrong = photo.clone();
     wrong[500] ^= 1;
     let corrupt = patch(&server, &sales.access, &hex, 0, wrong.len() as u64, wrong).await;
-    assert_eq!(
-        (corrupt.status, corrupt.body["error"]["code"].as_str()),
-        (422, Some("photo_corrupt"))
-    );
+    assert_eq!(refusal(&corrupt), (422, Some("photo_corrupt")));
     let (_, body, _) = get(&server, &sales.access, &format!("/v1/photos/{hex}/upload")).await;
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&body).unwrap()["offset"],
@@ -302,16 +293,10 @@ async fn bad_uploads_are_refused_with_what_to_do(h: Harness) {
         Vec::new(),
     )
     .await;
-    assert_eq!(
-        (big.status, big.body["error"]["code"].as_str()),
-        (413, Some("photo_too_large"))
-    );
+    assert_eq!(refusal(&big), (413, Some("photo_too_large")));
     // More bytes than announced.
     let long = patch(&server, &sales.access, &hex, 0, 10, photo.clone()).await;
-    assert_eq!(
-        (long.status, long.body["error"]["code"].as_str()),
-        (400, Some("invalid_upload"))
-    );
+    assert_eq!(refusal(&long), (400, Some("invalid_upload")));
     // Missing headers, a malformed name.
     let resp = server
         .http
@@ -348,6 +333,11 @@ async fn bad_uploads_are_refused_with_what_to_do(h: Harness) {
     )
     .await;
     assert_eq!(ok.body["stored"].as_bool(), Some(true));
+}
+
+/// An answer's status and error code.
+fn refusal(answer: &Answer) -> (u16, Option<&str>) {
+    (answer.status, answer.body["error"]["code"].as_str())
 }
 
 async fn states(server: &TestServer, token: &str, photos: &serde_json::Value) -> Answer {
@@ -435,23 +425,14 @@ async fn many_uploads_are_asked_about_in_one_request(h: Harness) {
     // Bounded, and named when wrong.
     let too_many = json!(vec![w_hex.clone(); 501]);
     let refused = states(&server, &sales.access, &too_many).await;
-    assert_eq!(
-        (refused.status, refused.body["error"]["code"].as_str()),
-        (400, Some("too_many_photos"))
-    );
+    assert_eq!(refusal(&refused), (400, Some("too_many_photos")));
     let bad = states(&server, &sales.access, &json!(["../etc/passwd"])).await;
-    assert_eq!(
-        (bad.status, bad.body["error"]["code"].as_str()),
-        (400, Some("invalid_photo_ref"))
-    );
+    assert_eq!(refusal(&bad), (400, Some("invalid_photo_ref")));
 
     // A whole photo sent at a stale offset is heard out and answered, not cut off mid-send:
     // the client learns where to continue instead of seeing a broken connection.
     let stale = patch(&server, &sales.access, &p_hex, 0, p_len, partial.clone()).await;
-    assert_eq!(
-        (stale.status, stale.body["error"]["code"].as_str()),
-        (409, Some("offset_mismatch"))
-    );
+    assert_eq!(refusal(&stale), (409, Some("offset_mismatch")));
     let rest = patch(
         &server,
         &sales.access,

@@ -160,13 +160,16 @@ async fn upload_states(
             ),
         ));
     }
-    for asked in &req.photos {
-        digest(asked)?;
-    }
+    // Every name checked before any is looked up: a bad one refuses the request whole.
+    let hexes = req
+        .photos
+        .iter()
+        .map(|asked| digest(asked).map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()?;
     let (state, principal) = (&state, &authed.principal);
-    let answers: Vec<PhotoState> = futures_util::stream::iter(req.photos)
-        .map(|asked| async move {
-            let known = state_of(state, principal, digest(&asked)?).await?;
+    let answers: Vec<PhotoState> = futures_util::stream::iter(req.photos.into_iter().zip(hexes))
+        .map(|(asked, hex)| async move {
+            let known = state_of(state, principal, &hex).await?;
             Ok::<_, ApiError>(PhotoState {
                 referenced: known.is_some(),
                 stored: known.is_some_and(|k| k.stored),
