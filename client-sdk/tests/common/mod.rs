@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use lapak_server::Accounts as _;
+use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +61,13 @@ pub struct Env {
     backend: Backend,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Wraps the server's router (set with [`Env::wrap_router`]): an older or a misbehaving
+    /// server in front of the real one.
+    wrap: Option<RouterWrap>,
 }
+
+/// What [`Env::wrap_router`] does to the server's router.
+pub type RouterWrap = Arc<dyn Fn(axum::Router) -> axum::Router + Send + Sync>;
 
 impl Env {
     /// A server of the starter catalogue on an SQLite file.
@@ -101,6 +108,7 @@ impl Env {
             backend,
             stop: None,
             task: None,
+            wrap: None,
         };
         env.start_server().await;
         env
@@ -145,11 +153,31 @@ impl Env {
         )
         .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.task = Some(tokio::spawn(server.serve(listener, async {
+        let signal = async {
             let _ = rx.await;
-        })));
+        };
+        self.task = Some(match &self.wrap {
+            None => tokio::spawn(server.serve(listener, signal)),
+            // Served by axum itself: the server's own loop takes no other router.
+            Some(wrap) => tokio::spawn(
+                axum::serve(
+                    listener,
+                    wrap(server.router()).into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(signal)
+                .into_future(),
+            ),
+        });
         self.stop = Some(tx);
         self.storage = Some(storage);
+    }
+
+    /// Restarts the server with its router wrapped by `wrap` (a layer that answers some
+    /// requests itself, as an older server would).
+    pub async fn wrap_router(&mut self, wrap: RouterWrap) {
+        self.stop_server().await;
+        self.wrap = Some(wrap);
+        self.start_server().await;
     }
 
     /// Stops the server gracefully.
@@ -158,7 +186,12 @@ impl Env {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
-            t.await.unwrap().unwrap();
+            if self.wrap.is_some() {
+                // axum waits for live sockets, which only the server's own loop closes.
+                t.abort();
+            } else {
+                t.await.unwrap().unwrap();
+            }
         }
         self.storage = None;
     }
