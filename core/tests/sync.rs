@@ -554,3 +554,33 @@ fn damaged_or_empty_document_data_is_refused_whole() {
         "Toko".into()
     );
 }
+
+/// A cache keyed by [`Store::generation`] is stale exactly when the generation moved: a local
+/// write, a verdict and a pulled change each move it; reads do not.
+#[test]
+fn every_kind_of_change_moves_the_generation() {
+    fn moved(s: &Store, seen: &mut u64, what: &str) {
+        assert!(s.generation() > *seen, "{what} moves the generation");
+        *seen = s.generation();
+    }
+    let mut server = MemoryServer::new(sample_schema());
+    let mut a = store(&["branch:A"]);
+    let mut b = store(&["branch:A"]);
+    let mut seen = a.generation();
+    a.append("sales", record! {"branch" => "A", "total" => 10})
+        .unwrap();
+    moved(&a, &mut seen, "a local append");
+    a.query("sales", &Query::new()).unwrap();
+    a.pending_count().unwrap();
+    assert_eq!(a.generation(), seen, "reads leave it");
+    let push = a.next_push(10).unwrap().unwrap();
+    let answer = server.push(&push);
+    a.apply_push_response(&answer).unwrap();
+    moved(&a, &mut seen, "a verdict");
+    b.create("outlets", record! {"name" => "Toko", "branch" => "A"})
+        .unwrap();
+    sync_fully(&mut b, &mut server).unwrap();
+    sync_fully(&mut a, &mut server).unwrap();
+    assert_eq!(a.query("outlets", &Query::new()).unwrap().len(), 1);
+    moved(&a, &mut seen, "a pulled record");
+}

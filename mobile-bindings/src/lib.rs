@@ -39,6 +39,8 @@ pub struct LapakClient {
     client: lapak_client::Client,
     sync: Mutex<Option<lapak_client::SyncTask>>,
     runtime: tokio::runtime::Handle,
+    /// The user's last trusted position, for judging check-ins (see `visits`).
+    last_fix: Arc<visits::LastFix>,
 }
 
 /// What one `sync_now` did.
@@ -74,6 +76,7 @@ impl LapakClient {
             client,
             sync: Mutex::new(None),
             runtime: tokio::runtime::Handle::current(),
+            last_fix: Arc::default(),
         };
         if this.client.credentials().await.is_some() {
             this.start_sync();

@@ -154,6 +154,46 @@ fn my_territory(store: &Store, me: &str) -> Result<String, LapakError> {
         })
 }
 
+/// The last trusted position of the signed-in user, remembered with the store generation it
+/// is true at: a check-in judges its reading against it instead of replaying the user's
+/// earlier check-ins, and remembers the fix it leaves. Anything else that changes the store
+/// (a pull bringing a check-in of the user's other phone, a verdict rejecting one) moves the
+/// generation, and the next check-in replays again.
+#[derive(Debug, Default)]
+pub(crate) struct LastFix(std::sync::Mutex<Option<KnownFix>>);
+
+#[derive(Debug)]
+struct KnownFix {
+    user: String,
+    generation: u64,
+    fix: Option<Fix>,
+}
+
+impl LastFix {
+    /// `me`'s last trusted fix in `store` now.
+    fn of(&self, store: &Store, me: &str) -> lapak_core::Result<Option<Fix>> {
+        if let Ok(known) = self.0.lock()
+            && let Some(k) = known.as_ref()
+            && k.user == me
+            && k.generation == store.generation()
+        {
+            return Ok(k.fix);
+        }
+        last_fix(store, me)
+    }
+
+    /// Remembers `fix` as `me`'s last trusted one in `store` now.
+    fn keep(&self, store: &Store, me: &str, fix: Option<Fix>) {
+        if let Ok(mut known) = self.0.lock() {
+            *known = Some(KnownFix {
+                user: me.to_owned(),
+                generation: store.generation(),
+                fix,
+            });
+        }
+    }
+}
+
 /// The last trusted position this device recorded for `me`, as the server's `lastpos:` keeps.
 fn last_fix(store: &Store, me: &str) -> lapak_core::Result<Option<Fix>> {
     let rows = store.query(
@@ -188,10 +228,11 @@ fn last_fix(store: &Store, me: &str) -> lapak_core::Result<Option<Fix>> {
     Ok(last)
 }
 
-/// The server's attendance rule, on the device: `Ok(warning)` when it will be accepted.
+/// The server's attendance rule, on the device, against the user's `last` trusted fix:
+/// `Ok(warning)` when it will be accepted.
 fn judge_attendance(
     store: &Store,
-    me: &str,
+    last: Option<Fix>,
     territory: &str,
     kind: &str,
     position: Option<Position>,
@@ -203,7 +244,7 @@ fn judge_attendance(
         format!("territory `{territory}` is not known to the back office: sync the device, or ask your supervisor"),
     ))?;
     let position = position.map(geo::Position::from);
-    if let Some(reason) = geo::implausible(position, at, last_fix(store, me)?) {
+    if let Some(reason) = geo::implausible(position, at, last) {
         return Ok(Some(reason));
     }
     if let (Some(p), Some(lat), Some(lng), Some(radius_m)) = (
@@ -264,17 +305,29 @@ fn activity_of(r: &Row) -> Result<ActivityRecord, LapakError> {
     })
 }
 
-fn record_attendance(
-    s: &mut Store,
-    me: &str,
+/// What `record_attendance` is given.
+struct Reading {
     kind: AttendanceKind,
     outlet: Option<String>,
     position: Option<Position>,
     photos: Vec<NewPhoto>,
+}
+
+fn record_attendance(
+    s: &mut Store,
+    me: &str,
+    fixes: &LastFix,
+    Reading {
+        kind,
+        outlet,
+        position,
+        photos,
+    }: Reading,
 ) -> Result<Attendance, LapakError> {
     let territory = my_territory(s, me)?;
     let at = now_ms();
-    let warning = judge_attendance(s, me, &territory, kind.code(), position, at)?;
+    let last = fixes.of(s, me)?;
+    let warning = judge_attendance(s, last, &territory, kind.code(), position, at)?;
     let mut r = Record::new();
     r.insert("user".into(), Value::Text(me.to_owned()));
     r.insert("territory".into(), Value::Text(territory));
@@ -286,6 +339,20 @@ fn record_attendance(
     }
     r.insert("photos".into(), Value::List(photo_items(photos, at)));
     let id = s.append("attendance", r)?;
+    // A reading without a warning is trusted: it is the last fix now (as the replay finds
+    // it, unless the clock went back past the last one).
+    match position {
+        Some(p) if warning.is_none() && last.is_none_or(|l| l.at_ms <= at) => {
+            let fix = Fix {
+                lat: p.lat,
+                lng: p.lng,
+                at_ms: at,
+            };
+            fixes.keep(s, me, Some(fix));
+        }
+        _ if warning.is_some() => fixes.keep(s, me, last),
+        _ => {}
+    }
     Ok(Attendance {
         id: parse_id(&id)?,
         at: from_ms(at),
@@ -435,8 +502,15 @@ impl LapakClient {
         for p in &photos {
             self.known_photo(&p.photo).await?;
         }
+        let fixes = self.last_fix.clone();
+        let reading = Reading {
+            kind,
+            outlet,
+            position,
+            photos,
+        };
         self.client
-            .write_with(move |s| Ok(record_attendance(s, &me, kind, outlet, position, photos)))
+            .write_with(move |s| Ok(record_attendance(s, &me, &fixes, reading)))
             .await?
     }
 
@@ -495,5 +569,108 @@ impl LapakClient {
         self.client
             .write_with(move |s| Ok(answer(s, &me, &outlet, &form, answers)))
             .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lapak_core::testkit::{MemoryServer, sync_fully};
+    use lapak_core::{Store, record};
+
+    use super::{AttendanceKind, LastFix, Reading, last_fix, record_attendance};
+    use crate::types::Position;
+
+    const ME: &str = "s-1";
+
+    /// A device holding `ME`'s staff row and territory (Jakarta, 20 km).
+    fn phone(server: &mut MemoryServer) -> Store {
+        server.put_reference(
+            "territories",
+            "T-1",
+            record! {"name" => "T-1", "branch" => "JKT", "lat" => -6.2, "lng" => 106.8, "radius_m" => 20_000},
+        );
+        server.put_reference(
+            "staff",
+            ME,
+            record! {"name" => "Sales", "role" => "salesperson", "territory" => "T-1"},
+        );
+        let mut s = Store::open_in_memory(lapak_core::catalog::business()).unwrap();
+        s.set_scopes(&["org".to_owned(), "territory:T-1".to_owned()])
+            .unwrap();
+        sync_fully(&mut s, server).unwrap();
+        s
+    }
+
+    fn at(lat: f64, lng: f64, accuracy_m: f64) -> Position {
+        Position {
+            lat,
+            lng,
+            accuracy_m: Some(accuracy_m),
+        }
+    }
+
+    /// Readings near, far (too fast from the last), outside the territory, inaccurate and
+    /// missing, in a fixed pseudo-random order.
+    fn readings(n: usize) -> impl Iterator<Item = Option<Position>> {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        (0..n).map(move |_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            #[allow(clippy::cast_precision_loss)]
+            let off = ((x % 1000) as f64 - 500.0) / 1000.0 * 0.5;
+            match x % 7 {
+                0 => None,
+                1 => Some(at(-6.2 + off, 106.8, 900.0)),
+                2 | 3 => Some(at(-6.2 + off / 100.0, 106.8, 10.0)),
+                _ => Some(at(-6.2 + off, 106.8 - off, 15.0)),
+            }
+        })
+    }
+
+    /// The remembered fix is the one the replay of the stored check-ins finds, after every
+    /// check-in (accepted, warned or refused) and after syncs that reject some of them. (Fewer
+    /// check-ins than the replay's window of 50: past it, the remembered chain goes further
+    /// back than the replay, as the server's does.)
+    #[test]
+    fn the_remembered_fix_is_the_replayed_one() {
+        let mut server = MemoryServer::new(lapak_core::catalog::business());
+        server.set_rule(Box::new(|c, r| {
+            (c == "attendance" && r.get("accuracy_m") == Some(&15.0.into()))
+                .then(|| ("refused_here".into(), "a test refusal".into()))
+        }));
+        let mut s = phone(&mut server);
+        let fixes = LastFix::default();
+        let (mut refused, mut warned, mut trusted) = (0, 0, 0);
+        for (i, position) in readings(48).enumerate() {
+            let reading = Reading {
+                kind: AttendanceKind::CheckIn,
+                outlet: None,
+                position,
+                photos: Vec::new(),
+            };
+            match record_attendance(&mut s, ME, &fixes, reading) {
+                Err(_) => refused += 1,
+                Ok(a) if a.warning.is_some() => warned += 1,
+                Ok(_) => trusted += 1,
+            }
+            assert_eq!(
+                fixes.of(&s, ME).unwrap(),
+                last_fix(&s, ME).unwrap(),
+                "after {i}"
+            );
+            if i % 12 == 11 {
+                sync_fully(&mut s, &mut server).unwrap();
+                assert_eq!(
+                    fixes.of(&s, ME).unwrap(),
+                    last_fix(&s, ME).unwrap(),
+                    "after sync {i}"
+                );
+            }
+        }
+        assert!(
+            refused > 0 && warned > 0 && trusted > 0,
+            "{refused} {warned} {trusted}"
+        );
     }
 }

@@ -111,6 +111,8 @@ pub struct Store {
     /// The scopes this device follows (the keys of `lapak_cursors`).
     pub(crate) followed: BTreeSet<String>,
     listeners: Vec<Sender<ChangeSet>>,
+    /// Commits that changed records so far (see [`Store::generation`]).
+    generation: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -305,6 +307,7 @@ impl Store {
             cache: cache::DocCache::default(),
             followed,
             listeners: Vec::new(),
+            generation: 0,
             schema: Arc::new(schema),
         })
     }
@@ -333,7 +336,18 @@ impl Store {
         !self.listeners.is_empty()
     }
 
+    /// How many transactions that may have changed records this store has committed since it
+    /// was opened: local writes, pulled changes, the server's verdicts. Two equal readings mean
+    /// no record changed in between through this store, so a value derived from the records
+    /// (a cache of a query's answer) is still true.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// After every commit that may have changed records: counts it and tells the listeners.
     pub(crate) fn notify(&mut self, changed: Changed, origin: Origin) {
+        self.generation += 1;
         for (collection, ids) in changed.map {
             let set = ChangeSet {
                 collection,
