@@ -51,7 +51,8 @@ fn invoice_sql(n: u64, now_ms: i64, branches: &[String], skus: &[String]) -> Vec
         format!(
             "{with} INSERT INTO sales_invoices (id, number, branch, terminal, sold_at, total, _scopes, _position, _device_id) \
              SELECT 'B-' || g.n, 'B/' || g.n, b.id, 'POS-1', {start} + CAST(g.n AS BIGINT) * {step}, 20000 + (g.n % 97) * 1000, \
-             '[\"branch:' || b.id || '\"]', 0, 'bench' FROM g JOIN b ON b.k = g.n % {nb}"
+             '[\"branch:' || b.id || '\"]', (SELECT position FROM lapak_head WHERE id = 1) + g.n, 'bench' \
+             FROM g JOIN b ON b.k = g.n % {nb}"
         ),
         format!(
             "{with} INSERT INTO sales_invoices_lines (parent_id, idx, sku, qty, price, discount, tax) \
@@ -62,6 +63,8 @@ fn invoice_sql(n: u64, now_ms: i64, branches: &[String], skus: &[String]) -> Vec
             "{with} INSERT INTO sales_invoices_payments (parent_id, idx, method, amount) \
              SELECT 'B-' || g.n, 0, m.method, 20000 + (g.n % 97) * 1000 FROM g JOIN m ON m.k = g.n % 4"
         ),
+        // The invoices took log positions after the demo's, as if pushed.
+        format!("UPDATE lapak_head SET position = position + {n} WHERE id = 1"),
     ]
 }
 
@@ -105,24 +108,29 @@ async fn load(storage: &Arc<SqlStorage>, url: &str, invoices: u64) -> (String, D
     demo::seed(storage.as_ref(), &size, &hash, |_| {})
         .await
         .unwrap();
-    let codes = |c: &str, n: u32| {
+    let codes = |c: &str| {
         let storage = storage.clone();
         let c = c.to_owned();
         async move {
             let schema = storage.schema();
             let collection = schema.collection(&c).unwrap().clone();
-            storage
-                .data_page(&collection, None, 0, n)
-                .await
-                .unwrap()
-                .rows
-                .into_iter()
-                .map(|r| r.id)
-                .collect::<Vec<_>>()
+            let mut ids = Vec::new();
+            loop {
+                let page = storage
+                    .data_page(&collection, None, u32::try_from(ids.len()).unwrap(), 500)
+                    .await
+                    .unwrap()
+                    .rows;
+                if page.is_empty() {
+                    return ids;
+                }
+                ids.extend(page.into_iter().map(|r| r.id));
+            }
         }
     };
-    let branches = codes("branches", 500).await;
-    let skus = codes("items", 200).await;
+    let branches = codes("branches").await;
+    // Every item of the catalogue sells: a year's top items sums 20,000 of them.
+    let skus = codes("items").await;
     let now = chrono::Utc::now().timestamp_millis();
     execute(url, &invoice_sql(invoices, now, &branches, &skus)).await;
     for (name, role, scope) in [
@@ -190,10 +198,21 @@ async fn run(backend: &str, storage: Arc<SqlStorage>, url: &str, dir: &std::path
         "-- {backend}: demo and {invoices} invoices loaded in {:.0} s",
         took.as_secs_f64()
     );
+    // What a server started on an older database does first (in the background).
+    let config = Config::for_tests(dir);
+    let started = Instant::now();
+    storage
+        .fold_reports(config.utc_offset_seconds)
+        .await
+        .unwrap();
+    println!(
+        "-- {backend}: {invoices} invoices folded into the reports' rollups in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let dynamic: Arc<dyn Storage> = storage.clone();
-    let server = Server::new(dynamic, Config::for_tests(dir), Keys::hs256(SECRET)).unwrap();
+    let server = Server::new(dynamic, config, Keys::hs256(SECRET)).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.serve(listener, async {
         let _ = stopped.await;

@@ -316,6 +316,9 @@ impl Server {
         let router = self.router();
         let tx = self.shutdown_tx.clone();
         tokio::spawn(crate::photos::gc::every_hour(self.state.clone()));
+        tokio::spawn(crate::storage::rollups::fold_in_background(
+            self.state.clone(),
+        ));
         // Writes made through other server processes on the same database reach this
         // process's live sockets too.
         let relay = match self.state.storage.listen_news().await {

@@ -196,6 +196,9 @@ pub trait BackOffice: Send + Sync {
     async fn record_app_version(&self, device: Uuid, app_version: Option<&str>) -> Result<()>;
     /// Runs a report.
     async fn report(&self, query: &ReportQuery) -> Result<Report>;
+    /// Folds invoices stored since the last time into the reports' rollups (days beginning at
+    /// `utc_offset_seconds`); a report does it too, this keeps its share small.
+    async fn fold_reports(&self, utc_offset_seconds: i32) -> Result<()>;
     /// The master-data (reference) collections, with their row counts.
     async fn data_collections(&self) -> Result<Vec<DataCollection>>;
     /// A page of `collection`'s rows in id order, matching `search` when given.
@@ -361,6 +364,10 @@ impl BackOffice for SqlStorage {
 
     async fn report(&self, query: &ReportQuery) -> Result<Report> {
         self.run_report(query).await
+    }
+
+    async fn fold_reports(&self, utc_offset_seconds: i32) -> Result<()> {
+        self.fold_rollups(utc_offset_seconds).await
     }
 
     async fn data_page(

@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/server-postgres/0004_admin_web.sql"),
         sqlite: include_str!("../../../migrations/server-sqlite/0004_admin_web.sql"),
     },
+    Migration {
+        version: 5,
+        name: "report_rollups",
+        postgres: include_str!("../../../migrations/server-postgres/0005_report_rollups.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0005_report_rollups.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

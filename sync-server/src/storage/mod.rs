@@ -40,6 +40,7 @@ pub mod materialize;
 pub mod migrations;
 pub mod photos;
 pub mod reports;
+pub mod rollups;
 pub mod sql;
 
 pub use accounts::{Accounts, REFRESH_RETRY_GRACE_MS, Refresh, Session, StoredUser, UserInfo};

@@ -10,13 +10,16 @@ use ts_rs::TS;
 
 use super::Result;
 use super::back_office::Visibility;
-use super::db::{Arg, DbRow};
+use super::db::{Arg, DbRow, Dialect};
+use super::rollups::{Span, day_start};
 use super::sql::SqlStorage;
 
 /// Indexes the reports need beyond those the schema declares (which serve devices and
 /// pushes): `(table, columns)`, created on the server only.
 pub const REPORT_INDEXES: &[(&str, &[&str])] = &[
     ("sales_invoices", &["sold_at"]),
+    // The rollups fold invoices in by position (see `rollups`).
+    ("sales_invoices", &["_position"]),
     ("voucher_redemptions", &["redeemed_at"]),
     ("activities", &["at"]),
     ("attendance", &["at"]),
@@ -122,6 +125,12 @@ impl SqlStorage {
     /// # Errors
     /// When the database fails.
     pub(crate) async fn run_report(&self, q: &ReportQuery) -> Result<Report> {
+        if matches!(
+            q.kind,
+            ReportKind::SalesByDay | ReportKind::TopItems | ReportKind::Payments
+        ) {
+            self.fold_rollups(q.utc_offset_seconds).await?;
+        }
         let (columns, rows) = match q.kind {
             ReportKind::SalesByDay => self.sales_by_day(q).await?,
             ReportKind::TopItems => self.top_items(q).await?,
@@ -149,21 +158,37 @@ impl SqlStorage {
     }
 
     async fn sales_by_day(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
-        let (mut args, visible) = self.period_and_branch(q, "s.branch");
         let offset_ms = i64::from(q.utc_offset_seconds) * 1000;
-        args.push(Arg::Int(offset_ms));
-        let n = args.len();
+        let span = Span::of(q.from, q.to, offset_ms, false);
+        let mut b = Parts::new(self.pool.dialect(), q);
+        let off = b.arg(Arg::Int(offset_ms));
+        for (from, to) in &span.days {
+            let visible = b.branches("branch");
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT day, branch, invoices, total FROM lapak_report_sales \
+                 WHERE day >= {from} AND day < {to} AND {visible}"
+            ));
+        }
+        for (from, to) in &span.raw {
+            let visible = b.branches("s.branch");
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT (s.sold_at + {off}) / 86400000 AS day, s.branch AS branch, 1 AS invoices, s.total AS total FROM sales_invoices s \
+                 WHERE s.sold_at >= {from} AND s.sold_at < {to} AND {visible}"
+            ));
+        }
         let sql = format!(
-            "SELECT (s.sold_at + ${n}) / 86400000 AS day, s.branch, COUNT(*), CAST(SUM(s.total) AS BIGINT) \
-             FROM sales_invoices s WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
-             GROUP BY day, s.branch ORDER BY day, s.branch"
+            "SELECT day, branch, CAST(SUM(invoices) AS BIGINT), CAST(SUM(total) AS BIGINT) \
+             FROM ({}) t GROUP BY day, branch ORDER BY day, branch",
+            b.union()
         );
-        let rows = self.read(&sql, &args).await?;
+        let rows = self.read(&sql, &b.args).await?;
         let out = rows
             .iter()
             .map(|r| {
                 Ok(vec![
-                    (r.int(0)? * 86_400_000 - offset_ms).into(),
+                    day_start(r.int(0)?, offset_ms).into(),
                     text(r, 1)?,
                     int(r, 2)?,
                     int(r, 3)?,
@@ -182,14 +207,47 @@ impl SqlStorage {
     }
 
     async fn top_items(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
-        let (args, visible) = self.period_and_branch(q, "s.branch");
+        let offset_ms = i64::from(q.utc_offset_seconds) * 1000;
+        let span = Span::of(q.from, q.to, offset_ms, true);
+        let mut b = Parts::new(self.pool.dialect(), q);
+        let everything = matches!(q.visibility, Visibility::Everything);
+        let (days, blocks) = if everything {
+            ("lapak_report_items_day_all", "lapak_report_items_block_all")
+        } else {
+            ("lapak_report_items_day", "lapak_report_items_block")
+        };
+        let rollups = span
+            .blocks
+            .iter()
+            .map(|r| (blocks, "block", r))
+            .chain(span.days.iter().map(|r| (days, "day", r)));
+        for (table, unit, (from, to)) in rollups {
+            let visible = if everything {
+                "1 = 1".to_owned()
+            } else {
+                b.branches("branch")
+            };
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT sku, qty, revenue FROM {table} WHERE {unit} >= {from} AND {unit} < {to} AND {visible}"
+            ));
+        }
+        for (from, to) in &span.raw {
+            let visible = b.branches("s.branch");
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT COALESCE(l.sku, '?') AS sku, l.qty AS qty, l.qty * l.price - COALESCE(l.discount, 0) AS revenue \
+                 FROM sales_invoices s JOIN sales_invoices_lines l ON l.parent_id = s.id \
+                 WHERE s.sold_at >= {from} AND s.sold_at < {to} AND {visible}"
+            ));
+        }
+        // Summed first, named after: 20 lookups of an item's name, not one per line.
         let sql = format!(
-            "SELECT l.sku, MAX(i.name), CAST(SUM(l.qty) AS BIGINT), \
-             CAST(SUM(l.qty * l.price - COALESCE(l.discount, 0)) AS BIGINT) AS revenue \
-             FROM sales_invoices s JOIN sales_invoices_lines l ON l.parent_id = s.id \
-             LEFT JOIN items i ON i.id = l.sku \
-             WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
-             GROUP BY l.sku ORDER BY revenue DESC, l.sku LIMIT 20"
+            "SELECT a.sku, i.name, a.qty, a.revenue FROM (\
+             SELECT sku, CAST(SUM(qty) AS BIGINT) AS qty, CAST(SUM(revenue) AS BIGINT) AS revenue \
+             FROM ({}) t GROUP BY sku ORDER BY revenue DESC, sku LIMIT 20) a \
+             LEFT JOIN items i ON i.id = a.sku ORDER BY a.revenue DESC, a.sku",
+            b.union()
         );
         let columns = columns(&[
             ("sku", "text"),
@@ -197,25 +255,43 @@ impl SqlStorage {
             ("qty", "qty"),
             ("revenue", "money"),
         ]);
-        let rows = self.read(&sql, &args).await?;
+        let rows = self.read(&sql, &b.args).await?;
         let out = cells(&rows, &columns)?;
         Ok((columns, out))
     }
 
     async fn payments(&self, q: &ReportQuery) -> Result<(Vec<ReportColumn>, Rows)> {
-        let (args, visible) = self.period_and_branch(q, "s.branch");
+        let offset_ms = i64::from(q.utc_offset_seconds) * 1000;
+        let span = Span::of(q.from, q.to, offset_ms, false);
+        let mut b = Parts::new(self.pool.dialect(), q);
+        for (from, to) in &span.days {
+            let visible = b.branches("branch");
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT method, payments, amount FROM lapak_report_payments \
+                 WHERE day >= {from} AND day < {to} AND {visible}"
+            ));
+        }
+        for (from, to) in &span.raw {
+            let visible = b.branches("s.branch");
+            let (from, to) = (b.arg(Arg::Int(*from)), b.arg(Arg::Int(*to)));
+            b.part(format!(
+                "SELECT COALESCE(p.method, '?') AS method, 1 AS payments, p.amount AS amount \
+                 FROM sales_invoices s JOIN sales_invoices_payments p ON p.parent_id = s.id \
+                 WHERE s.sold_at >= {from} AND s.sold_at < {to} AND {visible}"
+            ));
+        }
         let sql = format!(
-            "SELECT p.method, COUNT(*), CAST(SUM(p.amount) AS BIGINT) AS amount \
-             FROM sales_invoices s JOIN sales_invoices_payments p ON p.parent_id = s.id \
-             WHERE s.sold_at >= $1 AND s.sold_at < $2 AND {visible} \
-             GROUP BY p.method ORDER BY amount DESC"
+            "SELECT method, CAST(SUM(payments) AS BIGINT), CAST(SUM(amount) AS BIGINT) AS amount \
+             FROM ({}) t GROUP BY method ORDER BY amount DESC, method",
+            b.union()
         );
         let columns = columns(&[
             ("method", "text"),
             ("payments", "count"),
             ("amount", "money"),
         ]);
-        let rows = self.read(&sql, &args).await?;
+        let rows = self.read(&sql, &b.args).await?;
         let out = cells(&rows, &columns)?;
         Ok((columns, out))
     }
@@ -318,3 +394,44 @@ impl SqlStorage {
 
 /// A report's rows.
 type Rows = Vec<Vec<serde_json::Value>>;
+
+/// A report's sources, read as one `UNION ALL`, and their arguments.
+struct Parts<'a> {
+    dialect: Dialect,
+    query: &'a ReportQuery,
+    parts: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl<'a> Parts<'a> {
+    fn new(dialect: Dialect, query: &'a ReportQuery) -> Self {
+        Parts {
+            dialect,
+            query,
+            parts: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// A placeholder for `value`.
+    fn arg(&mut self, value: Arg) -> String {
+        self.args.push(value);
+        format!("${}", self.args.len())
+    }
+
+    /// The condition that `column` holds a branch the caller may see.
+    fn branches(&mut self, column: &str) -> String {
+        self.query
+            .visibility
+            .branch_condition(self.dialect, column, &mut self.args)
+    }
+
+    fn part(&mut self, sql: String) {
+        self.parts.push(sql);
+    }
+
+    /// The sources as one (a [`Span`] always has at least one).
+    fn union(&self) -> String {
+        self.parts.join(" UNION ALL ")
+    }
+}

@@ -76,6 +76,26 @@ impl Harness {
         }
     }
 
+    /// Runs statements built at run time on the database directly, behind the storage's back.
+    pub async fn raw_script(&self, sql: String) {
+        match &self.backend {
+            Backend::Sqlite(url) => {
+                let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     /// Opens the same database again, as a restarted server would.
     pub async fn reopen(&self) -> Result<SqlStorage, lapak_server::storage::StorageError> {
         let (schema, rules) = self.catalog.clone();
