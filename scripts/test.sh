@@ -4,7 +4,7 @@
 # the POS and the admin web: typecheck, lint, Vitest), then checks formatting, lints,
 # runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb; the admin
 # web in headless Chromium; the S3
-# photo store against moto's S3 server), the phone bindings' tests (pytest, and Kotlin compiled
+# photo store against moto's S3 server; the outbox relay against NATS JetStream and RabbitMQ), the phone bindings' tests (pytest, and Kotlin compiled
 # with kotlinc and run on Java 17 with JNA) and builds the fuzz targets. Exits non-zero when
 # anything fails or no test ran.
 set -euo pipefail
@@ -20,6 +20,7 @@ python=$(ensure_python_tests)
 export LAPAK_MOTO_SERVER="$PWD/target/pyvenv/bin/moto_server"
 ensure_postgres
 log "DATABASE_URL=$DATABASE_URL"
+ensure_brokers
 
 build_ui
 log "ui: typecheck, lint, component tests"

@@ -159,6 +159,22 @@ ensure_postgres() {
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
+# ensure_brokers: nats-server (the relay tests start their own, on free ports) and a RabbitMQ
+# answering on 127.0.0.1:5672 (started when installed but not running); LAPAK_TEST_AMQP_URL
+# points the tests at it.
+ensure_brokers() {
+  ensure_packages nats-server rabbitmq-server
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+    log "starting RabbitMQ"
+    as_root service rabbitmq-server start >/dev/null 2>&1 || as_root rabbitmq-server -detached
+    for _ in $(seq 1 120); do
+      (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
+      sleep 0.5
+    done
+  fi
+  export LAPAK_TEST_AMQP_URL="${LAPAK_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+}
+
 run_as_pg() {
   local owner=$1; shift
   if [ "$(id -u)" -eq 0 ]; then

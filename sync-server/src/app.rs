@@ -319,6 +319,7 @@ impl Server {
         tokio::spawn(crate::storage::rollups::fold_in_background(
             self.state.clone(),
         ));
+        crate::relay::start(&self.state);
         // Writes made through other server processes on the same database reach this
         // process's live sockets too.
         let relay = match self.state.storage.listen_news().await {

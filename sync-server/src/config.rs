@@ -145,6 +145,34 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub s3_secret_access_key: Option<Secret>,
+    /// Relay the outbox's events to this NATS server's JetStream (`nats://host:4222`, with
+    /// `user:password@` when it needs them) [default: not relayed].
+    #[arg(
+        long,
+        env = "LAPAK_RELAY_NATS_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub relay_nats_url: Option<Secret>,
+    /// The JetStream stream the events go to (made when missing) [default: LAPAK].
+    #[arg(long, env = "LAPAK_RELAY_NATS_STREAM", global = true)]
+    pub relay_nats_stream: Option<String>,
+    /// Subjects are `<prefix>.<event type>` [default: lapak].
+    #[arg(long, env = "LAPAK_RELAY_NATS_SUBJECT_PREFIX", global = true)]
+    pub relay_nats_subject_prefix: Option<String>,
+    /// Relay the outbox's events to this RabbitMQ server (`amqp://user:password@host:5672/%2f`)
+    /// [default: not relayed].
+    #[arg(
+        long,
+        env = "LAPAK_RELAY_AMQP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub relay_amqp_url: Option<Secret>,
+    /// The topic exchange the events go to (made when missing; routing key: the event type)
+    /// [default: lapak.events].
+    #[arg(long, env = "LAPAK_RELAY_AMQP_EXCHANGE", global = true)]
+    pub relay_amqp_exchange: Option<String>,
 }
 
 /// A secret string whose `Debug` never shows it.
@@ -195,6 +223,86 @@ impl fmt::Debug for JwtKeys {
             }
         }
     }
+}
+
+/// The brokers the outbox is relayed to (`crate::relay`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// NATS JetStream, when configured.
+    pub nats: Option<NatsSinkConfig>,
+    /// RabbitMQ, when configured.
+    pub amqp: Option<AmqpSinkConfig>,
+}
+
+/// The NATS JetStream sink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatsSinkConfig {
+    /// The server's URL (may hold credentials).
+    pub url: Secret,
+    /// The stream.
+    pub stream: String,
+    /// The subjects' first token.
+    pub subject_prefix: String,
+}
+
+/// The RabbitMQ sink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmqpSinkConfig {
+    /// The server's URL (may hold credentials).
+    pub url: Secret,
+    /// The topic exchange.
+    pub exchange: String,
+}
+
+/// A stream, subject or exchange name: letters, digits, `_`, `-` (and `.` where `dots`).
+fn broker_name(what: &str, name: String, dots: bool) -> Result<String, ConfigError> {
+    let fine = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.'));
+    if fine && !name.starts_with('.') && !name.ends_with('.') {
+        Ok(name)
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "the {what} `{name}` is not one: use letters, digits, `_` and `-`{}",
+            if dots { " (and `.` between words)" } else { "" }
+        )))
+    }
+}
+
+fn relay(
+    nats: Option<(Secret, String, String)>,
+    amqp: Option<(Secret, String)>,
+) -> Result<RelayConfig, ConfigError> {
+    let url = |what: &str, url: Secret, schemes: &[&str]| {
+        if schemes.iter().any(|s| url.0.starts_with(s)) {
+            Ok(url)
+        } else {
+            Err(ConfigError::Invalid(format!(
+                "the {what} URL {} is not one: it starts with {}",
+                crate::relay::safe_address(&url.0),
+                schemes.join(" or ")
+            )))
+        }
+    };
+    Ok(RelayConfig {
+        nats: match nats {
+            Some((u, stream, prefix)) => Some(NatsSinkConfig {
+                url: url("NATS", u, &["nats://", "tls://"])?,
+                stream: broker_name("JetStream stream", stream, false)?,
+                subject_prefix: broker_name("subject prefix", prefix, true)?,
+            }),
+            None => None,
+        },
+        amqp: match amqp {
+            Some((u, exchange)) => Some(AmqpSinkConfig {
+                url: url("RabbitMQ", u, &["amqp://", "amqps://"])?,
+                exchange: broker_name("exchange", exchange, true)?,
+            }),
+            None => None,
+        },
+    })
 }
 
 /// Where photos are kept.
@@ -284,6 +392,8 @@ pub struct Config {
     pub photos: PhotoStoreConfig,
     /// The business's offset from UTC, seconds (days of reports begin at its midnight).
     pub utc_offset_seconds: i32,
+    /// Where the outbox is relayed.
+    pub relay: RelayConfig,
 }
 
 /// `+07:00`, `-03:30`, `+7` or `0` as seconds east of UTC.
@@ -411,6 +521,33 @@ impl Settings {
             Some(t) => parse_utc_offset(&t)?,
             None => 7 * 3600,
         };
+        let relay = relay(
+            self.relay_nats_url.or(file.relay_nats_url).map(|u| {
+                (
+                    u,
+                    pick(
+                        self.relay_nats_stream,
+                        file.relay_nats_stream,
+                        "LAPAK".into(),
+                    ),
+                    pick(
+                        self.relay_nats_subject_prefix,
+                        file.relay_nats_subject_prefix,
+                        "lapak".into(),
+                    ),
+                )
+            }),
+            self.relay_amqp_url.or(file.relay_amqp_url).map(|u| {
+                (
+                    u,
+                    pick(
+                        self.relay_amqp_exchange,
+                        file.relay_amqp_exchange,
+                        "lapak.events".into(),
+                    ),
+                )
+            }),
+        )?;
         let rate_limit = pick(self.rate_limit, file.rate_limit, 50);
         if rate_limit == 0 {
             return Err(ConfigError::Invalid(
@@ -450,6 +587,7 @@ impl Settings {
             log_json: log_format == "json",
             photos,
             utc_offset_seconds,
+            relay,
         })
     }
 }
@@ -484,6 +622,7 @@ impl Config {
             log_json: false,
             photos: PhotoStoreConfig::Files(data_dir.join("photos")),
             utc_offset_seconds: 7 * 3600,
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -531,6 +670,40 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn relay_sinks_are_checked_and_their_urls_never_shown() {
+        let c = Settings {
+            relay_nats_url: Some(Secret("nats://u:hunter2@10.0.0.5:4222".into())),
+            relay_amqp_url: Some(Secret("amqp://guest:hunter2@10.0.0.6:5672/%2f".into())),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        let nats = c.relay.nats.as_ref().unwrap();
+        assert_eq!(
+            (nats.stream.as_str(), nats.subject_prefix.as_str()),
+            ("LAPAK", "lapak")
+        );
+        assert_eq!(c.relay.amqp.as_ref().unwrap().exchange, "lapak.events");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let refused = |s: Settings| s.resolve().unwrap_err().to_string();
+        let wrong_scheme = refused(Settings {
+            relay_nats_url: Some(Secret("http://u:hunter2@host:4222".into())),
+            ..Settings::default()
+        });
+        assert!(
+            wrong_scheme.contains("nats://") && !wrong_scheme.contains("hunter2"),
+            "{wrong_scheme}"
+        );
+        let wildcard = refused(Settings {
+            relay_nats_url: Some(Secret("nats://host:4222".into())),
+            relay_nats_subject_prefix: Some("lapak.>".into()),
+            ..Settings::default()
+        });
+        assert!(wildcard.contains("subject prefix"), "{wildcard}");
+        assert!(Settings::default().resolve().unwrap().relay == RelayConfig::default());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`live`]: the hub that tells live devices about news.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`photos`]: photos' bytes (files or S3), resumable uploads, garbage collection.
+//! - [`relay`]: the outbox relayed to NATS JetStream and RabbitMQ, one leaseholder per sink.
 //! - [`routes`]: the HTTP and WebSocket endpoints, and the admin web's pages under `/admin`.
 //! - [`app`]: the server assembled: state, router, start and graceful shutdown.
 
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod photos;
+pub mod relay;
 pub mod routes;
 pub mod rules;
 pub mod storage;

@@ -1,6 +1,6 @@
 //! Prometheus metrics, served at `/metrics`: HTTP requests, pushes and pulls with their
 //! latencies, accepted and rejected changes, live devices, the log head and how far behind
-//! the head pulls ended. `/metrics` answers anyone, so no series is labelled with a device,
+//! the head pulls ended, and the outbox relay's backlog, lag and errors per sink. `/metrics` answers anyone, so no series is labelled with a device,
 //! user or scope: everything is aggregated. One registry per server (no global state), so
 //! tests can run several servers in one process.
 
@@ -38,6 +38,13 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+/// Labels of an outbox sink.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SinkLabels {
+    /// `nats`, `amqp`.
+    pub sink: String,
+}
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -61,6 +68,14 @@ pub struct Metrics {
     pub pull_lag: Histogram,
     /// Photos stored (uploads completed).
     pub photos_stored: Counter,
+    /// Outbox events not yet acknowledged, per sink.
+    relay_backlog: Family<SinkLabels, Gauge>,
+    /// Age of the oldest event not yet acknowledged, per sink.
+    relay_lag: Family<SinkLabels, Gauge<f64, AtomicU64>>,
+    /// Batches that failed, per sink.
+    relay_errors: Family<SinkLabels, Counter>,
+    /// Events acknowledged, per sink.
+    relay_published: Family<SinkLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,8 +150,36 @@ impl Metrics {
             "Photos whose upload completed and that were stored",
             photos_stored.clone(),
         );
+        let relay_backlog = Family::<SinkLabels, Gauge>::default();
+        registry.register(
+            "relay_backlog_events",
+            "Outbox events the sink has not acknowledged yet",
+            relay_backlog.clone(),
+        );
+        let relay_lag = Family::<SinkLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "relay_lag_seconds",
+            "Age of the oldest outbox event the sink has not acknowledged (0: caught up)",
+            relay_lag.clone(),
+        );
+        let relay_errors = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "relay_publish_errors",
+            "Batches of outbox events a sink did not acknowledge (each is sent again)",
+            relay_errors.clone(),
+        );
+        let relay_published = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "relay_published_events",
+            "Outbox events a sink acknowledged",
+            relay_published.clone(),
+        );
         Metrics {
             photos_stored,
+            relay_backlog,
+            relay_lag,
+            relay_errors,
+            relay_published,
             registry,
             requests,
             request_seconds,
@@ -167,6 +210,32 @@ impl Metrics {
         self.pull_lag.observe(lag as f64);
     }
 
+    /// A sink's backlog gauge.
+    #[must_use]
+    pub fn relay_backlog(&self, sink: &str) -> Gauge {
+        self.relay_backlog.get_or_create(&sink_labels(sink)).clone()
+    }
+
+    /// A sink's lag gauge, seconds.
+    #[must_use]
+    pub fn relay_lag(&self, sink: &str) -> Gauge<f64, AtomicU64> {
+        self.relay_lag.get_or_create(&sink_labels(sink)).clone()
+    }
+
+    /// A sink's failed-batch counter.
+    #[must_use]
+    pub fn relay_errors(&self, sink: &str) -> Counter {
+        self.relay_errors.get_or_create(&sink_labels(sink)).clone()
+    }
+
+    /// A sink's acknowledged-event counter.
+    #[must_use]
+    pub fn relay_published(&self, sink: &str) -> Counter {
+        self.relay_published
+            .get_or_create(&sink_labels(sink))
+            .clone()
+    }
+
     /// The Prometheus text exposition.
     #[must_use]
     pub fn render(&self) -> String {
@@ -175,6 +244,12 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+fn sink_labels(sink: &str) -> SinkLabels {
+    SinkLabels {
+        sink: sink.to_owned(),
     }
 }
 

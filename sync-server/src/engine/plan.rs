@@ -108,6 +108,24 @@ pub struct Event {
     pub position: u64,
 }
 
+impl Event {
+    /// The event as other systems receive it (the admin API's outbox, the brokers): its
+    /// envelope with the outbox sequence number `seq`.
+    #[must_use]
+    pub fn envelope(&self, seq: i64) -> serde_json::Value {
+        serde_json::json!({
+            "seq": seq,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "version": self.version,
+            "timestamp": self.timestamp,
+            "trace_id": self.trace_id,
+            "source": self.source,
+            "payload": self.payload,
+        })
+    }
+}
+
 /// A stale log entry to delete: a reference row's previous entry in one scope (at the position
 /// of its previous write, which is its previous version).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

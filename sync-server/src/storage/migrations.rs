@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/server-postgres/0005_report_rollups.sql"),
         sqlite: include_str!("../../../migrations/server-sqlite/0005_report_rollups.sql"),
     },
+    Migration {
+        version: 6,
+        name: "outbox_relay",
+        postgres: include_str!("../../../migrations/server-postgres/0006_outbox_relay.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0006_outbox_relay.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

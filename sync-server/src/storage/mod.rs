@@ -10,7 +10,9 @@
 //! - [`master_data`]: the reference collections paged and searched for the admin web.
 //! - [`fleet`]: devices (app version, how far behind) and the changes rejected from them.
 //! - [`exceptions`]: exceptions raised by the business rules, and their tallies ([`Exceptions`]).
-//! - [`reports`]: the admin web's reports, SQL aggregations over the plain tables.
+//! - [`reports`]: the admin web's reports, SQL aggregations over the plain tables, and
+//!   [`rollups`]: the sales rollups a year's reports read.
+//! - [`relay`]: where each outbox sink stands and who relays to it ([`RelayLedger`]).
 //! - [`migrations`]: the engine tables' migrations, applied at start; a newer database is refused.
 //! - `facts`: loading what the business rules read, inside a push's transaction.
 //! - [`derived`]: the rows the server derives from tallies: their stored state, a customer's
@@ -39,6 +41,7 @@ pub mod master_data;
 pub mod materialize;
 pub mod migrations;
 pub mod photos;
+pub mod relay;
 pub mod reports;
 pub mod rollups;
 pub mod sql;
@@ -49,6 +52,7 @@ pub use db::Dialect;
 pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
 pub use fleet::{DeviceFilter, DeviceRow, Page, Rejection, RejectionFilter};
 pub use photos::{PhotoRefs, RecordPhoto, Referrer};
+pub use relay::{RelayLedger, SinkState};
 pub use sql::SqlStorage;
 
 /// What went wrong in storage. Messages are for operators (logs); HTTP clients get a generic
@@ -136,7 +140,7 @@ pub struct WriteContext {
 /// sequenced one at a time so that log positions commit in order (see `docs/protocol.md`,
 /// "Sequencing").
 #[async_trait]
-pub trait Storage: Accounts + Exceptions + PhotoRefs + BackOffice + 'static {
+pub trait Storage: Accounts + Exceptions + PhotoRefs + BackOffice + RelayLedger + 'static {
     /// The backend.
     fn dialect(&self) -> Dialect;
     /// The schema served.

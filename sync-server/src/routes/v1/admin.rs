@@ -195,21 +195,7 @@ async fn outbox(
         .outbox(q.after, q.limit.unwrap_or(100).min(10_000))
         .await?;
     Ok(Json(serde_json::Value::Array(
-        events
-            .into_iter()
-            .map(|(seq, e)| {
-                serde_json::json!({
-                    "seq": seq,
-                    "event_id": e.event_id,
-                    "event_type": e.event_type,
-                    "version": e.version,
-                    "timestamp": e.timestamp,
-                    "trace_id": e.trace_id,
-                    "source": e.source,
-                    "payload": e.payload,
-                })
-            })
-            .collect(),
+        events.into_iter().map(|(seq, e)| e.envelope(seq)).collect(),
     )))
 }
 
