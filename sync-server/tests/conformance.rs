@@ -970,6 +970,18 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
     h.raw_execute("DROP INDEX lapak_changes_rejected").await;
     h.raw_execute("ALTER TABLE lapak_devices DROP COLUMN app_version")
         .await;
+    for table in [
+        "DROP TABLE lapak_report_state",
+        "DROP TABLE lapak_report_sales",
+        "DROP TABLE lapak_report_payments",
+        "DROP TABLE lapak_report_items_day",
+        "DROP TABLE lapak_report_items_block",
+        "DROP TABLE lapak_report_items_day_all",
+        "DROP TABLE lapak_report_items_block_all",
+        "DROP TABLE lapak_relay_sinks",
+    ] {
+        h.raw_execute(table).await;
+    }
     h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version >= 2")
         .await;
     assert!(s.ready().await.is_err(), "an old schema is not ready");
@@ -998,6 +1010,23 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
         .register_device(dev, &user.id, "d", 0)
         .await
         .unwrap();
+    // Migrations 5 and 6: the reports' rollups and the relay's sinks are back.
+    assert_eq!(
+        count(
+            &upgraded,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM lapak_report_state"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &upgraded,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM lapak_relay_sinks"
+        )
+        .await,
+        0
+    );
     // Migration 4's column and table are back.
     BackOffice::record_app_version(&upgraded, dev, Some("lapak-pos/0.1.0"))
         .await
