@@ -152,8 +152,8 @@ const FOLDS: &[&str] = &[
      revenue = lapak_report_items_block_all.revenue + excluded.revenue",
 ];
 
-/// Every rollup table, emptied when the business's offset changes.
-const TABLES: &[&str] = &[
+/// Empties every rollup (when the business's offset changes, everything is folded again).
+const EMPTY_ROLLUPS: &[&str] = &[
     "DELETE FROM lapak_report_sales",
     "DELETE FROM lapak_report_payments",
     "DELETE FROM lapak_report_items_day",
@@ -227,7 +227,7 @@ impl SqlStorage {
             .ok_or_else(|| super::StorageError::Corrupt("lapak_report_state has no row".into()))?;
         let mut upto = state.int(0)?;
         if state.int(1)? != offset_ms {
-            for sql in TABLES {
+            for sql in EMPTY_ROLLUPS {
                 tx.execute(*sql, &[]).await?;
             }
             upto = 0;
