@@ -11,6 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
 
+# A fresh clone gains nothing from incremental compilation, and its caches cost gigabytes.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+log "free disk where target/ goes: $(df -h --output=avail . | tail -n 1 | tr -d ' ') (a cold build and the suite take about 15G)"
+
 ensure_build_deps
 ensure_desktop_deps
 ensure_window_test_deps
