@@ -248,21 +248,31 @@ impl Pool {
     /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
     /// IMMEDIATE`), so two writers never deadlock upgrading their locks.
     pub(crate) async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Pool::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+        let pool = self.clone();
+        to_completion(async move {
+            Ok(match pool {
+                Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+                Pool::Sqlite { write, .. } => {
+                    Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+                }
+            })
         })
+        .await
     }
 
     /// Begins a read-only transaction that sees one snapshot for all its statements.
     pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Postgres(p) => Tx::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .await?,
-            ),
-            Pool::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+        let pool = self.clone();
+        to_completion(async move {
+            Ok(match pool {
+                Pool::Postgres(p) => Tx::Postgres(
+                    p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        .await?,
+                ),
+                Pool::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
+            })
         })
+        .await
     }
 
     /// Runs a statement outside any transaction (it commits by itself).
@@ -536,6 +546,20 @@ impl Tx {
     }
 }
 
+/// Runs a `BEGIN` in a task of its own, so that it completes even when its caller is dropped
+/// half-way (a client that hung up, a timeout). sqlx 0.9 undoes a begin only once it has
+/// counted it: a caller dropped between sending `BEGIN` and reading its answer would send the
+/// connection back to the pool inside the transaction, and the next user would inherit it
+/// (read-only, an old snapshot, or SQLite's write lock held for good). Completed here, an
+/// abandoned transaction is dropped like any other and rolled back.
+async fn to_completion(
+    begin: impl Future<Output = Result<Tx, sqlx::Error>> + Send + 'static,
+) -> Result<Tx, sqlx::Error> {
+    tokio::spawn(begin)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("beginning a transaction failed: {e}")))?
+}
+
 /// Quotes an identifier for both dialects.
 pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -568,4 +592,84 @@ impl DbRow {
     getter!(opt_bool, Option<bool>);
     getter!(opt_real, Option<f64>);
     getter!(bytes, Vec<u8>);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::Poll;
+
+    use super::*;
+
+    /// Polls `begin` `polls` times, letting the runtime read the socket in between, then
+    /// drops it (a caller that went away); `true` when it had finished first.
+    async fn abandon_after(
+        begin: impl Future<Output = Result<Tx, sqlx::Error>>,
+        polls: usize,
+    ) -> bool {
+        let mut begin = pin!(begin);
+        for _ in 0..polls {
+            if let Poll::Ready(tx) = futures_util::poll!(&mut begin) {
+                drop(tx);
+                return true;
+            }
+            tokio::task::yield_now().await;
+        }
+        false
+    }
+
+    /// Whether the pool's one connection is outside any transaction: there, two statements
+    /// apart in time see two different `now()`; inside one, both see its start.
+    async fn outside_transactions(pool: &Pool) -> bool {
+        let now = async || {
+            let rows = pool
+                .fetch_all("SELECT CAST(now() AS TEXT)", &[])
+                .await
+                .unwrap();
+            rows[0].text(0).unwrap()
+        };
+        let first = now().await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        first != now().await
+    }
+
+    /// Fails before `to_completion`: a begin dropped between its `BEGIN` and the answer left
+    /// the connection inside the transaction, and the next user ran in it.
+    #[sqlx::test]
+    async fn a_begin_dropped_half_way_leaves_no_transaction_behind(pg: PgPool) {
+        let one = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with((*pg.connect_options()).clone())
+            .await
+            .unwrap();
+        let pool = Pool::Postgres(one);
+        for polls in 0..40 {
+            abandon_after(pool.begin_read(), polls).await;
+            assert!(
+                outside_transactions(&pool).await,
+                "left in a read transaction after {polls} polls"
+            );
+            abandon_after(pool.begin_write(), polls).await;
+            assert!(
+                outside_transactions(&pool).await,
+                "left in a write transaction after {polls} polls"
+            );
+        }
+    }
+
+    /// The same on SQLite, where a write transaction left behind would hold the write lock.
+    #[tokio::test]
+    async fn an_abandoned_sqlite_write_begin_releases_the_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let pool = Pool::connect(&url, 2).await.unwrap();
+        for polls in 0..40 {
+            abandon_after(pool.begin_write(), polls).await;
+            let tx = tokio::time::timeout(Duration::from_secs(5), pool.begin_write())
+                .await
+                .unwrap_or_else(|_| panic!("the write lock was kept after {polls} polls"))
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
 }
