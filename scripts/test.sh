@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh Debian/Ubuntu machine: installs what is missing,
 # provides a Postgres for the database tests (DATABASE_URL), builds and tests the pages (ui/:
-# the POS and the admin web: typecheck, lint, Vitest), then checks formatting, lints,
-# runs the whole suite (nextest, doctests; the POS window tests under their own Xvfb; the admin
-# web in headless Chromium; the S3
-# photo store against moto's S3 server; the outbox relay against NATS JetStream and RabbitMQ), the phone bindings' tests (pytest, and Kotlin compiled
-# with kotlinc and run on Java 17 with JNA) and builds the fuzz targets. Exits non-zero when
-# anything fails or no test ran.
+# the POS and the admin web: typecheck, lint, Vitest), then checks formatting, lints, runs the
+# whole suite (nextest, doctests; the POS window tests under their own Xvfb; the admin web in
+# headless Chromium; the S3 photo store against moto's S3 server; the outbox relay against NATS
+# JetStream and RabbitMQ; the master data mirrored into redis-server; imports from MariaDB), the
+# phone bindings' tests (pytest, and Kotlin compiled with kotlinc and run on Java 17 with JNA)
+# and builds the fuzz targets. Exits non-zero when anything fails or no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/setup.sh
@@ -25,6 +25,7 @@ export LAPAK_MOTO_SERVER="$PWD/target/pyvenv/bin/moto_server"
 ensure_postgres
 log "DATABASE_URL=$DATABASE_URL"
 ensure_brokers
+ensure_mariadb
 
 build_ui
 log "ui: typecheck, lint, component tests"

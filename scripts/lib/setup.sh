@@ -159,11 +159,11 @@ ensure_postgres() {
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
-# ensure_brokers: nats-server (the relay tests start their own, on free ports) and a RabbitMQ
-# answering on 127.0.0.1:5672 (started when installed but not running); LAPAK_TEST_AMQP_URL
-# points the tests at it.
+# ensure_brokers: nats-server and redis-server (the relay and mirror tests start their own, on
+# free ports) and a RabbitMQ answering on 127.0.0.1:5672 (started when installed but not
+# running); LAPAK_TEST_AMQP_URL points the tests at it.
 ensure_brokers() {
-  ensure_packages nats-server rabbitmq-server
+  ensure_packages nats-server rabbitmq-server redis-server
   if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
     log "starting RabbitMQ"
     as_root service rabbitmq-server start >/dev/null 2>&1 || as_root rabbitmq-server -detached
@@ -173,6 +173,29 @@ ensure_brokers() {
     done
   fi
   export LAPAK_TEST_AMQP_URL="${LAPAK_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+}
+
+# ensure_mariadb: a MariaDB answering on 127.0.0.1:3306 (installed and started when missing),
+# standing in for the ERP's database in the import tests, with a user `lapak` (password
+# `lapak`) owning the database `lapak_test`; LAPAK_TEST_MYSQL_URL points the tests at it.
+ensure_mariadb() {
+  if [ -z "${LAPAK_TEST_MYSQL_URL:-}" ]; then
+    ensure_packages mariadb-server mariadb-client
+    if ! (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+      log "starting MariaDB"
+      as_root service mariadb start >/dev/null 2>&1 \
+        || as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+      for _ in $(seq 1 120); do
+        (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null && break
+        sleep 0.5
+      done
+    fi
+    as_root mariadb -u root -e "CREATE DATABASE IF NOT EXISTS lapak_test; \
+      CREATE USER IF NOT EXISTS 'lapak'@'127.0.0.1' IDENTIFIED BY 'lapak'; \
+      CREATE USER IF NOT EXISTS 'lapak'@'localhost' IDENTIFIED BY 'lapak'; \
+      GRANT ALL ON lapak_test.* TO 'lapak'@'127.0.0.1'; GRANT ALL ON lapak_test.* TO 'lapak'@'localhost';"
+    export LAPAK_TEST_MYSQL_URL="mysql://lapak:lapak@127.0.0.1:3306/lapak_test"
+  fi
 }
 
 run_as_pg() {

@@ -320,6 +320,7 @@ impl Server {
             self.state.clone(),
         ));
         crate::relay::start(&self.state);
+        crate::mirror::start(&self.state);
         // Writes made through other server processes on the same database reach this
         // process's live sockets too.
         let relay = match self.state.storage.listen_news().await {

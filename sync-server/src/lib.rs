@@ -28,6 +28,7 @@ pub mod import;
 pub mod limits;
 pub mod live;
 pub mod metrics;
+pub mod mirror;
 pub mod photos;
 pub mod relay;
 pub mod routes;

@@ -151,6 +151,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             storage.close().await;
             seeded
         }
+        Command::RedisResync => redis_resync(&config).await,
+        Command::Import {
+            mapping,
+            dry_run,
+            every,
+            max_deletions,
+        } => {
+            let options = lapak_server::import::erp::RunOptions {
+                dry_run,
+                max_deletions,
+                utc_offset_seconds: config.utc_offset_seconds,
+            };
+            import(&config, &mapping, &options, every).await
+        }
         Command::Serve { demo, size } => serve(config, demo.then_some(size)).await,
     }
 }
@@ -194,6 +208,128 @@ async fn seed_demo(storage: &SqlStorage, size: &DemoSize) -> anyhow::Result<()> 
     println!(
         "  supervisors: sup-<branch>, for example sup-{}",
         branch.to_lowercase().replace('-', "")
+    );
+    Ok(())
+}
+
+/// Imports from the ERP as `mapping` says, once or every `every` until a signal.
+async fn import(
+    config: &Config,
+    mapping: &std::path::Path,
+    options: &lapak_server::import::erp::RunOptions,
+    every: Option<std::time::Duration>,
+) -> anyhow::Result<()> {
+    let storage = open_storage(config).await?;
+    let mapping = lapak_server::import::mapping::Mapping::load(mapping, &storage.schema(), |v| {
+        std::env::var(v).ok()
+    })?;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    let outcome = loop {
+        let started = std::time::Instant::now();
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(format!(
+            "importing {} from {}",
+            mapping.collection.name(),
+            mapping.name
+        ));
+        let run = lapak_server::import::erp::run(&storage, &mapping, options, |p| {
+            bar.set_message(format!("{} rows read, {} written", p.read, p.written));
+            bar.tick();
+        });
+        let result = tokio::select! {
+            r = run => r,
+            () = &mut stop => break Ok(()),
+        };
+        bar.finish_and_clear();
+        match result {
+            Ok(report) => print_import(&report, started.elapsed()),
+            Err(e) if every.is_some() => eprintln!("lapak-server: import {}: {e}", mapping.name),
+            Err(e) => break Err(anyhow::Error::new(e)),
+        }
+        let Some(every) = every else { break Ok(()) };
+        tokio::select! {
+            () = tokio::time::sleep(every.saturating_sub(started.elapsed())) => {}
+            () = &mut stop => break Ok(()),
+        }
+    };
+    storage.close().await;
+    outcome
+}
+
+fn print_import(r: &lapak_server::import::erp::ImportReport, took: std::time::Duration) {
+    let verb = if r.dry_run { "would write" } else { "wrote" };
+    let seconds = took.as_secs_f64().max(0.001);
+    #[allow(clippy::cast_precision_loss)]
+    let rate = r.read as f64 / seconds;
+    println!(
+        "{}: {} rows of `{}` read in {seconds:.1} s ({rate:.0} rows/s): {verb} {} new and {} changed, {} unchanged, {} deleted{}",
+        r.source,
+        r.read,
+        r.collection,
+        r.new,
+        r.changed,
+        r.unchanged,
+        r.deleted,
+        if r.error_count > 0 {
+            format!(
+                ", {} rows in error (not written, not deleted)",
+                r.error_count
+            )
+        } else {
+            String::new()
+        }
+    );
+    for (what, ids) in [
+        ("new", &r.samples.new),
+        ("changed", &r.samples.changed),
+        ("deleted", &r.samples.deleted),
+    ] {
+        if !ids.is_empty() {
+            println!(
+                "  {what}: {}{}",
+                ids.join(", "),
+                if ids.len() == 10 { ", ..." } else { "" }
+            );
+        }
+    }
+    for e in &r.errors {
+        println!(
+            "  row {} ({}): {}",
+            e.line,
+            if e.id.is_empty() { "no id" } else { &e.id },
+            e.message
+        );
+    }
+}
+
+/// Rewrites every reference row into the configured Redis, printing progress.
+async fn redis_resync(config: &Config) -> anyhow::Result<()> {
+    let redis = config
+        .redis
+        .clone()
+        .context("no Redis is configured: give its URL with --redis-url or LAPAK_REDIS_URL")?;
+    let prefix = redis.prefix.clone();
+    let storage = open_storage(config).await?;
+    let mut target = lapak_server::mirror::redis::RedisTarget::new(redis);
+    let mut shown = 0;
+    let done = lapak_server::mirror::resync(&storage, &mut target, |so_far| {
+        if so_far.read >= shown + 10_000 {
+            shown = so_far.read;
+            eprintln!("  {} rows read, {} written", so_far.read, so_far.written);
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e));
+    storage.close().await;
+    let done = done?;
+    println!(
+        "Rewrote the master data into Redis under `{prefix}:`: {} rows read, {} written (the rest Redis held at a newer version), up to version {}",
+        done.read, done.written, done.upto
     );
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Prometheus metrics, served at `/metrics`: HTTP requests, pushes and pulls with their
 //! latencies, accepted and rejected changes, live devices, the log head and how far behind
-//! the head pulls ended, and the outbox relay's backlog, lag and errors per sink. `/metrics` answers anyone, so no series is labelled with a device,
-//! user or scope: everything is aggregated. One registry per server (no global state), so
+//! the head pulls ended, the outbox relay's backlog, lag and errors per sink, and the Redis
+//! mirror's backlog, rows and errors. `/metrics` answers anyone, so no series is labelled with a
+//! device, user or scope: everything is aggregated. One registry per server (no global state), so
 //! tests can run several servers in one process.
 
 use std::sync::atomic::AtomicU64;
@@ -76,6 +77,12 @@ pub struct Metrics {
     relay_errors: Family<SinkLabels, Counter>,
     /// Events acknowledged, per sink.
     relay_published: Family<SinkLabels, Counter>,
+    /// Versions of reference rows written after the newest one the Redis mirror holds.
+    pub mirror_backlog: Gauge,
+    /// Reference rows written to Redis (rewrites of a refresh included).
+    pub mirror_rows: Counter,
+    /// Rounds of the Redis mirror that failed (each is tried again).
+    pub mirror_errors: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -174,7 +181,28 @@ impl Metrics {
             "Outbox events a sink acknowledged",
             relay_published.clone(),
         );
+        let mirror_backlog = Gauge::default();
+        registry.register(
+            "mirror_backlog_versions",
+            "Versions of reference rows written since the newest one Redis holds (0: caught up)",
+            mirror_backlog.clone(),
+        );
+        let mirror_rows = Counter::default();
+        registry.register(
+            "mirror_rows_written",
+            "Reference rows written to Redis",
+            mirror_rows.clone(),
+        );
+        let mirror_errors = Counter::default();
+        registry.register(
+            "mirror_errors",
+            "Rounds of the Redis mirror that failed (each is tried again)",
+            mirror_errors.clone(),
+        );
         Metrics {
+            mirror_backlog,
+            mirror_rows,
+            mirror_errors,
             photos_stored,
             relay_backlog,
             relay_lag,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, cashier, entry};
+use common::{TestServer, cashier, entry, free_port};
 use lapak_client::{Client, ClientOptions};
 use lapak_core::Value;
 use lapak_server::auth::{self, Grant, Role};
@@ -33,14 +33,6 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts chromedriver and a headless Chromium; `None` (outside CI) when they are not installed.

@@ -970,7 +970,7 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
     h.raw_execute("DROP INDEX lapak_changes_rejected").await;
     h.raw_execute("ALTER TABLE lapak_devices DROP COLUMN app_version")
         .await;
-    for table in [
+    for statement in [
         "DROP TABLE lapak_report_state",
         "DROP TABLE lapak_report_sales",
         "DROP TABLE lapak_report_payments",
@@ -979,8 +979,10 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
         "DROP TABLE lapak_report_items_day_all",
         "DROP TABLE lapak_report_items_block_all",
         "DROP TABLE lapak_relay_sinks",
+        "DROP INDEX lapak_reference_version",
+        "DROP TABLE lapak_import_state",
     ] {
-        h.raw_execute(table).await;
+        h.raw_execute(statement).await;
     }
     h.raw_execute("DELETE FROM lapak_schema_migrations WHERE version >= 2")
         .await;

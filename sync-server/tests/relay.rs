@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::Mutex as AsyncMutex;
 
 use async_trait::async_trait;
-use common::{Harness, reference};
+use common::{Harness, free_port, reference, until};
 use futures_util::StreamExt as _;
 use lapak_server::config::{AmqpSinkConfig, NatsSinkConfig, Secret};
 use lapak_server::metrics::Metrics;
@@ -62,14 +62,6 @@ async fn outbox_ids(h: &Harness) -> Vec<String> {
 
 async fn count(h: &Harness, sql: &str) -> i64 {
     common::count(&h.storage, sql).await
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A private NATS server with JetStream.
@@ -201,17 +193,6 @@ fn spawn(
     let hub = lapak_server::live::Hub::new();
     let task = tokio::spawn(relay.run(rx, hub.subscribe()));
     (tx, task)
-}
-
-async fn until(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("not within {secs} s: {what}");
 }
 
 /// The stream's messages, in stream order: (Nats-Msg-Id, the envelope's event id).

@@ -51,6 +51,18 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../../migrations/server-postgres/0006_outbox_relay.sql"),
         sqlite: include_str!("../../../migrations/server-sqlite/0006_outbox_relay.sql"),
     },
+    Migration {
+        version: 7,
+        name: "reference_feed",
+        postgres: include_str!("../../../migrations/server-postgres/0007_reference_feed.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0007_reference_feed.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "import_state",
+        postgres: include_str!("../../../migrations/server-postgres/0008_import_state.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0008_import_state.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -37,9 +37,11 @@ pub mod derived;
 pub mod exceptions;
 mod facts;
 pub mod fleet;
+pub mod import_state;
 pub mod master_data;
 pub mod materialize;
 pub mod migrations;
+pub mod mirror;
 pub mod photos;
 pub mod relay;
 pub mod reports;
@@ -51,6 +53,8 @@ pub use back_office::{BackOffice, Visibility};
 pub use db::Dialect;
 pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
 pub use fleet::{DeviceFilter, DeviceRow, Page, Rejection, RejectionFilter};
+pub use import_state::{ImportLedger, ImportedRow};
+pub use mirror::{ReferenceBatch, ReferenceChange, ReferenceFeed};
 pub use photos::{PhotoRefs, RecordPhoto, Referrer};
 pub use relay::{RelayLedger, SinkState};
 pub use sql::SqlStorage;
@@ -140,7 +144,16 @@ pub struct WriteContext {
 /// sequenced one at a time so that log positions commit in order (see `docs/protocol.md`,
 /// "Sequencing").
 #[async_trait]
-pub trait Storage: Accounts + Exceptions + PhotoRefs + BackOffice + RelayLedger + 'static {
+pub trait Storage:
+    Accounts
+    + Exceptions
+    + PhotoRefs
+    + BackOffice
+    + RelayLedger
+    + ReferenceFeed
+    + ImportLedger
+    + 'static
+{
     /// The backend.
     fn dialect(&self) -> Dialect;
     /// The schema served.

@@ -531,3 +531,24 @@ pub async fn small_demo(storage: &SqlStorage) -> lapak_server::demo::DemoSummary
         .await
         .unwrap()
 }
+
+/// A port nothing listens on now (for a child process that must be given one).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `check` holds, trying every 50 ms; panics naming `what` after `secs` seconds.
+pub async fn until(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("not within {secs} s: {what}");
+}

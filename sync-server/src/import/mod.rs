@@ -1,8 +1,11 @@
-//! Bulk import of master data from CSV: every row is read and checked against the collection
+//! Bulk import of master data. From the admin web, CSV: every row is read and checked against the collection
 //! before anything is written ([`check`]: per-row errors with their line, and a preview), then
 //! the rows are written in transactions of [`CHUNK_ROWS`] by a background job whose progress
 //! the admin web polls ([`Imports`]). Rows are upserts by id, so an import cut short (a
-//! restart) is finished by importing the same file again.
+//! restart) is finished by importing the same file again. From the ERP (`lapak-server import`):
+//! a [`mapping`] file names the collection, the [`source`] (CSV, JSON lines, or an SQL query
+//! against Postgres or MariaDB) and its columns, and [`erp`] writes only the rows that changed
+//! and deletes the rows the source no longer has.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,10 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::storage::master_data::{DataField, DataRow, FieldKind, data_fields};
+
+pub mod erp;
+pub mod mapping;
+pub mod source;
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 200_000;
@@ -231,7 +238,7 @@ fn read_row(
     let mut row = Record::new();
     for (field, cell) in columns.iter().zip(record.iter()) {
         let Some(field) = field else { continue };
-        let value = cell_value(field.kind, cell, utc_offset_seconds)
+        let value = text_value(field.kind, cell, utc_offset_seconds)
             .map_err(|m| fail(format!("column `{}`: {m}", field.name)))?;
         row.insert(field.name.clone(), value);
     }
@@ -239,14 +246,19 @@ fn read_row(
     Ok((id, row))
 }
 
-/// A cell as a value of `kind`; an empty cell is null.
-fn cell_value(kind: FieldKind, cell: &str, utc_offset_seconds: i32) -> Result<Value, String> {
+/// A text cell as a value of `kind`; an empty cell is null. A whole number may carry zero
+/// decimals (`15000.00`, as databases print decimals).
+pub(crate) fn text_value(
+    kind: FieldKind,
+    cell: &str,
+    utc_offset_seconds: i32,
+) -> Result<Value, String> {
     if cell.is_empty() {
         return Ok(Value::Null);
     }
     Ok(match kind {
         FieldKind::Text => Value::Text(cell.to_owned()),
-        FieldKind::Int => Value::Int(cell.parse().map_err(|_| {
+        FieldKind::Int => Value::Int(whole_number(cell).ok_or_else(|| {
             format!("`{cell}` is not a whole number (write 15000, without dots or commas)")
         })?),
         FieldKind::Real => Value::Real(
@@ -262,6 +274,16 @@ fn cell_value(kind: FieldKind, cell: &str, utc_offset_seconds: i32) -> Result<Va
         }),
         FieldKind::Timestamp => Value::Int(timestamp(cell, utc_offset_seconds)?),
     })
+}
+
+/// `15000`, or `15000.00` with only zeros after the point.
+fn whole_number(cell: &str) -> Option<i64> {
+    let (whole, decimals) = cell.split_once('.').unwrap_or((cell, ""));
+    decimals
+        .bytes()
+        .all(|b| b == b'0')
+        .then(|| whole.parse().ok())
+        .flatten()
 }
 
 /// `2026-12-01` (midnight where the business is), `2026-12-01T08:00:00+07:00`, or ms since

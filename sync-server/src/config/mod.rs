@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+mod fanout;
+
+pub use fanout::{AmqpSinkConfig, MIN_REDIS_TTL, NatsSinkConfig, RedisConfig, RelayConfig};
+
 /// The command line.
 #[derive(Debug, Parser)]
 #[command(name = "lapak-server", version, about = "Lapak's sync server")]
@@ -57,6 +61,27 @@ pub enum Command {
         #[arg(long = "read-scope")]
         read_scopes: Vec<String>,
     },
+    /// Import master data from the ERP as a mapping file describes (the collection, a CSV or
+    /// JSON-lines file or an SQL query, and which column fills each field): only rows that
+    /// changed are written, and rows the source no longer has are deleted.
+    Import {
+        /// The mapping file (TOML; see docs/operations.md, "Imports from the ERP").
+        mapping: PathBuf,
+        /// Say what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run again this often until stopped (`30s`, `15m`, `1h`).
+        #[arg(long, value_parser = parse_interval)]
+        every: Option<std::time::Duration>,
+        /// The most rows one run may delete [default: half of what the source wrote before,
+        /// at least 10].
+        #[arg(long)]
+        max_deletions: Option<u64>,
+    },
+    /// Rewrite every reference row into the Redis of LAPAK_REDIS_URL, then exit: repairs
+    /// values changed by hand; rows Redis holds at a newer version are left alone. Safe while
+    /// servers run.
+    RedisResync,
 }
 
 /// Every setting; each may also come from the environment or the config file.
@@ -173,6 +198,17 @@ pub struct Settings {
     /// [default: lapak.events].
     #[arg(long, env = "LAPAK_RELAY_AMQP_EXCHANGE", global = true)]
     pub relay_amqp_exchange: Option<String>,
+    /// Mirror the master data (every reference collection) into this Redis
+    /// (`redis://[:password@]host:6379[/db]`, or `rediss://` over TLS) [default: not mirrored].
+    #[arg(long, env = "LAPAK_REDIS_URL", global = true, hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Every mirrored key starts with `<prefix>:` [default: lapak].
+    #[arg(long, env = "LAPAK_REDIS_PREFIX", global = true)]
+    pub redis_prefix: Option<String>,
+    /// Let each mirrored row expire this many seconds after it was last written (at least 60;
+    /// the server rewrites every row twice per TTL while it runs) [default: 0, never].
+    #[arg(long, env = "LAPAK_REDIS_TTL_SECONDS", global = true)]
+    pub redis_ttl_seconds: Option<u64>,
 }
 
 /// A secret string whose `Debug` never shows it.
@@ -223,86 +259,6 @@ impl fmt::Debug for JwtKeys {
             }
         }
     }
-}
-
-/// The brokers the outbox is relayed to (`crate::relay`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RelayConfig {
-    /// NATS JetStream, when configured.
-    pub nats: Option<NatsSinkConfig>,
-    /// RabbitMQ, when configured.
-    pub amqp: Option<AmqpSinkConfig>,
-}
-
-/// The NATS JetStream sink.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NatsSinkConfig {
-    /// The server's URL (may hold credentials).
-    pub url: Secret,
-    /// The stream.
-    pub stream: String,
-    /// The subjects' first token.
-    pub subject_prefix: String,
-}
-
-/// The RabbitMQ sink.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AmqpSinkConfig {
-    /// The server's URL (may hold credentials).
-    pub url: Secret,
-    /// The topic exchange.
-    pub exchange: String,
-}
-
-/// A stream, subject or exchange name: letters, digits, `_`, `-` (and `.` where `dots`).
-fn broker_name(what: &str, name: String, dots: bool) -> Result<String, ConfigError> {
-    let fine = !name.is_empty()
-        && name.len() <= 200
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dots && c == '.'));
-    if fine && !name.starts_with('.') && !name.ends_with('.') {
-        Ok(name)
-    } else {
-        Err(ConfigError::Invalid(format!(
-            "the {what} `{name}` is not one: use letters, digits, `_` and `-`{}",
-            if dots { " (and `.` between words)" } else { "" }
-        )))
-    }
-}
-
-fn relay(
-    nats: Option<(Secret, String, String)>,
-    amqp: Option<(Secret, String)>,
-) -> Result<RelayConfig, ConfigError> {
-    let url = |what: &str, url: Secret, schemes: &[&str]| {
-        if schemes.iter().any(|s| url.0.starts_with(s)) {
-            Ok(url)
-        } else {
-            Err(ConfigError::Invalid(format!(
-                "the {what} URL {} is not one: it starts with {}",
-                crate::relay::safe_address(&url.0),
-                schemes.join(" or ")
-            )))
-        }
-    };
-    Ok(RelayConfig {
-        nats: match nats {
-            Some((u, stream, prefix)) => Some(NatsSinkConfig {
-                url: url("NATS", u, &["nats://", "tls://"])?,
-                stream: broker_name("JetStream stream", stream, false)?,
-                subject_prefix: broker_name("subject prefix", prefix, true)?,
-            }),
-            None => None,
-        },
-        amqp: match amqp {
-            Some((u, exchange)) => Some(AmqpSinkConfig {
-                url: url("RabbitMQ", u, &["amqp://", "amqps://"])?,
-                exchange: broker_name("exchange", exchange, true)?,
-            }),
-            None => None,
-        },
-    })
 }
 
 /// Where photos are kept.
@@ -394,6 +350,30 @@ pub struct Config {
     pub utc_offset_seconds: i32,
     /// Where the outbox is relayed.
     pub relay: RelayConfig,
+    /// The Redis that mirrors the master data, when one is configured.
+    pub redis: Option<RedisConfig>,
+}
+
+/// `30s`, `15m`, `2h` or `1d` (a bare number is seconds), at least one second.
+///
+/// # Errors
+/// What to write instead.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        _ => Err(format!(
+            "`{text}` is not an interval: write 30s, 15m, 2h or 1d"
+        )),
+    }
 }
 
 /// `+07:00`, `-03:30`, `+7` or `0` as seconds east of UTC.
@@ -521,7 +501,14 @@ impl Settings {
             Some(t) => parse_utc_offset(&t)?,
             None => 7 * 3600,
         };
-        let relay = relay(
+        let redis = fanout::redis(self.redis_url.or(file.redis_url).map(|u| {
+            (
+                u,
+                pick(self.redis_prefix, file.redis_prefix, "lapak".into()),
+                self.redis_ttl_seconds.or(file.redis_ttl_seconds),
+            )
+        }))?;
+        let relay = fanout::relay(
             self.relay_nats_url.or(file.relay_nats_url).map(|u| {
                 (
                     u,
@@ -588,6 +575,7 @@ impl Settings {
             photos,
             utc_offset_seconds,
             relay,
+            redis,
         })
     }
 }
@@ -623,6 +611,7 @@ impl Config {
             photos: PhotoStoreConfig::Files(data_dir.join("photos")),
             utc_offset_seconds: 7 * 3600,
             relay: RelayConfig::default(),
+            redis: None,
         }
     }
 }
@@ -704,6 +693,62 @@ mod tests {
         });
         assert!(wildcard.contains("subject prefix"), "{wildcard}");
         assert!(Settings::default().resolve().unwrap().relay == RelayConfig::default());
+    }
+
+    #[test]
+    fn intervals_read_with_their_units() {
+        assert_eq!(parse_interval("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_interval("90").unwrap().as_secs(), 90);
+        assert_eq!(parse_interval("1d").unwrap().as_secs(), 86_400);
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("soon").is_err());
+        assert!(parse_interval("5w").is_err());
+    }
+
+    #[test]
+    fn redis_settings_are_checked_and_its_url_never_shown() {
+        let c = Settings {
+            redis_url: Some(Secret("redis://:hunter2@10.0.0.7:6379/2".into())),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        let redis = c.redis.as_ref().unwrap();
+        assert_eq!((redis.prefix.as_str(), redis.ttl), ("lapak", None));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let refused = |s: Settings| s.resolve().unwrap_err().to_string();
+        let http = refused(Settings {
+            redis_url: Some(Secret("http://:hunter2@host:6379".into())),
+            ..Settings::default()
+        });
+        assert!(
+            http.contains("redis://") && !http.contains("hunter2"),
+            "{http}"
+        );
+        let spaces = refused(Settings {
+            redis_url: Some(Secret("redis://host".into())),
+            redis_prefix: Some("my cache".into()),
+            ..Settings::default()
+        });
+        assert!(spaces.contains("prefix"), "{spaces}");
+        let short = refused(Settings {
+            redis_url: Some(Secret("redis://host".into())),
+            redis_ttl_seconds: Some(5),
+            ..Settings::default()
+        });
+        assert!(short.contains("at least 60"), "{short}");
+        let ttl = Settings {
+            redis_url: Some(Secret("redis://host".into())),
+            redis_ttl_seconds: Some(3600),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            ttl.redis.unwrap().ttl,
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(Settings::default().resolve().unwrap().redis, None);
     }
 
     #[test]
