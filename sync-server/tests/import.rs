@@ -17,6 +17,7 @@ use sqlx::Connection as _;
 on_both_backends!(business_sqlite, business_postgres;
     a_csv_import_writes_only_what_changed_and_deletes_what_is_gone,
     a_mariadb_table_is_imported_with_its_types_and_twice_changes_nothing,
+    two_sources_of_one_row_each_write_it_again_after_the_other,
 );
 
 fn options() -> RunOptions {
@@ -162,6 +163,54 @@ async fn a_csv_import_writes_only_what_changed_and_deletes_what_is_gone(h: Harne
     assert_eq!(
         count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
         98
+    );
+}
+
+/// Two ERPs (a mistake, or a move from one to the other) writing the same rows: each run writes
+/// the rows the other wrote since, then skips them until the other writes again.
+async fn two_sources_of_one_row_each_write_it_again_after_the_other(h: Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let fields =
+        "[fields]\nid = \"KODE\"\nname = \"NAMA\"\nunit = \"SATUAN\"\ntax_rate_bp = \"PPN\"\n";
+    std::fs::write(dir.path().join("old.csv"), items_csv(20, &[], &[])).unwrap();
+    std::fs::write(dir.path().join("new.csv"), items_csv(20, &[0, 1, 2], &[])).unwrap();
+    let old = mapping(
+        dir.path(),
+        "erp-old",
+        &format!("collection = \"items\"\n[source]\ncsv = \"old.csv\"\n{fields}"),
+        &h,
+    );
+    let new = mapping(
+        dir.path(),
+        "erp-new",
+        &format!("collection = \"items\"\n[source]\ncsv = \"new.csv\"\n{fields}"),
+        &h,
+    );
+    assert_eq!(
+        counts(&import(&h, &old, &options()).await),
+        (20, 0, 0, 0, 0)
+    );
+    // The rows are there already: changed, not new.
+    assert_eq!(
+        counts(&import(&h, &new, &options()).await),
+        (0, 20, 0, 0, 0)
+    );
+    assert_eq!(
+        name_of(&h, "SKU-0001").await.as_deref(),
+        Some("Barang 1 baru")
+    );
+    assert_eq!(
+        counts(&import(&h, &new, &options()).await),
+        (0, 0, 20, 0, 0)
+    );
+    assert_eq!(
+        counts(&import(&h, &old, &options()).await),
+        (0, 20, 0, 0, 0)
+    );
+    assert_eq!(name_of(&h, "SKU-0001").await.as_deref(), Some("Barang 1"));
+    assert_eq!(
+        counts(&import(&h, &old, &options()).await),
+        (0, 0, 20, 0, 0)
     );
 }
 

@@ -231,8 +231,12 @@ async fn read_sql(
         let mut n = 0;
         while let Some(row) = rows.try_next().await.map_err(db)? {
             n += 1;
-            let at = column_positions(&mut at_columns, columns, &row)?;
-            let cells = at
+            if at_columns.is_none() {
+                at_columns = Some(column_positions(columns, &row)?);
+            }
+            let cells = at_columns
+                .as_deref()
+                .unwrap_or_default()
                 .iter()
                 .map(|i| pg_cell(&row, *i))
                 .collect::<Result<_, _>>()?;
@@ -248,8 +252,12 @@ async fn read_sql(
         let mut n = 0;
         while let Some(row) = rows.try_next().await.map_err(db)? {
             n += 1;
-            let at = column_positions(&mut at_columns, columns, &row)?;
-            let cells = at
+            if at_columns.is_none() {
+                at_columns = Some(column_positions(columns, &row)?);
+            }
+            let cells = at_columns
+                .as_deref()
+                .unwrap_or_default()
                 .iter()
                 .map(|i| mysql_cell(&row, *i))
                 .collect::<Result<_, _>>()?;
@@ -262,18 +270,9 @@ async fn read_sql(
 }
 
 /// The wanted columns' positions in the answer, found at its first row.
-fn column_positions<R: sqlx::Row>(
-    found: &mut Option<Vec<usize>>,
-    wanted: &[&str],
-    row: &R,
-) -> Result<Vec<usize>, SourceError> {
-    if let Some(at) = found {
-        return Ok(at.clone());
-    }
+fn column_positions<R: sqlx::Row>(wanted: &[&str], row: &R) -> Result<Vec<usize>, SourceError> {
     let names: Vec<String> = row.columns().iter().map(|c| c.name().to_owned()).collect();
-    let at = positions(wanted, &names)?;
-    *found = Some(at.clone());
-    Ok(at)
+    positions(wanted, &names)
 }
 
 fn unreadable<R: sqlx::Row>(row: &R, i: usize) -> SourceError {
@@ -289,9 +288,9 @@ fn pg_cell(row: &sqlx::postgres::PgRow, i: usize) -> Result<Cell, SourceError> {
     if raw.is_null() {
         return Ok(Cell::Null);
     }
-    let ty = raw.type_info().name().to_owned();
+    let ty = raw.type_info();
     let bad = |_| unreadable(row, i);
-    Ok(match ty.as_str() {
+    Ok(match ty.name() {
         "INT2" => Cell::Int(i64::from(row.try_get::<i16, _>(i).map_err(bad)?)),
         "INT4" => Cell::Int(i64::from(row.try_get::<i32, _>(i).map_err(bad)?)),
         "INT8" => Cell::Int(row.try_get::<i64, _>(i).map_err(bad)?),
@@ -314,9 +313,9 @@ fn mysql_cell(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Cell, SourceError
     if raw.is_null() {
         return Ok(Cell::Null);
     }
-    let ty = raw.type_info().name().to_owned();
+    let ty = raw.type_info();
     let bad = |_| unreadable(row, i);
-    Ok(match ty.as_str() {
+    Ok(match ty.name() {
         "BOOLEAN" => Cell::Bool(row.try_get::<bool, _>(i).map_err(bad)?),
         "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
             Cell::Int(row.try_get::<i64, _>(i).map_err(bad)?)

@@ -208,11 +208,18 @@ impl Pool {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             // The writer commits with `synchronous=FULL`: a verdict the device has received must
-            // survive a power cut, or positions would be handed out twice.
+            // survive a power cut, or positions would be handed out twice. Its page cache is
+            // 64 MiB rather than SQLite's 2 MiB: a write touches the log, the reference and
+            // plain tables and their indexes, and with large tables the small cache re-reads
+            // their inner pages from the file on every batch.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts.clone().synchronous(SqliteSynchronous::Full))
+                .connect_with(
+                    opts.clone()
+                        .synchronous(SqliteSynchronous::Full)
+                        .pragma("cache_size", "-65536"),
+                )
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections.clamp(1, 8))

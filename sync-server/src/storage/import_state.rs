@@ -1,60 +1,50 @@
 //! What imports from the ERP keep (`lapak_import_state`, migration 8): per source and
-//! collection, each row the source last wrote, its fingerprint and the version it got. See
-//! `crate::import::erp` for the diff that uses them.
+//! collection, the fingerprint of each row the source wrote, as long as nobody else has written
+//! the row since. A row an import writes is recorded in the same transaction as its write; any
+//! other write of the row (the admin API, the admin web's CSV import, another source) forgets
+//! it there, so the next import writes it again. See `crate::import::erp` for the diff.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use lapak_core::Record;
 
-use super::Result;
-use super::db::{Arg, ColType};
+use super::db::{Arg, ColType, Tx};
 use super::sql::SqlStorage;
-
-/// A row a source wrote: its fingerprint and the version it got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ImportedRow {
-    /// The fingerprint of the row as the source gave it.
-    pub fingerprint: i64,
-    /// Whether the row is still as the source left it: it exists, at the version the import
-    /// wrote (another write, from the admin web say, changes it).
-    pub untouched: bool,
-}
+use super::{Result, WriteContext};
 
 /// The import's half of the storage.
 #[async_trait]
 pub trait ImportLedger: Send + Sync {
-    /// Every row `source` wrote into `collection`, by id.
-    async fn imported_rows(
-        &self,
-        source: &str,
-        collection: &str,
-    ) -> Result<HashMap<String, ImportedRow>>;
+    /// The fingerprint of every row `source` wrote into `collection` and nobody wrote since, by
+    /// id.
+    async fn imported_rows(&self, source: &str, collection: &str) -> Result<HashMap<String, i64>>;
 
-    /// Records rows `source` wrote (`(id, fingerprint, version)`) and forgets those it deleted.
-    async fn record_imported(
+    /// Writes reference rows for `source` as `put_reference` does (`None`: delete) and, in the
+    /// same transaction, records each written row's fingerprint (`prints`, one per row; a
+    /// deletion's is not used). Returns the ids of the rows that were live before.
+    async fn put_imported(
         &self,
+        ctx: &WriteContext,
         source: &str,
         collection: &str,
-        written: &[(String, i64, i64)],
-        deleted: &[String],
-    ) -> Result<()>;
+        rows: &[(String, Option<Record>)],
+        prints: &[i64],
+    ) -> Result<Vec<String>>;
+
+    /// Which of `ids` are live rows of `collection` (what a dry run would change rather than
+    /// add).
+    async fn live_references(&self, collection: &str, ids: &[String]) -> Result<Vec<String>>;
 }
 
 #[async_trait]
 impl ImportLedger for SqlStorage {
-    async fn imported_rows(
-        &self,
-        source: &str,
-        collection: &str,
-    ) -> Result<HashMap<String, ImportedRow>> {
+    async fn imported_rows(&self, source: &str, collection: &str) -> Result<HashMap<String, i64>> {
         let rows = self
             .pool
             .fetch_all(
-                "SELECT s.record_id, s.fingerprint, \
-                 CAST(CASE WHEN r.version = s.version AND NOT r.deleted THEN 1 ELSE 0 END AS BIGINT) \
-                 FROM lapak_import_state s LEFT JOIN lapak_reference r \
-                 ON r.collection = s.collection AND r.record_id = s.record_id \
-                 WHERE s.source = $1 AND s.collection = $2",
+                "SELECT record_id, fingerprint FROM lapak_import_state \
+                 WHERE source = $1 AND collection = $2",
                 &[
                     Arg::Text(source.to_owned()),
                     Arg::Text(collection.to_owned()),
@@ -63,67 +53,141 @@ impl ImportLedger for SqlStorage {
             .await?;
         let mut out = HashMap::with_capacity(rows.len());
         for r in &rows {
-            out.insert(
-                r.text(0)?,
-                ImportedRow {
-                    fingerprint: r.int(1)?,
-                    untouched: r.int(2)? == 1,
-                },
-            );
+            out.insert(r.text(0)?, r.int(1)?);
         }
         Ok(out)
     }
 
-    async fn record_imported(
+    async fn put_imported(
         &self,
+        ctx: &WriteContext,
         source: &str,
         collection: &str,
-        written: &[(String, i64, i64)],
-        deleted: &[String],
-    ) -> Result<()> {
+        rows: &[(String, Option<Record>)],
+        prints: &[i64],
+    ) -> Result<Vec<String>> {
         let mut tx = self.pool.begin_write().await?;
-        let rows: Vec<Vec<Arg>> = written
+        let (plan, live) = self.write_reference(&mut tx, ctx, collection, rows).await?;
+        // Only rows that were live can have been imported by another source. Reference writes
+        // are one at a time (the head is locked), so no other source writes between the check
+        // and the commit.
+        if another_source(&mut tx, source, collection).await? {
+            forget(&mut tx, collection, &live, Some(source)).await?;
+        }
+        let versions: HashMap<&str, u64> = plan
+            .references
             .iter()
-            .map(|(id, fingerprint, version)| {
-                vec![
+            .filter(|((c, _), _)| c == collection)
+            .map(|((_, id), state)| (id.as_str(), state.version))
+            .collect();
+        let mut written = Vec::new();
+        let mut deleted = Vec::new();
+        for ((id, record), print) in rows.iter().zip(prints) {
+            match (record, versions.get(id.as_str())) {
+                (Some(_), Some(version)) => written.push(vec![
                     Arg::Text(source.to_owned()),
                     Arg::Text(collection.to_owned()),
                     Arg::Text(id.clone()),
-                    Arg::Int(*fingerprint),
-                    Arg::Int(*version),
-                ]
-            })
-            .collect();
-        tx.insert_rows(
-            "lapak_import_state",
-            &[
-                ("source", ColType::Text),
-                ("collection", ColType::Text),
-                ("record_id", ColType::Text),
-                ("fingerprint", ColType::Int),
-                ("version", ColType::Int),
-            ],
-            &rows,
-            "ON CONFLICT (source, collection, record_id) DO UPDATE SET \
-             fingerprint = excluded.fingerprint, version = excluded.version",
-        )
-        .await?;
+                    Arg::Int(*print),
+                    Arg::Int(i64::try_from(*version).unwrap_or(i64::MAX)),
+                ]),
+                (Some(_), None) => {}
+                (None, _) => deleted.push(id.clone()),
+            }
+        }
+        record(&mut tx, &written).await?;
         for chunk in deleted.chunks(500) {
-            let args = vec![
-                Arg::Text(source.to_owned()),
-                Arg::Text(collection.to_owned()),
-                Arg::TextList(chunk.to_vec()),
-            ];
             let within = tx.dialect().in_list("record_id", 3);
             tx.execute_dynamic(
                 &format!(
                     "DELETE FROM lapak_import_state WHERE source = $1 AND collection = $2 AND {within}"
                 ),
-                &args,
+                &[
+                    Arg::Text(source.to_owned()),
+                    Arg::Text(collection.to_owned()),
+                    Arg::TextList(chunk.to_vec()),
+                ],
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(live)
     }
+
+    async fn live_references(&self, collection: &str, ids: &[String]) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin_read().await?;
+        let current = super::sql::load_references(&mut tx, collection, ids).await?;
+        tx.commit().await?;
+        Ok(current
+            .into_iter()
+            .filter(|(_, state)| !state.deleted)
+            .map(|(id, _)| id)
+            .collect())
+    }
+}
+
+/// Whether a source other than `source` has imported rows into `collection`: a walk over the
+/// distinct sources, one index probe each, rather than a scan of the rows.
+async fn another_source(tx: &mut Tx, source: &str, collection: &str) -> Result<bool> {
+    let found = tx
+        .fetch_optional(
+            "WITH RECURSIVE s(source) AS ( \
+                 SELECT MIN(source) FROM lapak_import_state \
+                 UNION ALL \
+                 SELECT (SELECT MIN(t.source) FROM lapak_import_state t WHERE t.source > s.source) \
+                 FROM s WHERE s.source IS NOT NULL) \
+             SELECT 1 FROM s WHERE s.source IS NOT NULL AND s.source <> $1 AND EXISTS ( \
+                 SELECT 1 FROM lapak_import_state t WHERE t.source = s.source AND t.collection = $2) \
+             LIMIT 1",
+            &[Arg::Text(source.to_owned()), Arg::Text(collection.to_owned())],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Upserts `(source, collection, record_id, fingerprint, version)` rows.
+async fn record(tx: &mut Tx, rows: &[Vec<Arg>]) -> Result<()> {
+    tx.insert_rows(
+        "lapak_import_state",
+        &[
+            ("source", ColType::Text),
+            ("collection", ColType::Text),
+            ("record_id", ColType::Text),
+            ("fingerprint", ColType::Int),
+            ("version", ColType::Int),
+        ],
+        rows,
+        "ON CONFLICT (source, collection, record_id) DO UPDATE SET \
+         fingerprint = excluded.fingerprint, version = excluded.version",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Forgets what imports (but `except`) recorded of rows `ids` of `collection`: someone else
+/// wrote them.
+pub(super) async fn forget(
+    tx: &mut Tx,
+    collection: &str,
+    ids: &[String],
+    except: Option<&str>,
+) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let within = tx.dialect().in_list("record_id", 2);
+        let mut args = vec![
+            Arg::Text(collection.to_owned()),
+            Arg::TextList(chunk.to_vec()),
+        ];
+        let sql = match except {
+            Some(source) => {
+                args.push(Arg::Text(source.to_owned()));
+                format!(
+                    "DELETE FROM lapak_import_state WHERE collection = $1 AND {within} AND source <> $3"
+                )
+            }
+            None => format!("DELETE FROM lapak_import_state WHERE collection = $1 AND {within}"),
+        };
+        tx.execute_dynamic(&sql, &args).await?;
+    }
+    Ok(())
 }

@@ -53,7 +53,7 @@ pub use back_office::{BackOffice, Visibility};
 pub use db::Dialect;
 pub use exceptions::{ExceptionFilter, ExceptionRecord, Exceptions};
 pub use fleet::{DeviceFilter, DeviceRow, Page, Rejection, RejectionFilter};
-pub use import_state::{ImportLedger, ImportedRow};
+pub use import_state::ImportLedger;
 pub use mirror::{ReferenceBatch, ReferenceChange, ReferenceFeed};
 pub use photos::{PhotoRefs, RecordPhoto, Referrer};
 pub use relay::{RelayLedger, SinkState};

@@ -167,6 +167,40 @@ impl SqlStorage {
         Ok(())
     }
 
+    /// Writes reference rows (`None`: delete) in `tx`, as `put_reference` and imports do;
+    /// returns the plan and the ids of the rows that were live before.
+    pub(super) async fn write_reference(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteContext,
+        collection: &str,
+        rows: &[(String, Option<Record>)],
+    ) -> Result<(Plan, Vec<String>)> {
+        let head = self.lock_head(tx).await?;
+        let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let current = load_references(tx, collection, &ids).await?;
+        let context = Context {
+            schema: &self.schema,
+            rules: &self.rules,
+            head,
+            now_ms: ctx.now_ms,
+            trace_id: &ctx.trace_id,
+        };
+        let mut plan = engine::plan_reference(&context, collection, rows, &current)?;
+        self.follow_placing(tx, &context, collection, rows, &mut plan)
+            .await?;
+        Self::fill_previous_heads(tx, &mut plan).await?;
+        self.write_plan(tx, &plan, None, ctx.now_ms).await?;
+        let live = current
+            .into_iter()
+            .filter(|(_, state)| !state.deleted)
+            .map(|(id, _)| id)
+            .collect();
+        Ok((plan, live))
+    }
+
     pub(super) async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
         let sql = match tx.dialect() {
             Dialect::Postgres => "SELECT position FROM lapak_head WHERE id = 1 FOR UPDATE",
@@ -603,23 +637,10 @@ impl Storage for SqlStorage {
         rows: &[(String, Option<Record>)],
     ) -> Result<Plan> {
         let mut tx = self.pool.begin_write().await?;
-        let head = self.lock_head(&mut tx).await?;
-        let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        let current = load_references(&mut tx, collection, &ids).await?;
-        let context = Context {
-            schema: &self.schema,
-            rules: &self.rules,
-            head,
-            now_ms: ctx.now_ms,
-            trace_id: &ctx.trace_id,
-        };
-        let mut plan = engine::plan_reference(&context, collection, rows, &current)?;
-        self.follow_placing(&mut tx, &context, collection, rows, &mut plan)
-            .await?;
-        Self::fill_previous_heads(&mut tx, &mut plan).await?;
-        self.write_plan(&mut tx, &plan, None, ctx.now_ms).await?;
+        let (plan, live) = self.write_reference(&mut tx, ctx, collection, rows).await?;
+        // Written by someone other than an import: each import writes these rows again. Only
+        // rows that were live can have been imported (a deletion forgets them too).
+        super::import_state::forget(&mut tx, collection, &live, None).await?;
         tx.commit().await?;
         Ok(plan)
     }
