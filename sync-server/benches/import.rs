@@ -9,6 +9,10 @@
 
 use std::time::Instant;
 
+/// The allocator `lapak-server` runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use lapak_server::SqlStorage;
 use lapak_server::import::erp::{RunOptions, run};
 use lapak_server::import::mapping::Mapping;
