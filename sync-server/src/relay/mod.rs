@@ -132,6 +132,8 @@ pub struct Relay {
     held: Option<(i64, i64)>,
     /// How long a lease lasts, ms ([`LEASE_MS`]); renewed once a third of it has passed.
     lease_ms: i64,
+    /// The batch after a position, read while the batch before it was being published.
+    ahead: Option<(i64, Vec<(i64, crate::engine::Event)>)>,
 }
 
 /// What one round did.
@@ -160,6 +162,7 @@ impl Relay {
             metrics,
             held: None,
             lease_ms: LEASE_MS,
+            ahead: None,
         }
     }
 
@@ -247,7 +250,10 @@ impl Relay {
         let Some((upto, until)) = self.held else {
             return Ok(Round::Standby);
         };
-        let events = self.storage.outbox(upto, BATCH).await?;
+        let events = match self.ahead.take() {
+            Some((after, events)) if after == upto => events,
+            _ => self.storage.outbox(upto, BATCH).await?,
+        };
         let Some((last, oldest)) = events.last().map(|e| e.0).zip(events.first()) else {
             self.metrics.relay_backlog(name).set(0);
             self.metrics.relay_lag(name).set(0.0);
@@ -265,7 +271,11 @@ impl Relay {
                 body: serde_json::to_vec(&e.envelope(*seq)).unwrap_or_default(),
             })
             .collect();
-        self.sink.publish(&outgoing).await?;
+        // The next batch is read while the broker acknowledges this one.
+        let storage = Arc::clone(&self.storage);
+        let (published, next) =
+            tokio::join!(self.sink.publish(&outgoing), storage.outbox(last, BATCH));
+        published?;
         let now = AppState::now_ms();
         if !self
             .storage
@@ -280,6 +290,8 @@ impl Relay {
             return Ok(Round::Standby);
         }
         self.held = Some((last, until));
+        // An empty read is not kept: events written since are read next round.
+        self.ahead = next.ok().filter(|n| !n.is_empty()).map(|n| (last, n));
         self.metrics
             .relay_published(name)
             .inc_by(u64::try_from(outgoing.len()).unwrap_or(0));
