@@ -224,47 +224,44 @@ async fn read_sql(
         address: address.clone(),
         detail: e.to_string(),
     };
+    let query = sqlx::AssertSqlSafe(query.to_owned());
     if url.starts_with("postgres") {
         let mut conn = sqlx::PgConnection::connect(url).await.map_err(db)?;
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(query.to_owned())).fetch(&mut conn);
-        let mut at_columns: Option<Vec<usize>> = None;
-        let mut n = 0;
-        while let Some(row) = rows.try_next().await.map_err(db)? {
-            n += 1;
-            if at_columns.is_none() {
-                at_columns = Some(column_positions(columns, &row)?);
-            }
-            let cells = at_columns
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .map(|i| pg_cell(&row, *i))
-                .collect::<Result<_, _>>()?;
-            on_row(SourceRow { at: n, cells })
-                .await
-                .map_err(SourceError::Stopped)?;
-        }
+        let rows = sqlx::query(query).fetch(&mut conn);
+        each_row(rows, columns, pg_cell, db, on_row).await
     } else {
         let url = url.replacen("mariadb://", "mysql://", 1);
         let mut conn = sqlx::MySqlConnection::connect(&url).await.map_err(db)?;
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(query.to_owned())).fetch(&mut conn);
-        let mut at_columns: Option<Vec<usize>> = None;
-        let mut n = 0;
-        while let Some(row) = rows.try_next().await.map_err(db)? {
-            n += 1;
-            if at_columns.is_none() {
-                at_columns = Some(column_positions(columns, &row)?);
-            }
-            let cells = at_columns
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .map(|i| mysql_cell(&row, *i))
-                .collect::<Result<_, _>>()?;
-            on_row(SourceRow { at: n, cells })
-                .await
-                .map_err(SourceError::Stopped)?;
+        let rows = sqlx::query(query).fetch(&mut conn);
+        each_row(rows, columns, mysql_cell, db, on_row).await
+    }
+}
+
+/// Hands each row of a query's answer on as the [`Cell`]s of the wanted columns, read with
+/// `cell`; rows are numbered from 1.
+async fn each_row<R: sqlx::Row>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    columns: &[&str],
+    cell: fn(&R, usize) -> Result<Cell, SourceError>,
+    db: impl Fn(sqlx::Error) -> SourceError,
+    on_row: &mut impl AsyncFnMut(SourceRow) -> Result<(), String>,
+) -> Result<(), SourceError> {
+    let mut at_columns: Option<Vec<usize>> = None;
+    let mut n = 0;
+    while let Some(row) = rows.try_next().await.map_err(&db)? {
+        n += 1;
+        if at_columns.is_none() {
+            at_columns = Some(column_positions(columns, &row)?);
         }
+        let cells = at_columns
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|i| cell(&row, *i))
+            .collect::<Result<_, _>>()?;
+        on_row(SourceRow { at: n, cells })
+            .await
+            .map_err(SourceError::Stopped)?;
     }
     Ok(())
 }

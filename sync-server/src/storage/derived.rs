@@ -187,13 +187,7 @@ impl SqlStorage {
         self.load_facts(&mut tx, &lookups, &mut facts).await?;
         let rows = derived::rows(&self.schema, &tallies, &facts);
         let current = stored_state(&mut tx, &rows).await?;
-        let ctx = Context {
-            schema: &self.schema,
-            rules: &self.rules,
-            head,
-            now_ms,
-            trace_id: "backfill",
-        };
+        let ctx = self.context(head, now_ms, "backfill");
         let mut plan = Plan {
             head,
             ..Plan::default()

@@ -181,13 +181,7 @@ impl SqlStorage {
         ids.sort();
         ids.dedup();
         let current = load_references(tx, collection, &ids).await?;
-        let context = Context {
-            schema: &self.schema,
-            rules: &self.rules,
-            head,
-            now_ms: ctx.now_ms,
-            trace_id: &ctx.trace_id,
-        };
+        let context = self.context(head, ctx.now_ms, &ctx.trace_id);
         let mut plan = engine::plan_reference(&context, collection, rows, &current)?;
         self.follow_placing(tx, &context, collection, rows, &mut plan)
             .await?;
@@ -199,6 +193,18 @@ impl SqlStorage {
             .map(|(id, _)| id)
             .collect();
         Ok((plan, live))
+    }
+
+    /// What the engine judges a write with: this server's schema and rules, the head, the
+    /// time and the trace.
+    pub(super) fn context<'a>(&'a self, head: u64, now_ms: i64, trace_id: &'a str) -> Context<'a> {
+        Context {
+            schema: &self.schema,
+            rules: &self.rules,
+            head,
+            now_ms,
+            trace_id,
+        }
     }
 
     pub(super) async fn lock_head(&self, tx: &mut Tx) -> Result<u64> {
@@ -605,13 +611,7 @@ impl Storage for SqlStorage {
                 );
             }
         }
-        let context = Context {
-            schema: &self.schema,
-            rules: &self.rules,
-            head,
-            now_ms: ctx.now_ms,
-            trace_id: &ctx.trace_id,
-        };
+        let context = self.context(head, ctx.now_ms, &ctx.trace_id);
         let mut facts = Facts::new();
         // A read may depend on an earlier one (a branch's price list, then its prices).
         for _ in 0..4 {
