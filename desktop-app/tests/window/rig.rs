@@ -111,7 +111,7 @@ impl Rig {
 
     /// Starts `lapak-desktop --data-dir <dir>` in a window driven through WebDriver.
     pub async fn open(&self, dir: &Path) -> Window {
-        let (port, native) = (free_port(), free_port());
+        let [port, native] = free_ports();
         let mut command = Command::new(&self.driver);
         command
             .args([
@@ -127,7 +127,10 @@ impl Rig {
             .stdout(Stdio::null());
         let driver = Group::spawn(&mut command).expect("starting tauri-driver");
         let url = format!("http://127.0.0.1:{port}");
-        wait_until_listening(port).await;
+        // tauri-driver listens before the WebKitWebDriver it starts does, and a session asked
+        // for in between is dropped unanswered (tauri-apps/tauri#15156): wait for both.
+        wait_until_listening(port, "tauri-driver").await;
+        wait_until_listening(native, "WebKitWebDriver").await;
         let page = Session::start(
             &url,
             json!({
@@ -186,23 +189,20 @@ impl Window {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// Two distinct free ports (both held while the second is chosen, so they cannot be the same).
+fn free_ports() -> [u16; 2] {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let (first, second) = (bind(), bind());
+    [first, second].map(|l| l.local_addr().expect("a bound address").port())
 }
 
-async fn wait_until_listening(port: u16) {
+async fn wait_until_listening(port: u16, who: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .is_err()
     {
-        assert!(
-            Instant::now() < deadline,
-            "tauri-driver did not listen on {port}"
-        );
+        assert!(Instant::now() < deadline, "{who} did not listen on {port}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

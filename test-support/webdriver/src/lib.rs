@@ -62,13 +62,17 @@ impl Session {
             .build()
             .unwrap();
         let body = json!({ "capabilities": { "alwaysMatch": capabilities } });
-        let answer = send(
-            &http,
-            reqwest::Method::POST,
-            &format!("{driver}/session"),
-            Some(body),
-        )
-        .await
+        let url = format!("{driver}/session");
+        let deadline = Instant::now() + PATIENCE;
+        // A driver that has just started may drop a connection before it can serve it.
+        let answer = loop {
+            match send(&http, reqwest::Method::POST, &url, Some(body.clone())).await {
+                Err(r) if r.error == "unreachable" && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                answer => break answer,
+            }
+        }
         .unwrap_or_else(|r| panic!("the driver refused the session: {r}"));
         let id = answer["sessionId"]
             .as_str()
