@@ -980,7 +980,8 @@ async fn an_older_database_is_upgraded_in_place(h: Harness) {
         "DROP TABLE lapak_report_items_block_all",
         "DROP TABLE lapak_relay_sinks",
         "DROP INDEX lapak_reference_version",
-        "DROP TABLE lapak_import_state",
+        "ALTER TABLE lapak_reference DROP COLUMN imported_by",
+        "ALTER TABLE lapak_reference DROP COLUMN import_print",
     ] {
         h.raw_execute(statement).await;
     }

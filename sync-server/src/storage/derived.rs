@@ -196,7 +196,7 @@ impl SqlStorage {
         let count = plan.references.len() as u64;
         if count > 0 {
             Self::fill_previous_heads(&mut tx, &mut plan).await?;
-            self.write_plan(&mut tx, &plan, None, now_ms).await?;
+            self.write_plan(&mut tx, &plan, None, now_ms, None).await?;
         }
         tx.commit().await?;
         Ok(count)

@@ -59,9 +59,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 8,
-        name: "import_state",
-        postgres: include_str!("../../../migrations/server-postgres/0008_import_state.sql"),
-        sqlite: include_str!("../../../migrations/server-sqlite/0008_import_state.sql"),
+        name: "import_marks",
+        postgres: include_str!("../../../migrations/server-postgres/0008_import_marks.sql"),
+        sqlite: include_str!("../../../migrations/server-sqlite/0008_import_marks.sql"),
     },
 ];
 

@@ -19,6 +19,7 @@ use sqlx::postgres::PgPool;
 use uuid::Uuid;
 
 use super::db::{Arg, ColType, Dialect, Pool, Tx};
+use super::import_state::ImportMark;
 use super::{Result, Storage, StorageError, WriteContext, materialize, migrations};
 use crate::auth::{Principal, Role};
 use crate::engine::{self, Context, Event, Plan, StoredDoc, StoredReference, StoredVerdict};
@@ -167,14 +168,16 @@ impl SqlStorage {
         Ok(())
     }
 
-    /// Writes reference rows (`None`: delete) in `tx`, as `put_reference` and imports do;
-    /// returns the plan and the ids of the rows that were live before.
+    /// Writes reference rows (`None`: delete) in `tx`, as `put_reference` and imports do
+    /// (`import`: marked as the import's); returns the plan and the ids of the rows that were
+    /// live before.
     pub(super) async fn write_reference(
         &self,
         tx: &mut Tx,
         ctx: &WriteContext,
         collection: &str,
         rows: &[(String, Option<Record>)],
+        import: Option<&ImportMark<'_>>,
     ) -> Result<(Plan, Vec<String>)> {
         let head = self.lock_head(tx).await?;
         let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
@@ -186,7 +189,7 @@ impl SqlStorage {
         self.follow_placing(tx, &context, collection, rows, &mut plan)
             .await?;
         Self::fill_previous_heads(tx, &mut plan).await?;
-        self.write_plan(tx, &plan, None, ctx.now_ms).await?;
+        self.write_plan(tx, &plan, None, ctx.now_ms, import).await?;
         let live = current
             .into_iter()
             .filter(|(_, state)| !state.deleted)
@@ -257,12 +260,16 @@ impl SqlStorage {
         Ok(out)
     }
 
+    /// Writes `plan` in `tx`: verdicts, the log (superseded entries deleted), documents,
+    /// reference states (marked as `import`'s where it wrote them), plain rows, events and
+    /// tallies.
     pub(super) async fn write_plan(
         &self,
         tx: &mut Tx,
         plan: &Plan,
         device: Option<Uuid>,
         now_ms: i64,
+        import: Option<&ImportMark<'_>>,
     ) -> Result<()> {
         let device_text = device.map(|d| d.to_string()).unwrap_or_default();
         let verdicts: Vec<Vec<Arg>> = plan
@@ -398,6 +405,7 @@ impl SqlStorage {
 
         let mut refs: HashMap<(&str, &str), Vec<Arg>> = HashMap::new();
         for ((c, id), r) in &plan.references {
+            let [by, print] = ImportMark::columns(import, c, id, r.deleted);
             refs.insert(
                 (c.as_str(), id.as_str()),
                 vec![
@@ -406,10 +414,14 @@ impl SqlStorage {
                     Arg::Int(to_i64(r.version)),
                     Arg::Text(scopes_json(&r.scopes)),
                     Arg::Bool(r.deleted),
+                    by,
+                    print,
                 ],
             );
         }
         let refs: Vec<Vec<Arg>> = refs.into_values().collect();
+        // Every write sets the import's mark: an import's own rows get it, any other write
+        // (or deletion) clears it, so the import writes the row again next time.
         tx.insert_rows(
             "lapak_reference",
             &[
@@ -418,9 +430,13 @@ impl SqlStorage {
                 ("version", ColType::Int),
                 ("scopes", ColType::Text),
                 ("deleted", ColType::Bool),
+                ("imported_by", ColType::Text),
+                ("import_print", ColType::Int),
             ],
             &refs,
-            "ON CONFLICT (collection, record_id) DO UPDATE SET version = excluded.version, scopes = excluded.scopes, deleted = excluded.deleted",
+            "ON CONFLICT (collection, record_id) DO UPDATE SET version = excluded.version, \
+             scopes = excluded.scopes, deleted = excluded.deleted, \
+             imported_by = excluded.imported_by, import_print = excluded.import_print",
         )
         .await?;
 
@@ -624,7 +640,7 @@ impl Storage for SqlStorage {
         let mut plan = engine::plan_push(&context, principal, request, &known, &docs, facts);
         self.place_derived(&mut tx, &context, &mut plan).await?;
         Self::fill_previous_heads(&mut tx, &mut plan).await?;
-        self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms)
+        self.write_plan(&mut tx, &plan, Some(request.device_id), ctx.now_ms, None)
             .await?;
         tx.commit().await?;
         Ok(plan)
@@ -637,10 +653,10 @@ impl Storage for SqlStorage {
         rows: &[(String, Option<Record>)],
     ) -> Result<Plan> {
         let mut tx = self.pool.begin_write().await?;
-        let (plan, live) = self.write_reference(&mut tx, ctx, collection, rows).await?;
-        // Written by someone other than an import: each import writes these rows again. Only
-        // rows that were live can have been imported (a deletion forgets them too).
-        super::import_state::forget(&mut tx, collection, &live, None).await?;
+        // Unmarked: written by someone other than an import, each import writes them again.
+        let (plan, _) = self
+            .write_reference(&mut tx, ctx, collection, rows, None)
+            .await?;
         tx.commit().await?;
         Ok(plan)
     }
