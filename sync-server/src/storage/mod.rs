@@ -47,6 +47,7 @@ pub mod relay;
 pub mod reports;
 pub mod rollups;
 pub mod sql;
+mod write_plan;
 
 pub use accounts::{Accounts, REFRESH_RETRY_GRACE_MS, Refresh, Session, StoredUser, UserInfo};
 pub use back_office::{BackOffice, Visibility};
