@@ -130,12 +130,12 @@ impl From<Option<i64>> for Arg {
 }
 
 /// A text list as Postgres binds it.
-fn pg_list(v: &[String]) -> Vec<String> {
+pub(crate) fn pg_list(v: &[String]) -> Vec<String> {
     v.to_vec()
 }
 
 /// A text list as SQLite binds it (read back with `json_each`).
-fn sqlite_list(v: &[String]) -> String {
+pub(crate) fn sqlite_list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
@@ -161,6 +161,7 @@ macro_rules! bind_all {
         q
     }};
 }
+pub(crate) use bind_all;
 
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
@@ -430,119 +431,6 @@ impl Tx {
         args: &[Arg],
     ) -> Result<Option<DbRow>, sqlx::Error> {
         Ok(self.fetch_all(sql, args).await?.into_iter().next())
-    }
-
-    /// Inserts many rows into one table: Postgres binds one array per column and inserts them
-    /// with `UNNEST` in one statement; SQLite runs the prepared single-row insert per row (it is
-    /// in-process, so a statement costs microseconds). `suffix` follows the insert (`ON CONFLICT
-    /// ...`).
-    pub(crate) async fn insert_rows(
-        &mut self,
-        table: &str,
-        columns: &[(&str, ColType)],
-        rows: &[Vec<Arg>],
-        suffix: &str,
-    ) -> Result<(), sqlx::Error> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<String> = columns.iter().map(|(n, _)| quote_ident(n)).collect();
-        match self {
-            Tx::Postgres(t) => {
-                // One UNNEST statement per chunk: Postgres arrays can be large, but a bounded
-                // chunk keeps each statement's memory modest.
-                for chunk in rows.chunks(5_000) {
-                    let mut selects = Vec::with_capacity(columns.len());
-                    for (i, (_, ty)) in columns.iter().enumerate() {
-                        selects.push(format!(
-                            "${}::{}",
-                            i + 1,
-                            match ty {
-                                ColType::Text => "text[]",
-                                ColType::Int => "int8[]",
-                                ColType::Real => "float8[]",
-                                ColType::Bool => "bool[]",
-                                ColType::Bytes => "bytea[]",
-                            }
-                        ));
-                    }
-                    let sql = format!(
-                        "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {suffix}",
-                        quote_ident(table),
-                        names.join(", "),
-                        selects.join(", ")
-                    );
-                    let mut q = sqlx::query(AssertSqlSafe(sql));
-                    for (i, (_, ty)) in columns.iter().enumerate() {
-                        let col = chunk.iter().map(|r| &r[i]);
-                        q = match ty {
-                            ColType::Text => q.bind(
-                                col.map(|a| match a {
-                                    Arg::Text(s) => Some(s.clone()),
-                                    _ => None,
-                                })
-                                .collect::<Vec<_>>(),
-                            ),
-                            ColType::Int => q.bind(
-                                col.map(|a| match a {
-                                    Arg::Int(v) => Some(*v),
-                                    _ => None,
-                                })
-                                .collect::<Vec<_>>(),
-                            ),
-                            ColType::Real => q.bind(
-                                col.map(|a| match a {
-                                    Arg::Real(v) => Some(*v),
-                                    _ => None,
-                                })
-                                .collect::<Vec<_>>(),
-                            ),
-                            ColType::Bool => q.bind(
-                                col.map(|a| match a {
-                                    Arg::Bool(v) => Some(*v),
-                                    _ => None,
-                                })
-                                .collect::<Vec<_>>(),
-                            ),
-                            ColType::Bytes => q.bind(
-                                col.map(|a| match a {
-                                    Arg::Bytes(v) => Some(v.clone()),
-                                    _ => None,
-                                })
-                                .collect::<Vec<_>>(),
-                            ),
-                        };
-                    }
-                    q.execute(&mut **t).await?;
-                }
-            }
-            Tx::Sqlite(t) => {
-                // Multi-row VALUES: one statement per chunk (SQLite allows 32,766 parameters);
-                // full chunks share one statement text, so it is prepared once. Anonymous `?`
-                // parameters, because sqlx looks up each numbered `$N` by name, which SQLite
-                // answers by a linear search: quadratic in the parameters of a statement, and
-                // 70% of the time of a large insert.
-                let per_chunk = (30_000 / columns.len()).clamp(1, 500);
-                let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
-                for chunk in rows.chunks(per_chunk) {
-                    let tuples = vec![tuple.as_str(); chunk.len()];
-                    let sql = format!(
-                        "INSERT INTO {} ({}) VALUES {} {suffix}",
-                        quote_ident(table),
-                        names.join(", "),
-                        tuples.join(", ")
-                    );
-                    bind_all!(
-                        sqlx::query(AssertSqlSafe(sql)),
-                        chunk.iter().flatten(),
-                        sqlite_list
-                    )
-                    .execute(&mut **t)
-                    .await?;
-                }
-            }
-        }
-        Ok(())
     }
 
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {

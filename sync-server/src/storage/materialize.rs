@@ -15,6 +15,7 @@ use lapak_core::schema::{FieldType, Kind, ScalarType};
 use lapak_core::{Collection, Item, Record, Scalar, Schema, Value};
 
 use super::db::{Arg, ColType, DbRow, Dialect, Tx, quote_ident};
+use super::pipeline::{Pipe, Stopped};
 use crate::engine::RowWrite;
 
 fn col_type(t: ScalarType) -> ColType {
@@ -283,13 +284,13 @@ fn value_arg(t: ColType, v: Option<&Value>) -> Arg {
     scalar_arg(t, s.as_ref())
 }
 
-/// Writes materialized rows: deletions, then upserts (ledger rows only insert), with their
+/// Queues the writes of materialized rows: deletions, then upserts (ledger rows only insert), with their
 /// child rows replaced. When a record appears twice, its last write wins.
 pub(crate) async fn write_rows(
-    tx: &mut Tx,
+    pipe: &Pipe,
     schema: &Schema,
     rows: &[RowWrite],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Stopped> {
     let mut last: HashMap<(&str, &str), &RowWrite> = HashMap::new();
     let mut order: Vec<(&str, &str)> = Vec::new();
     for r in rows {
@@ -320,7 +321,7 @@ pub(crate) async fn write_rows(
         if c.kind() != Kind::Ledger {
             for w in &writes {
                 for (field, _) in &lists {
-                    tx.execute_dynamic(
+                    pipe.execute_dynamic(
                         &format!(
                             "DELETE FROM {} WHERE parent_id = $1",
                             quote_ident(&child_table(c.name(), field))
@@ -330,7 +331,7 @@ pub(crate) async fn write_rows(
                     .await?;
                 }
                 if w.row.is_none() {
-                    tx.execute_dynamic(
+                    pipe.execute_dynamic(
                         &format!("DELETE FROM {table} WHERE id = $1"),
                         &[Arg::Text(w.id.clone())],
                     )
@@ -382,12 +383,12 @@ pub(crate) async fn write_rows(
                 .collect();
             format!("ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
         };
-        tx.insert_rows(c.name(), &col_refs, &parent_rows, &suffix)
+        pipe.insert_rows(c.name(), &col_refs, &parent_rows, &suffix)
             .await?;
         for (li, (field, keys)) in lists.iter().enumerate() {
             let ccols: Vec<(String, ColType)> = child_columns(keys);
             let refs: Vec<(&str, ColType)> = ccols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-            tx.insert_rows(
+            pipe.insert_rows(
                 &child_table(c.name(), field),
                 &refs,
                 &child_rows[li],

@@ -43,6 +43,7 @@ pub mod materialize;
 pub mod migrations;
 pub mod mirror;
 pub mod photos;
+mod pipeline;
 pub mod relay;
 pub mod reports;
 pub mod rollups;
