@@ -623,8 +623,9 @@ async fn ledger_entries_materialize_with_lines_and_events(h: Harness) {
     assert_eq!(e.event_type, "invoice.issued");
     assert_eq!(e.version, "v1");
     assert_eq!(e.source, "lapak-server");
-    assert_eq!(e.payload["id"], serde_json::json!(id));
-    assert_eq!(e.payload["record"]["lines"][1]["sku"], "GULA");
+    let payload = e.payload.value();
+    assert_eq!(payload["id"], serde_json::json!(id));
+    assert_eq!(payload["record"]["lines"][1]["sku"], "GULA");
 }
 
 async fn cursor_past_the_head_is_refused(h: Harness) {

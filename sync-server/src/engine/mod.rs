@@ -413,6 +413,18 @@ fn server_actor() -> automerge::ActorId {
     automerge::ActorId::from(&[0u8; 16][..])
 }
 
+/// The data of an event of a write: its fields in name order, as the JSON object they were
+/// first written as.
+#[derive(serde::Serialize)]
+struct WritePayload<'a> {
+    collection: &'a str,
+    device_id: Option<Uuid>,
+    id: &'a str,
+    position: u64,
+    record: lapak_core::value::RecordJson<'a>,
+    scopes: &'a [String],
+}
+
 #[allow(clippy::too_many_arguments)]
 fn event(
     ctx: &Context<'_>,
@@ -434,13 +446,13 @@ fn event(
         timestamp,
         trace_id: ctx.trace_id.to_owned(),
         source: "lapak-server".into(),
-        payload: serde_json::json!({
-            "collection": collection,
-            "id": id,
-            "position": position,
-            "scopes": scopes,
-            "device_id": device,
-            "record": lapak_core::value::record_to_json(record),
+        payload: Payload::of(&WritePayload {
+            collection,
+            device_id: device,
+            id,
+            position,
+            record: lapak_core::value::RecordJson(record),
+            scopes,
         }),
         position,
     }

@@ -102,8 +102,8 @@ pub struct Event {
     pub trace_id: String,
     /// The emitting service.
     pub source: String,
-    /// The event's data (JSON).
-    pub payload: serde_json::Value,
+    /// The event's data.
+    pub payload: Payload,
     /// The position of the change.
     pub position: u64,
 }
@@ -121,8 +121,42 @@ impl Event {
             "timestamp": self.timestamp,
             "trace_id": self.trace_id,
             "source": self.source,
-            "payload": self.payload,
+            "payload": self.payload.value(),
         })
+    }
+}
+
+/// An event's data as JSON text: written once when the event is made, stored and sent as it
+/// is (a write of a million rows makes a million of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload(String);
+
+impl Payload {
+    /// `data` as JSON.
+    #[must_use]
+    pub fn of(data: &impl serde::Serialize) -> Self {
+        Payload(serde_json::to_string(data).unwrap_or_else(|_| "null".into()))
+    }
+
+    /// JSON text read back from the outbox.
+    ///
+    /// # Errors
+    /// When `text` is not JSON.
+    pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(Payload(text))
+    }
+
+    /// The JSON text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The data as a JSON value.
+    #[must_use]
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
     }
 }
 

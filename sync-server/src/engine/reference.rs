@@ -76,10 +76,15 @@ pub fn plan_reference(
         if id.is_empty() || id.len() > 200 {
             return Err(invalid("a row id must be 1 to 200 bytes long".into()));
         }
-        if let Some(f) = fields {
-            c.check_record(f).map_err(|e| invalid(e.to_string()))?;
-            check_storable(c, f, &c.scopes_of(f)).map_err(invalid)?;
-        }
+        let scopes = match fields {
+            Some(f) => {
+                c.check_record(f).map_err(|e| invalid(e.to_string()))?;
+                let scopes = c.scopes_of(f);
+                check_storable(c, f, &scopes).map_err(invalid)?;
+                scopes
+            }
+            None => Vec::new(),
+        };
         let before = state
             .get(id)
             .or_else(|| current.get(id))
@@ -92,16 +97,17 @@ pub fn plan_reference(
         let Some((position, after)) = write_row(&mut plan, c, id, fields.as_ref(), &before) else {
             continue; // deleting what is not there changes nothing
         };
-        let (kind, record, scopes) = match fields {
-            Some(f) => (WriteKind::Updated, f.clone(), c.scopes_of(f)),
-            None => (WriteKind::Deleted, Record::new(), Vec::new()),
+        let empty = Record::new();
+        let (kind, record) = match fields {
+            Some(f) => (WriteKind::Updated, f),
+            None => (WriteKind::Deleted, &empty),
         };
         plan.events.push(event(
             ctx,
             ctx.rules.event_type(collection, kind),
             collection,
             id,
-            &record,
+            record,
             &scopes,
             position,
             None,

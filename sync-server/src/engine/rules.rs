@@ -10,7 +10,7 @@ use lapak_core::Record;
 use lapak_core::protocol::{ChangeBody, Outcome, PushRequest};
 use uuid::Uuid;
 
-use super::{Context, NewException, Plan, StoredVerdict, event, reject};
+use super::{Context, NewException, Payload, Plan, StoredVerdict, event, reject};
 use crate::auth::Principal;
 use crate::rules::{Effects, Facts, Lookup, Needs, RuleVerdict, Write};
 
@@ -129,7 +129,7 @@ pub(super) fn apply_effects(
             position,
             None,
         );
-        e.payload = serde_json::json!({
+        e.payload = Payload::of(&serde_json::json!({
             "exception_id": x.id,
             "kind": x.kind,
             "collection": collection,
@@ -138,7 +138,7 @@ pub(super) fn apply_effects(
             "message": x.message,
             "details": x.details,
             "position": position,
-        });
+        }));
         plan.events.push(e);
         plan.exceptions.push(x);
     }

@@ -22,7 +22,9 @@ use super::db::{Arg, Dialect, Pool, Tx};
 use super::import_state::ImportMark;
 use super::{Result, Storage, StorageError, WriteContext, materialize, migrations};
 use crate::auth::{Principal, Role};
-use crate::engine::{self, Context, Event, Plan, StoredDoc, StoredReference, StoredVerdict};
+use crate::engine::{
+    self, Context, Event, Payload, Plan, StoredDoc, StoredReference, StoredVerdict,
+};
 use crate::rules::{Facts, Rules};
 
 /// The most encoded bytes of log entries one pull answer carries (binary; the JSON form is at
@@ -483,7 +485,7 @@ impl Storage for SqlStorage {
                         timestamp: r.text(4)?,
                         trace_id: r.text(5)?,
                         source: r.text(6)?,
-                        payload: serde_json::from_str(&r.text(7)?)
+                        payload: Payload::from_json(r.text(7)?)
                             .map_err(|e| StorageError::Corrupt(format!("event payload: {e}")))?,
                         position: to_u64(r.int(8)?),
                     },

@@ -278,7 +278,7 @@ async fn queue_events(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
                 Arg::Text(e.timestamp.clone()),
                 Arg::Text(e.trace_id.clone()),
                 Arg::Text(e.source.clone()),
-                Arg::Text(e.payload.to_string()),
+                Arg::Text(e.payload.as_str().to_owned()),
                 Arg::Int(to_i64(e.position)),
             ]
         })
