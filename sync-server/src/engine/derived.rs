@@ -255,7 +255,8 @@ pub fn place(
                 deleted: true,
                 version: 0,
             });
-        write_row(plan, c, &r.id, r.record.as_ref(), &before);
+        let written = r.record.as_ref().map(|f| (f, c.scopes_of(f)));
+        write_row(plan, c, &r.id, written, &before);
     }
 }
 

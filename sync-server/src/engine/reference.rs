@@ -94,7 +94,8 @@ pub fn plan_reference(
                 deleted: true,
                 version: 0,
             });
-        let Some((position, after)) = write_row(&mut plan, c, id, fields.as_ref(), &before) else {
+        let written = fields.as_ref().map(|f| (f, scopes.clone()));
+        let Some((position, after)) = write_row(&mut plan, c, id, written, &before) else {
             continue; // deleting what is not there changes nothing
         };
         let empty = Record::new();
@@ -117,7 +118,8 @@ pub fn plan_reference(
     Ok(plan)
 }
 
-/// Writes one reference row (`Some`: upsert, `None`: delete) into `plan` at the next position,
+/// Writes one reference row (`Some`: upsert, with its fields and the scopes they put it in;
+/// `None`: delete) into `plan` at the next position,
 /// which is also its version: a log entry in every scope it was or will be in (an upsert where
 /// it is, a deletion, or an eviction from a scope it left), its previous entries superseded, its
 /// plain row and its new state. Returns the position and that state, or `None` when deleting
@@ -126,15 +128,15 @@ pub(super) fn write_row(
     plan: &mut Plan,
     c: &lapak_core::Collection,
     id: &str,
-    fields: Option<&Record>,
+    written: Option<(&Record, Vec<String>)>,
     before: &StoredReference,
 ) -> Option<(u64, StoredReference)> {
-    if fields.is_none() && before.deleted {
+    if written.is_none() && before.deleted {
         return None;
     }
     let collection = c.name();
     let position = next_position(plan);
-    let new_scopes = fields.map(|f| c.scopes_of(f)).unwrap_or_default();
+    let (fields, new_scopes) = written.map_or((None, Vec::new()), |(f, s)| (Some(f), s));
     let mut touched = before.scopes.clone();
     touched.extend(new_scopes.iter().cloned());
     touched.sort();
