@@ -277,6 +277,13 @@ pub async fn run(
                     .await
                     .map_err(|_| "the writer stopped".to_owned())?;
             }
+            // The reading and the writer share this task, and a source's rows arrive in
+            // buffers that never make the reading wait: without yielding now and then it
+            // would hold the task for thousands of rows while the writer's database answers
+            // (a begun transaction, a finished statement) wait to be heard.
+            if run.progress.read.is_multiple_of(64) {
+                tokio::task::yield_now().await;
+            }
             if run.progress.read.is_multiple_of(10_000) {
                 run.progress.written = written.load(std::sync::atomic::Ordering::Relaxed);
                 on_progress(run.progress);

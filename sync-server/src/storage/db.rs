@@ -163,6 +163,30 @@ macro_rules! bind_all {
 }
 pub(crate) use bind_all;
 
+/// Binds `args`, moved, to a SQLite query: texts and bytes become the driver's arguments
+/// without a copy (binding a `&str` copies it).
+pub(crate) fn bind_owned_sqlite(
+    mut q: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>,
+    args: impl IntoIterator<Item = Arg>,
+) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
+    for a in args {
+        q = match a {
+            Arg::Text(v) => q.bind(v),
+            Arg::Int(v) => q.bind(v),
+            Arg::Real(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
+            Arg::Null(ColType::Text) => q.bind(None::<String>),
+            Arg::Null(ColType::Int) => q.bind(None::<i64>),
+            Arg::Null(ColType::Real) => q.bind(None::<f64>),
+            Arg::Null(ColType::Bool) => q.bind(None::<bool>),
+            Arg::Null(ColType::Bytes) => q.bind(None::<Vec<u8>>),
+            Arg::TextList(v) => q.bind(sqlite_list(&v)),
+        };
+    }
+    q
+}
+
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {

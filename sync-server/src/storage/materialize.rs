@@ -383,15 +383,15 @@ pub(crate) async fn write_rows(
                 .collect();
             format!("ON CONFLICT (id) DO UPDATE SET {}", sets.join(", "))
         };
-        pipe.insert_rows(c.name(), &col_refs, &parent_rows, &suffix)
+        pipe.insert_rows(c.name(), &col_refs, parent_rows, &suffix)
             .await?;
-        for (li, (field, keys)) in lists.iter().enumerate() {
+        for ((field, keys), rows) in lists.iter().zip(child_rows) {
             let ccols: Vec<(String, ColType)> = child_columns(keys);
             let refs: Vec<(&str, ColType)> = ccols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
             pipe.insert_rows(
                 &child_table(c.name(), field),
                 &refs,
-                &child_rows[li],
+                rows,
                 "ON CONFLICT DO NOTHING",
             )
             .await?;

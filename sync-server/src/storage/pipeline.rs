@@ -10,7 +10,9 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, Postgres, SqlSafeStr, Sqlite};
 
-use super::db::{Arg, ColType, Dialect, Tx, bind_all, pg_list, quote_ident, sqlite_list};
+use super::db::{
+    Arg, ColType, Dialect, Tx, bind_all, bind_owned_sqlite, pg_list, quote_ident, sqlite_list,
+};
 
 /// A statement with its arguments bound, ready to run in a transaction of its dialect.
 pub(crate) enum Statement {
@@ -61,12 +63,13 @@ impl Pipe {
 
     /// Inserts many rows into one table: Postgres binds one array per column and inserts them
     /// with `UNNEST`, SQLite a multi-row `VALUES`, both in bounded chunks, each chunk queued as
-    /// soon as it is built. `suffix` follows the insert (`ON CONFLICT ...`).
+    /// soon as it is built. `suffix` follows the insert (`ON CONFLICT ...`). The rows are
+    /// taken, so SQLite binds their texts and bytes without copying them.
     pub(crate) async fn insert_rows(
         &self,
         table: &str,
         columns: &[(&str, ColType)],
-        rows: &[Vec<Arg>],
+        rows: Vec<Vec<Arg>>,
         suffix: &str,
     ) -> Result<(), Stopped> {
         if rows.is_empty() {
@@ -93,13 +96,14 @@ impl Pipe {
                 // large insert.
                 let per_chunk = (30_000 / columns.len()).clamp(1, 500);
                 let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
-                for chunk in rows.chunks(per_chunk) {
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    let chunk: Vec<Vec<Arg>> = rows.by_ref().take(per_chunk).collect();
                     let tuples = vec![tuple.as_str(); chunk.len()];
                     let sql = format!("{head} VALUES {} {suffix}", tuples.join(", "));
-                    let query = bind_all!(
+                    let query = bind_owned_sqlite(
                         sqlx::query(AssertSqlSafe(sql)),
-                        chunk.iter().flatten(),
-                        sqlite_list
+                        chunk.into_iter().flatten(),
                     );
                     self.send(Statement::Sqlite(query)).await?;
                 }

@@ -118,7 +118,7 @@ async fn queue_verdicts(
             ("message", ColType::Text),
             ("received_at", ColType::Int),
         ],
-        &verdicts,
+        verdicts,
         "ON CONFLICT (change_id) DO NOTHING",
     )
     .await?;
@@ -179,7 +179,7 @@ async fn queue_log(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
             ("record_id", ColType::Text),
             ("op", ColType::Bytes),
         ],
-        &log,
+        log,
         "",
     )
     .await?;
@@ -211,7 +211,7 @@ async fn queue_documents(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
             ("scopes", ColType::Text),
             ("deleted", ColType::Bool),
         ],
-        &docs,
+        docs,
         "ON CONFLICT (collection, record_id) DO UPDATE SET data = excluded.data, scopes = excluded.scopes, deleted = excluded.deleted",
     )
     .await?;
@@ -255,7 +255,7 @@ async fn queue_references(
             ("imported_by", ColType::Text),
             ("import_print", ColType::Int),
         ],
-        &refs,
+        refs,
         "ON CONFLICT (collection, record_id) DO UPDATE SET version = excluded.version, \
          scopes = excluded.scopes, deleted = excluded.deleted, \
          imported_by = excluded.imported_by, import_print = excluded.import_print",
@@ -295,7 +295,7 @@ async fn queue_events(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
             ("payload", ColType::Text),
             ("position", ColType::Int),
         ],
-        &events,
+        events,
         "",
     )
     .await?;
@@ -322,7 +322,7 @@ async fn queue_tallies(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
             ("value", ColType::Int),
             ("note", ColType::Text),
         ],
-        &tallies,
+        tallies,
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, note = excluded.note",
     )
     .await?;
@@ -361,7 +361,7 @@ async fn queue_exceptions(pipe: &Pipe, plan: &Plan, now_ms: i64) -> Result<(), S
             ("position", ColType::Int),
             ("raised_at", ColType::Int),
         ],
-        &exceptions,
+        exceptions,
         "",
     )
     .await?;
