@@ -18,6 +18,7 @@ on_both_backends!(business_sqlite, business_postgres;
     a_csv_import_writes_only_what_changed_and_deletes_what_is_gone,
     a_mariadb_table_is_imported_with_its_types_and_twice_changes_nothing,
     two_sources_of_one_row_each_write_it_again_after_the_other,
+    a_chunk_planned_in_parts_is_written_whole_or_not_at_all,
 );
 
 fn options() -> RunOptions {
@@ -163,6 +164,80 @@ async fn a_csv_import_writes_only_what_changed_and_deletes_what_is_gone(h: Harne
     assert_eq!(
         count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
         98
+    );
+}
+
+/// A chunk of more rows than the engine plans at a time (500) is planned in parts inside one
+/// transaction: every row gets its own position, one after the other, with its log entry and
+/// event; a row the database cannot store in a later part leaves nothing of the earlier ones.
+async fn a_chunk_planned_in_parts_is_written_whole_or_not_at_all(h: Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("items.csv");
+    let m = mapping(
+        dir.path(),
+        "erp-items",
+        "collection = \"items\"\n[source]\ncsv = \"items.csv\"\n[fields]\nid = \"KODE\"\nname = \"NAMA\"\nunit = \"SATUAN\"\ntax_rate_bp = \"PPN\"\n",
+        &h,
+    );
+    let sql_count = async |sql: &str| count(&h.storage, sql).await;
+    let before = h.storage.head().await.unwrap();
+    let items_before = sql_count("SELECT CAST(COUNT(*) AS TEXT) FROM items").await;
+
+    // A NUL in the name of a row of the third part: the database cannot store it.
+    let poisoned =
+        items_csv(1_234, &[], &[]).replace("SKU-1100,Barang 1100,", "SKU-1100,Barang\u{0}1100,");
+    std::fs::write(&csv, poisoned).unwrap();
+    let refused = run(h.storage.as_ref(), &m, &options(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ImportError::Storage(_)), "{refused}");
+    assert!(refused.to_string().contains("SKU-1100"), "{refused}");
+    assert_eq!(h.storage.head().await.unwrap(), before, "nothing written");
+    assert_eq!(
+        sql_count("SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
+        items_before
+    );
+
+    std::fs::write(&csv, items_csv(1_234, &[], &[])).unwrap();
+    assert_eq!(
+        counts(&import(&h, &m, &options()).await),
+        (1_234, 0, 0, 0, 0)
+    );
+    let head = h.storage.head().await.unwrap();
+    assert_eq!(head, before + 1_234, "one position per row, no gaps");
+    let versions = h
+        .storage
+        .query_text(&format!(
+            "SELECT CAST(COUNT(DISTINCT version) AS TEXT), CAST(MIN(version) AS TEXT), \
+             CAST(MAX(version) AS TEXT) FROM lapak_reference WHERE collection = 'items' \
+             AND version > {before}"
+        ))
+        .await
+        .unwrap();
+    let first = before + 1;
+    assert_eq!(
+        versions[0],
+        [
+            Some("1234".to_owned()),
+            Some(first.to_string()),
+            Some(head.to_string())
+        ]
+    );
+    for (what, sql) in [
+        (
+            "log entries",
+            format!("SELECT CAST(COUNT(*) AS TEXT) FROM lapak_log WHERE position > {before}"),
+        ),
+        (
+            "events",
+            format!("SELECT CAST(COUNT(*) AS TEXT) FROM lapak_outbox WHERE position > {before}"),
+        ),
+    ] {
+        assert_eq!(sql_count(&sql).await, 1_234, "{what}");
+    }
+    assert_eq!(
+        name_of(&h, "SKU-1100").await.as_deref(),
+        Some("Barang 1100")
     );
 }
 

@@ -18,6 +18,39 @@ use crate::engine::derived::{self, DerivedRow, SOURCES, Source};
 use crate::engine::{Context, Plan, StoredReference};
 use crate::rules::{Facts, Needs, Tally};
 
+/// What moving derived rows with the rows that place them needs: the tallies of the written
+/// rows that exist, and the stored state of the derived rows they own
+/// ([`SqlStorage::load_placing`]).
+#[derive(Default)]
+pub(super) struct Placing {
+    tallies: HashMap<String, i64>,
+    current: HashMap<(String, String), StoredReference>,
+}
+
+impl Placing {
+    /// Moves, in `plan`, the derived rows that `written` rows of `collection` place (rows
+    /// this was loaded for; each id written once).
+    pub(super) fn follow(
+        &self,
+        ctx: &Context<'_>,
+        collection: &str,
+        written: &[(String, Option<Record>)],
+        plan: &mut Plan,
+    ) {
+        if self.tallies.is_empty() {
+            return;
+        }
+        let rows = derived::follow_placing(
+            ctx.schema,
+            collection,
+            written,
+            &self.tallies,
+            &self.current,
+        );
+        derived::place(ctx, plan, &rows, &self.current);
+    }
+}
+
 /// The most derived rows one backfill transaction writes.
 pub const BACKFILL_BATCH: usize = 2_000;
 
@@ -115,15 +148,28 @@ impl SqlStorage {
         written: &[(String, Option<Record>)],
         plan: &mut Plan,
     ) -> Result<()> {
+        let placing = self.load_placing(tx, collection, written).await?;
+        placing.follow(ctx, collection, written, plan);
+        Ok(())
+    }
+
+    /// What moving the derived rows that `written` rows of `collection` place needs from the
+    /// database, loaded before any of them is planned.
+    pub(super) async fn load_placing(
+        &self,
+        tx: &mut Tx,
+        collection: &str,
+        written: &[(String, Option<Record>)],
+    ) -> Result<Placing> {
         let ids: BTreeSet<&String> = written.iter().map(|(id, _)| id).collect();
         let ids: Vec<&String> = ids.into_iter().collect();
         let keys = derived::placed_keys(&self.schema, collection, &ids);
         if keys.is_empty() {
-            return Ok(());
+            return Ok(Placing::default());
         }
         let tallies = existing_tallies(tx, &keys).await?;
         if tallies.is_empty() {
-            return Ok(());
+            return Ok(Placing::default());
         }
         let owed: Vec<DerivedRow> = SOURCES
             .iter()
@@ -139,9 +185,7 @@ impl SqlStorage {
             })
             .collect();
         let current = stored_state(tx, &owed).await?;
-        let rows = derived::follow_placing(&self.schema, collection, written, &tallies, &current);
-        derived::place(ctx, plan, &rows, &current);
-        Ok(())
+        Ok(Placing { tallies, current })
     }
 
     /// Writes the derived rows of tallies that have none, or a stale one (a database of a

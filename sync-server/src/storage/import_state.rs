@@ -6,14 +6,20 @@
 //! path can forget to forget and the next import writes the row again. See `crate::import::erp`
 //! for the diff.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use lapak_core::Record;
 
-use super::db::{Arg, ColType};
-use super::sql::SqlStorage;
+use super::db::{Arg, ColType, Tx};
+use super::pipeline::Stopped;
+use super::sql::{SqlStorage, load_references};
 use super::{Result, WriteContext};
+use crate::engine;
+
+/// Rows an import plans at a time inside its transaction: each part is planned and its
+/// statements built while the database writes the part before.
+const PLAN_PART: usize = 500;
 
 /// The import's half of the storage.
 #[async_trait]
@@ -104,8 +110,8 @@ impl ImportLedger for SqlStorage {
                 .collect(),
         };
         let mut tx = self.pool.begin_write().await?;
-        let (_, live) = self
-            .write_reference(&mut tx, ctx, collection, rows, Some(&mark))
+        let live = self
+            .write_imported(&mut tx, ctx, collection, rows, &mark)
             .await?;
         tx.commit().await?;
         Ok(live)
@@ -113,8 +119,62 @@ impl ImportLedger for SqlStorage {
 
     async fn live_references(&self, collection: &str, ids: &[String]) -> Result<Vec<String>> {
         let mut tx = self.pool.begin_read().await?;
-        let current = super::sql::load_references(&mut tx, collection, ids).await?;
+        let current = load_references(&mut tx, collection, ids).await?;
         tx.commit().await?;
+        Ok(current
+            .into_iter()
+            .filter(|(_, state)| !state.deleted)
+            .map(|(id, _)| id)
+            .collect())
+    }
+}
+
+impl SqlStorage {
+    /// Writes an import's rows in `tx` as `write_reference` does, marked as `mark`'s, planned
+    /// in parts of [`PLAN_PART`] rows inside the pipeline, so that the engine plans part k+1
+    /// while the database writes part k. Everything the plan needs is read first; an id that
+    /// appears twice in `rows` makes the whole of them one part, so no part depends on what
+    /// an earlier one writes. Returns the ids of the rows that were live before.
+    async fn write_imported(
+        &self,
+        tx: &mut Tx,
+        ctx: &WriteContext,
+        collection: &str,
+        rows: &[(String, Option<Record>)],
+        mark: &ImportMark<'_>,
+    ) -> Result<Vec<String>> {
+        let head = self.lock_head(tx).await?;
+        let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let part = if ids.len() == rows.len() {
+            PLAN_PART
+        } else {
+            rows.len().max(1)
+        };
+        let current = load_references(tx, collection, &ids).await?;
+        let placing = self.load_placing(tx, collection, rows).await?;
+        let mut refused = None;
+        tx.pipelined(async |pipe| {
+            let (mut head, mut heads) = (head, BTreeMap::new());
+            for rows in rows.chunks(part) {
+                let context = self.context(head, ctx.now_ms, &ctx.trace_id);
+                let mut plan = engine::plan_reference(&context, collection, rows, &current)
+                    .map_err(|e| refused = Some(e))
+                    .map_err(|()| Stopped)?;
+                placing.follow(&context, collection, rows, &mut plan);
+                head = plan.head;
+                // Later parts write later positions.
+                heads.extend(plan.heads());
+                self.queue_plan(pipe, &plan, None, ctx.now_ms, Some(mark))
+                    .await?;
+            }
+            self.queue_head(pipe, head, &heads).await
+        })
+        .await?;
+        if let Some(refused) = refused {
+            return Err(refused.into());
+        }
         Ok(current
             .into_iter()
             .filter(|(_, state)| !state.deleted)

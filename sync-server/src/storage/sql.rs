@@ -19,7 +19,6 @@ use sqlx::postgres::PgPool;
 use uuid::Uuid;
 
 use super::db::{Arg, Dialect, Pool, Tx};
-use super::import_state::ImportMark;
 use super::{Result, Storage, StorageError, WriteContext, materialize, migrations};
 use crate::auth::{Principal, Role};
 use crate::engine::{
@@ -170,17 +169,15 @@ impl SqlStorage {
         Ok(())
     }
 
-    /// Writes reference rows (`None`: delete) in `tx`, as `put_reference` and imports do
-    /// (`import`: marked as the import's); returns the plan and the ids of the rows that were
-    /// live before.
+    /// Writes reference rows (`None`: delete) in `tx` for the back office, unmarked (imports
+    /// write theirs with `write_imported`); returns the plan.
     pub(super) async fn write_reference(
         &self,
         tx: &mut Tx,
         ctx: &WriteContext,
         collection: &str,
         rows: &[(String, Option<Record>)],
-        import: Option<&ImportMark<'_>>,
-    ) -> Result<(Plan, Vec<String>)> {
+    ) -> Result<Plan> {
         let head = self.lock_head(tx).await?;
         let mut ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
         ids.sort();
@@ -191,13 +188,8 @@ impl SqlStorage {
         self.follow_placing(tx, &context, collection, rows, &mut plan)
             .await?;
         Self::fill_previous_heads(tx, &mut plan).await?;
-        self.write_plan(tx, &plan, None, ctx.now_ms, import).await?;
-        let live = current
-            .into_iter()
-            .filter(|(_, state)| !state.deleted)
-            .map(|(id, _)| id)
-            .collect();
-        Ok((plan, live))
+        self.write_plan(tx, &plan, None, ctx.now_ms, None).await?;
+        Ok(plan)
     }
 
     /// What the engine judges a write with: this server's schema and rules, the head, the
@@ -363,9 +355,7 @@ impl Storage for SqlStorage {
     ) -> Result<Plan> {
         let mut tx = self.pool.begin_write().await?;
         // Unmarked: written by someone other than an import, each import writes them again.
-        let (plan, _) = self
-            .write_reference(&mut tx, ctx, collection, rows, None)
-            .await?;
+        let plan = self.write_reference(&mut tx, ctx, collection, rows).await?;
         tx.commit().await?;
         Ok(plan)
     }

@@ -3,7 +3,7 @@
 //! table in as few statements as the dialect allows. Pushes, reference writes, imports and the
 //! derived rows' backfill all write through [`SqlStorage::write_plan`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use uuid::Uuid;
 
@@ -29,29 +29,47 @@ impl SqlStorage {
         import: Option<&ImportMark<'_>>,
     ) -> Result<()> {
         tx.pipelined(async |pipe| {
-            queue_verdicts(pipe, plan, device, now_ms).await?;
-            queue_log(pipe, plan).await?;
-            queue_documents(pipe, plan).await?;
-            queue_references(pipe, plan, import).await?;
-            materialize::write_rows(pipe, &self.schema, &plan.rows).await?;
-            queue_events(pipe, plan).await?;
-            queue_tallies(pipe, plan).await?;
-            queue_exceptions(pipe, plan, now_ms).await?;
-            self.queue_head(pipe, plan).await
+            self.queue_plan(pipe, plan, device, now_ms, import).await?;
+            self.queue_head(pipe, plan.head, &plan.heads()).await
         })
         .await?;
         Ok(())
     }
 
-    /// The new head, and on Postgres the news for other server processes on this database.
-    async fn queue_head(&self, pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
+    /// Queues everything `plan` writes but the head: a plan made in parts queues each part
+    /// and then the head once.
+    pub(super) async fn queue_plan(
+        &self,
+        pipe: &Pipe,
+        plan: &Plan,
+        device: Option<Uuid>,
+        now_ms: i64,
+        import: Option<&ImportMark<'_>>,
+    ) -> Result<(), Stopped> {
+        queue_verdicts(pipe, plan, device, now_ms).await?;
+        queue_log(pipe, plan).await?;
+        queue_documents(pipe, plan).await?;
+        queue_references(pipe, plan, import).await?;
+        materialize::write_rows(pipe, &self.schema, &plan.rows).await?;
+        queue_events(pipe, plan).await?;
+        queue_tallies(pipe, plan).await?;
+        queue_exceptions(pipe, plan, now_ms).await
+    }
+
+    /// The new head, and on Postgres the news for other server processes on this database
+    /// (`heads`: the newest position of each scope written).
+    pub(super) async fn queue_head(
+        &self,
+        pipe: &Pipe,
+        head: u64,
+        heads: &BTreeMap<String, u64>,
+    ) -> Result<(), Stopped> {
         pipe.execute(
             "UPDATE lapak_head SET position = $1 WHERE id = 1",
-            &[Arg::Int(to_i64(plan.head))],
+            &[Arg::Int(to_i64(head))],
         )
         .await?;
         // Other server processes on this database hear of the write when it commits.
-        let heads = plan.heads();
         if pipe.dialect() == Dialect::Postgres && !heads.is_empty() {
             let mut payload =
                 serde_json::json!({ "from": self.instance, "heads": heads }).to_string();
@@ -136,8 +154,7 @@ async fn queue_log(pipe: &Pipe, plan: &Plan) -> Result<(), Stopped> {
         .map(|s| (s.scope.as_str(), s.position))
         .collect();
     // One statement per scope (a push's derived rows supersede many entries of a branch).
-    let mut by_scope: std::collections::BTreeMap<&str, Vec<String>> =
-        std::collections::BTreeMap::new();
+    let mut by_scope: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for s in &plan.superseded {
         by_scope
             .entry(s.scope.as_str())
