@@ -169,8 +169,13 @@ async fn a_csv_import_writes_only_what_changed_and_deletes_what_is_gone(h: Harne
 
 /// A chunk of more rows than the engine plans at a time (500) is planned in parts inside one
 /// transaction: every row gets its own position, one after the other, with its log entry and
-/// event; a row the database cannot store in a later part leaves nothing of the earlier ones.
+/// event; a row the database cannot store in a later part leaves nothing of the earlier ones
+/// (written through the storage, which an import reaches only with rows it checked: from a
+/// source, such a row is a row error).
 async fn a_chunk_planned_in_parts_is_written_whole_or_not_at_all(h: Harness) {
+    use lapak_core::{Record, Value};
+    use lapak_server::storage::{ImportLedger as _, WriteContext};
+
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("items.csv");
     let m = mapping(
@@ -184,25 +189,54 @@ async fn a_chunk_planned_in_parts_is_written_whole_or_not_at_all(h: Harness) {
     let items_before = sql_count("SELECT CAST(COUNT(*) AS TEXT) FROM items").await;
 
     // A NUL in the name of a row of the third part: the database cannot store it.
-    let poisoned =
-        items_csv(1_234, &[], &[]).replace("SKU-1100,Barang 1100,", "SKU-1100,Barang\u{0}1100,");
-    std::fs::write(&csv, poisoned).unwrap();
-    let refused = run(h.storage.as_ref(), &m, &options(), |_| {})
+    let rows: Vec<(String, Option<Record>)> = (0..1_234)
+        .map(|i| {
+            let name = if i == 1_100 {
+                format!("Barang\u{0}{i}")
+            } else {
+                format!("Barang {i}")
+            };
+            let mut r = Record::new();
+            r.insert("name".into(), Value::Text(name));
+            r.insert("unit".into(), Value::Text("pcs".into()));
+            (format!("SKU-{i:04}"), Some(r))
+        })
+        .collect();
+    let ctx = WriteContext {
+        now_ms: 1,
+        trace_id: "test".into(),
+    };
+    let refused = h
+        .storage
+        .put_imported(&ctx, "erp-items", "items", &rows, &[7; 1_234])
         .await
         .unwrap_err();
-    assert!(matches!(refused, ImportError::Storage(_)), "{refused}");
     assert!(refused.to_string().contains("SKU-1100"), "{refused}");
+    assert!(refused.to_string().contains("NUL"), "{refused}");
     assert_eq!(h.storage.head().await.unwrap(), before, "nothing written");
     assert_eq!(
         sql_count("SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
         items_before
     );
 
+    // From a source, the same row is a row error and the others are written.
+    let poisoned =
+        items_csv(1_234, &[], &[]).replace("SKU-1100,Barang 1100,", "SKU-1100,Barang\u{0}1100,");
+    std::fs::write(&csv, poisoned).unwrap();
+    let report = import(&h, &m, &options()).await;
+    assert_eq!(counts(&report), (1_233, 0, 0, 0, 1));
+    assert_eq!(report.errors[0].id, "SKU-1100");
+    assert!(
+        report.errors[0].message.contains("NUL"),
+        "{:?}",
+        report.errors
+    );
     std::fs::write(&csv, items_csv(1_234, &[], &[])).unwrap();
     assert_eq!(
         counts(&import(&h, &m, &options()).await),
-        (1_234, 0, 0, 0, 0)
+        (1, 0, 1_233, 0, 0)
     );
+
     let head = h.storage.head().await.unwrap();
     assert_eq!(head, before + 1_234, "one position per row, no gaps");
     let versions = h

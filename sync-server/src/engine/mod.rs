@@ -213,6 +213,17 @@ fn forbidden(
 /// The longest text an indexed field may hold (Postgres refuses index entries past ~2.7 KB).
 pub const MAX_INDEXED_TEXT: usize = 1_000;
 
+/// Checks a row the back office writes (an import's) as the write will: the collection's
+/// schema, then what both databases must store alike ([`check_storable`]), so a row refused
+/// here is reported on its own before anything is written.
+///
+/// # Errors
+/// What is wrong with the row, for the person who supplied it.
+pub(crate) fn check_row(c: &lapak_core::Collection, record: &Record) -> Result<(), String> {
+    c.check_record(record).map_err(|e| e.to_string())?;
+    check_storable(c, record, &c.scopes_of(record))
+}
+
 /// Checks what Postgres and SQLite must both store the same: no NUL character in any text, no
 /// control character in ids, indexed text and scope names of bounded length.
 fn check_storable(

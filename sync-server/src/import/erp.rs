@@ -508,10 +508,7 @@ impl Run<'_> {
                 record.insert(field.name.clone(), value);
             }
         }
-        self.mapping
-            .collection
-            .check_record(&record)
-            .map_err(|e| e.to_string())?;
+        crate::engine::check_row(&self.mapping.collection, &record)?;
         Ok(record)
     }
 

@@ -242,7 +242,7 @@ fn read_row(
             .map_err(|m| fail(format!("column `{}`: {m}", field.name)))?;
         row.insert(field.name.clone(), value);
     }
-    c.check_record(&row).map_err(|e| fail(e.to_string()))?;
+    crate::engine::check_row(c, &row).map_err(fail)?;
     Ok((id, row))
 }
 
@@ -465,6 +465,20 @@ mod tests {
         );
         assert!(r.errors[1].message.contains("name"), "{:?}", r.errors[1]);
         assert!(r.errors[2].message.contains("earlier line"));
+        assert_eq!(checked.rows.len(), 1);
+    }
+
+    /// A row the databases cannot store (a NUL character, an indexed text too long) is a row
+    /// error before anything is written, not a failed write half-way through the import.
+    #[test]
+    fn a_row_the_database_cannot_store_is_a_row_error() {
+        let long = "8".repeat(crate::engine::MAX_INDEXED_TEXT + 1);
+        let text = format!("id,name,barcode\nSKU-1,Te\u{0}h,1\nSKU-2,Kopi,{long}\nSKU-3,Susu,3\n");
+        let checked = check(&items(), &text, 0).unwrap();
+        let r = &checked.report;
+        assert_eq!((r.rows, r.error_count), (3, 2), "{:?}", r.errors);
+        assert!(r.errors[0].message.contains("NUL"), "{:?}", r.errors[0]);
+        assert!(r.errors[1].message.contains("barcode"), "{:?}", r.errors[1]);
         assert_eq!(checked.rows.len(), 1);
     }
 
