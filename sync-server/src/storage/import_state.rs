@@ -15,7 +15,7 @@ use super::db::{Arg, ColType, Tx};
 use super::pipeline::Stopped;
 use super::sql::{SqlStorage, load_references};
 use super::{Result, WriteContext};
-use crate::engine;
+use crate::engine::{self, StoredReference};
 
 /// Rows an import plans at a time inside its transaction: each part is planned and its
 /// statements built while the database writes the part before.
@@ -121,11 +121,7 @@ impl ImportLedger for SqlStorage {
         let mut tx = self.pool.begin_read().await?;
         let current = load_references(&mut tx, collection, ids).await?;
         tx.commit().await?;
-        Ok(current
-            .into_iter()
-            .filter(|(_, state)| !state.deleted)
-            .map(|(id, _)| id)
-            .collect())
+        Ok(live(current))
     }
 }
 
@@ -159,9 +155,13 @@ impl SqlStorage {
             let (mut head, mut heads) = (head, BTreeMap::new());
             for rows in rows.chunks(part) {
                 let context = self.context(head, ctx.now_ms, &ctx.trace_id);
-                let mut plan = engine::plan_reference(&context, collection, rows, &current)
-                    .map_err(|e| refused = Some(e))
-                    .map_err(|()| Stopped)?;
+                let mut plan = match engine::plan_reference(&context, collection, rows, &current) {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        refused = Some(e);
+                        return Err(Stopped);
+                    }
+                };
                 placing.follow(&context, collection, rows, &mut plan);
                 head = plan.head;
                 // Later parts write later positions.
@@ -175,10 +175,15 @@ impl SqlStorage {
         if let Some(refused) = refused {
             return Err(refused.into());
         }
-        Ok(current
-            .into_iter()
-            .filter(|(_, state)| !state.deleted)
-            .map(|(id, _)| id)
-            .collect())
+        Ok(live(current))
     }
+}
+
+/// The ids of the rows among `states` that are live.
+fn live(states: HashMap<String, StoredReference>) -> Vec<String> {
+    states
+        .into_iter()
+        .filter(|(_, state)| !state.deleted)
+        .map(|(id, _)| id)
+        .collect()
 }
