@@ -482,6 +482,21 @@ async fn reference_rows_supersede_their_history(h: Harness) {
         count(&h.storage, "SELECT CAST(COUNT(*) AS TEXT) FROM items").await,
         2
     );
+    // An id a device could not push is refused to the back office too.
+    for id in ["", "SKU\n5", &"x".repeat(201)] {
+        let err = s
+            .put_reference(
+                &ctx(),
+                "items",
+                &[(id.into(), Some(record! {"price" => 5}))],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("control characters"),
+            "{id:?}: {err}"
+        );
+    }
     assert!(matches!(
         s.put_reference(&ctx(), "sales", &[]).await,
         Err(StorageError::Reference(_))

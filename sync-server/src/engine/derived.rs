@@ -17,7 +17,7 @@ use lapak_core::schema::Kind;
 use lapak_core::{Record, Schema, Value};
 
 use super::reference::write_row;
-use super::{Plan, StoredReference, check_storable};
+use super::{Plan, StoredReference, check_id, check_row};
 use crate::rules::{Facts, Lookup, Needs, Tally};
 
 /// One kind of derived row: the tally keys it follows and where its fields come from.
@@ -241,12 +241,16 @@ pub fn place(
         let Ok(c) = ctx.schema.collection(&r.collection) else {
             continue;
         };
-        if let Some(f) = &r.record
-            && let Err(detail) = fits(c, &r.id, f)
-        {
-            tracing::warn!(collection = %r.collection, id = %r.id.escape_debug(), %detail, "derived row not written");
-            continue;
-        }
+        let written = match &r.record {
+            Some(f) => match fits(c, &r.id, f) {
+                Ok(scopes) => Some((f, scopes)),
+                Err(detail) => {
+                    tracing::warn!(collection = %r.collection, id = %r.id.escape_debug(), %detail, "derived row not written");
+                    continue;
+                }
+            },
+            None => None,
+        };
         let before = current
             .get(&(r.collection.clone(), r.id.clone()))
             .cloned()
@@ -255,18 +259,14 @@ pub fn place(
                 deleted: true,
                 version: 0,
             });
-        let written = r.record.as_ref().map(|f| (f, c.scopes_of(f)));
         write_row(plan, c, &r.id, written, &before);
     }
 }
 
-/// The checks a back-office row passes: its id's length, the schema, storable text.
-fn fits(c: &lapak_core::Collection, id: &str, f: &Record) -> Result<(), String> {
-    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
-        return Err("a row id must be 1 to 200 bytes long, without control characters".into());
-    }
-    c.check_record(f).map_err(|e| e.to_string())?;
-    check_storable(c, f, &c.scopes_of(f))
+/// The checks a back-office row passes (its id, the schema, storable text); its scopes.
+fn fits(c: &lapak_core::Collection, id: &str, f: &Record) -> Result<Vec<String>, String> {
+    check_id(id)?;
+    check_row(c, f)
 }
 
 #[cfg(test)]

@@ -213,15 +213,32 @@ fn forbidden(
 /// The longest text an indexed field may hold (Postgres refuses index entries past ~2.7 KB).
 pub const MAX_INDEXED_TEXT: usize = 1_000;
 
-/// Checks a row the back office writes (an import's) as the write will: the collection's
-/// schema, then what both databases must store alike ([`check_storable`]), so a row refused
-/// here is reported on its own before anything is written.
+/// Checks a record id as every write does: 1 to 200 bytes, no control characters.
+///
+/// # Errors
+/// What is wrong with the id.
+pub(crate) fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+        return Err("a record id must be 1 to 200 bytes long, without control characters".into());
+    }
+    Ok(())
+}
+
+/// Checks a reference row as its write will (the back office's, an import's, a derived
+/// row's): the collection's schema, then what both databases must store alike
+/// ([`check_storable`]), so an import reports a refused row on its own before anything is
+/// written. Returns the scopes the row is in.
 ///
 /// # Errors
 /// What is wrong with the row, for the person who supplied it.
-pub(crate) fn check_row(c: &lapak_core::Collection, record: &Record) -> Result<(), String> {
+pub(crate) fn check_row(
+    c: &lapak_core::Collection,
+    record: &Record,
+) -> Result<Vec<String>, String> {
     c.check_record(record).map_err(|e| e.to_string())?;
-    check_storable(c, record, &c.scopes_of(record))
+    let scopes = c.scopes_of(record);
+    check_storable(c, record, &scopes)?;
+    Ok(scopes)
 }
 
 /// Checks what Postgres and SQLite must both store the same: no NUL character in any text, no
@@ -299,14 +316,8 @@ fn judge(
             ),
         );
     };
-    if ch.record_id.is_empty()
-        || ch.record_id.len() > 200
-        || ch.record_id.chars().any(char::is_control)
-    {
-        return reject(
-            "invalid",
-            "a record id must be 1 to 200 bytes long, without control characters".to_owned(),
-        );
+    if let Err(message) = check_id(&ch.record_id) {
+        return reject("invalid", message);
     }
     match (&ch.body, c.kind()) {
         (ChangeBody::Ledger { entry }, Kind::Ledger) => {

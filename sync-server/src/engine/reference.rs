@@ -10,7 +10,7 @@ use lapak_core::protocol::LogOp;
 use lapak_core::schema::Kind;
 
 use super::{
-    Context, LogRow, MaterialRow, Plan, RowWrite, StoredReference, Superseded, check_storable,
+    Context, LogRow, MaterialRow, Plan, RowWrite, StoredReference, Superseded, check_id, check_row,
     event, next_position,
 };
 use crate::rules::WriteKind;
@@ -73,16 +73,9 @@ pub fn plan_reference(
             id: id.clone(),
             detail,
         };
-        if id.is_empty() || id.len() > 200 {
-            return Err(invalid("a row id must be 1 to 200 bytes long".into()));
-        }
+        check_id(id).map_err(invalid)?;
         let scopes = match fields {
-            Some(f) => {
-                c.check_record(f).map_err(|e| invalid(e.to_string()))?;
-                let scopes = c.scopes_of(f);
-                check_storable(c, f, &scopes).map_err(invalid)?;
-                scopes
-            }
+            Some(f) => check_row(c, f).map_err(invalid)?,
             None => Vec::new(),
         };
         let before = state

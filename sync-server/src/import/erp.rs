@@ -494,9 +494,9 @@ impl Run<'_> {
 
     /// The row as a record of the collection, checked; or what is wrong with it.
     fn record(&self, id: &str, row: &SourceRow) -> Result<Record, String> {
-        if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+        if crate::engine::check_id(id).is_err() {
             return Err(format!(
-                "the id (column `{}`) is empty or longer than 200 characters: every row needs its id",
+                "the id (column `{}`) is empty, longer than 200 bytes or holds a control character: every row needs its id",
                 self.mapping.id_column
             ));
         }

@@ -225,9 +225,9 @@ fn read_row(
             columns.len()
         )));
     }
-    if id.is_empty() || id.len() > 200 || id.chars().any(char::is_control) {
+    if crate::engine::check_id(&id).is_err() {
         return Err(fail(
-            "the id is empty or longer than 200 characters: give every row its id".into(),
+            "the id is empty, longer than 200 bytes or holds a control character: give every row its id".into(),
         ));
     }
     if !seen.insert(id.clone()) {
