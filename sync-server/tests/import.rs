@@ -53,6 +53,16 @@ async fn name_of(h: &Harness, id: &str) -> Option<String> {
     rows.first().and_then(|r| r[0].clone())
 }
 
+/// The mapping `erp-items` of `items.csv` in `dir` (columns KODE, NAMA, SATUAN, PPN) to `items`.
+fn items_mapping(dir: &Path, h: &Harness) -> Mapping {
+    mapping(
+        dir,
+        "erp-items",
+        "collection = \"items\"\n[source]\ncsv = \"items.csv\"\n[fields]\nid = \"KODE\"\nname = \"NAMA\"\nunit = \"SATUAN\"\ntax_rate_bp = \"PPN\"\n",
+        h,
+    )
+}
+
 fn items_csv(rows: usize, renamed: &[usize], skip: &[usize]) -> String {
     let mut out = String::from("KODE,NAMA,SATUAN,PPN\n");
     for i in 0..rows {
@@ -73,12 +83,7 @@ async fn a_csv_import_writes_only_what_changed_and_deletes_what_is_gone(h: Harne
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("items.csv");
     std::fs::write(&csv, items_csv(100, &[], &[])).unwrap();
-    let m = mapping(
-        dir.path(),
-        "erp-items",
-        "collection = \"items\"\n[source]\ncsv = \"items.csv\"\n[fields]\nid = \"KODE\"\nname = \"NAMA\"\nunit = \"SATUAN\"\ntax_rate_bp = \"PPN\"\n",
-        &h,
-    );
+    let m = items_mapping(dir.path(), &h);
     assert_eq!(m.name, "erp-items");
     let first = import(&h, &m, &options()).await;
     assert_eq!(counts(&first), (100, 0, 0, 0, 0));
@@ -178,12 +183,7 @@ async fn a_chunk_planned_in_parts_is_written_whole_or_not_at_all(h: Harness) {
 
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("items.csv");
-    let m = mapping(
-        dir.path(),
-        "erp-items",
-        "collection = \"items\"\n[source]\ncsv = \"items.csv\"\n[fields]\nid = \"KODE\"\nname = \"NAMA\"\nunit = \"SATUAN\"\ntax_rate_bp = \"PPN\"\n",
-        &h,
-    );
+    let m = items_mapping(dir.path(), &h);
     let sql_count = async |sql: &str| count(&h.storage, sql).await;
     let before = h.storage.head().await.unwrap();
     let items_before = sql_count("SELECT CAST(COUNT(*) AS TEXT) FROM items").await;
